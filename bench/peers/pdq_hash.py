@@ -1,0 +1,42 @@
+#!/usr/bin/env python3
+"""Hash images with the PyPI `pdqhash` package (Meta's C++ PDQ behind Python
+bindings), decoding with Pillow, as python-threatexchange and HMA do.
+
+Usage: pdq_hash.py PATH...   (directories are walked; output sorted by path)
+Prints one JSON object a line: {"path", "pdq", "pdq_quality"}.
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import pdqhash
+from PIL import Image
+
+
+def bits_to_hex(bits):
+    # pdqhash returns the bits most significant first.
+    return "%064x" % int("".join(str(int(b)) for b in bits), 2)
+
+
+def files(paths):
+    for p in paths:
+        if os.path.isdir(p):
+            for root, _dirs, names in os.walk(p):
+                for n in names:
+                    yield os.path.join(root, n)
+        else:
+            yield p
+
+
+def main():
+    for path in sorted(files(sys.argv[1:])):
+        img = Image.open(path)
+        img.load()
+        arr = np.asarray(img.convert("RGB"))
+        bits, quality = pdqhash.compute(arr)
+        print(json.dumps({"path": path, "pdq": bits_to_hex(bits), "pdq_quality": int(quality)}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+//! `tiaki hash` end to end.
