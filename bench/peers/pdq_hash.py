@@ -2,8 +2,8 @@
 """Hash images with the PyPI `pdqhash` package (Meta's C++ PDQ behind Python
 bindings), decoding with Pillow, as python-threatexchange and HMA do.
 
-Usage: pdq_hash.py PATH...   (directories are walked; output sorted by path)
-Prints one JSON object a line: {"path", "pdq", "pdq_quality"}.
+Usage: pdq_hash.py [--dihedral] PATH...   (directories are walked; sorted by path)
+Prints one JSON object a line: {"path", "pdq", "pdq_quality"[, "dihedral"]}.
 """
 import json
 import os
@@ -30,12 +30,19 @@ def files(paths):
 
 
 def main():
-    for path in sorted(files(sys.argv[1:])):
+    args = sys.argv[1:]
+    dihedral = "--dihedral" in args
+    args = [a for a in args if a != "--dihedral"]
+    for path in sorted(files(args)):
         img = Image.open(path)
         img.load()
         arr = np.asarray(img.convert("RGB"))
         bits, quality = pdqhash.compute(arr)
-        print(json.dumps({"path": path, "pdq": bits_to_hex(bits), "pdq_quality": int(quality)}))
+        rec = {"path": path, "pdq": bits_to_hex(bits), "pdq_quality": int(quality)}
+        if dihedral:
+            variants, _ = pdqhash.compute_dihedral(arr)
+            rec["dihedral"] = [bits_to_hex(v) for v in variants]
+        print(json.dumps(rec))
 
 
 if __name__ == "__main__":

@@ -81,7 +81,11 @@ pub fn read_exif(bytes: &[u8]) -> Option<ExifInfo> {
         (Some(lat), Some(lon)) if lat.abs() <= 90.0 && lon.abs() <= 180.0 => Some(Gps { lat, lon }),
         _ => None,
     };
-    let orientation = f.get_field(Tag::Orientation, In::PRIMARY).and_then(|x| x.value.get_uint(0)).map(|v| v as u16);
+    let orientation = f
+        .get_field(Tag::Orientation, In::PRIMARY)
+        .and_then(|x| x.value.get_uint(0))
+        .filter(|v| (1..=8).contains(v))
+        .map(|v| v as u16);
     let info = ExifInfo {
         make: ascii(&f, Tag::Make),
         model: ascii(&f, Tag::Model),

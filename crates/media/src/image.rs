@@ -42,7 +42,7 @@ pub enum DecodeError {
     Truncated(String),
     #[error("cannot decode image: {0}")]
     Decode(String),
-    #[error("decoder needed more memory than the {max}-byte limit allows")]
+    #[error("decoder needed more memory than the {max}-byte limit allows (possible decompression bomb)")]
     MemoryLimit { max: u64 },
 }
 
@@ -95,17 +95,21 @@ pub fn decode_image(bytes: &[u8], limits: &Limits) -> Result<Decoded, DecodeErro
     if format == image::ImageFormat::Jpeg && jpeg_is_truncated(bytes) {
         return Err(DecodeError::Truncated("JPEG has no end-of-image marker".into()));
     }
-    let mut il = image::Limits::default();
-    il.max_image_width = Some(limits.max_side);
-    il.max_image_height = Some(limits.max_side);
-    il.max_alloc = Some(limits.max_decoder_alloc);
-    reader.limits(il);
-    let decoder = reader.into_decoder().map_err(|e| map_image_error(e, limits))?;
+    // Read the header with no allocation limit beyond the side lengths, so
+    // that an oversized image is reported as what it is (too many pixels)
+    // rather than as a failed allocation; then decode under the full limits.
+    reader.no_limits();
+    let mut decoder = reader.into_decoder().map_err(|e| map_image_error(e, limits))?;
     let (width, height) = decoder.dimensions();
     let pixels = u64::from(width) * u64::from(height);
     if pixels > limits.max_pixels || width > limits.max_side || height > limits.max_side {
         return Err(DecodeError::TooManyPixels { width, height, max_pixels: limits.max_pixels });
     }
+    let mut il = image::Limits::default();
+    il.max_image_width = Some(limits.max_side);
+    il.max_image_height = Some(limits.max_side);
+    il.max_alloc = Some(limits.max_decoder_alloc);
+    decoder.set_limits(il).map_err(|e| map_image_error(e, limits))?;
     let source_color = format!("{:?}", decoder.color_type());
     let img = DynamicImage::from_decoder(decoder).map_err(|e| map_image_error(e, limits))?;
     Ok(Decoded { width, height, pixels: to_pixels(img), source_color })

@@ -1,6 +1,7 @@
 //! `tiaki hash` against the PyPI `pdqhash` package (Meta's C++ reference
 //! behind Python bindings) on a few hundred generated images of varied
-//! content and size: the hash and quality must be identical on every one.
+//! content and size: the hash, the quality and the eight dihedral variants
+//! must be identical on every one.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -98,15 +99,14 @@ fn identical_to_pdqhash_on_generated_images() {
     let n = generate(dir.path());
     assert!(n >= 300, "{n} images");
 
-    let ours = run(&["hash", dir.path().to_str().unwrap()]);
+    let ours = run(&["hash", "--dihedral", dir.path().to_str().unwrap()]);
     assert!(ours.status.success(), "{}", String::from_utf8_lossy(&ours.stderr));
-    let ours: BTreeMap<String, (String, u64)> = ndjson(&ours.stdout)
-        .into_iter()
-        .map(|v| (v["path"].as_str().unwrap().to_string(), (v["pdq"].as_str().unwrap().to_string(), v["pdq_quality"].as_u64().unwrap())))
-        .collect();
+    let ours: BTreeMap<String, serde_json::Value> =
+        ndjson(&ours.stdout).into_iter().map(|v| (v["path"].as_str().unwrap().to_string(), v)).collect();
 
     let peer = std::process::Command::new(python)
         .arg(repo().join("bench/peers/pdq_hash.py"))
+        .arg("--dihedral")
         .arg(dir.path())
         .output()
         .expect("run the pdqhash peer");
@@ -117,12 +117,15 @@ fn identical_to_pdqhash_on_generated_images() {
     let mut differ = Vec::new();
     for v in theirs {
         let path = v["path"].as_str().unwrap();
-        let (hash, q) = ours.get(path).unwrap_or_else(|| panic!("we did not hash {path}"));
-        let (phash, pq) = (v["pdq"].as_str().unwrap(), v["pdq_quality"].as_u64().unwrap());
-        if hash != phash || *q != pq {
-            differ.push(format!("{path}: ours {hash} q{q}, pdqhash {phash} q{pq}"));
+        let o = ours.get(path).unwrap_or_else(|| panic!("we did not hash {path}"));
+        if o["pdq"] != v["pdq"] || o["pdq_quality"] != v["pdq_quality"] {
+            differ.push(format!("{path}: ours {} q{}, pdqhash {} q{}", o["pdq"], o["pdq_quality"], v["pdq"], v["pdq_quality"]));
+        }
+        // Images under 5 px have no dihedral variants in either.
+        if o["dihedral"] != v["dihedral"] {
+            differ.push(format!("{path}: dihedral variants differ: ours {}, pdqhash {}", o["dihedral"], v["dihedral"]));
         }
     }
     assert!(differ.is_empty(), "{} of {n} differ:\n{}", differ.len(), differ.join("\n"));
-    eprintln!("{n} generated images: identical hash and quality to pdqhash");
+    eprintln!("{n} generated images: identical hash, quality and dihedral variants to pdqhash");
 }

@@ -150,6 +150,11 @@ fn feature_json_is_the_cli_shape() {
     assert_eq!(json, format!("{{\"frame\":1,\"timestamp\":0.033,\"quality\":100,\"pdq\":\"{H0}\"}}"));
 }
 
+fn compare_one(a: PdqHash, b: PdqHash) -> Vec<FrameMatch> {
+    let f = |hash| [VpdqFeature { frame: 0, quality: 100, hash, timestamp: 0.0 }];
+    compare(&f(a), &f(b), &MatchThresholds::default()).query_matches
+}
+
 #[test]
 fn comparison_explains_and_uses_pytx_rules() {
     let base = h(H0);
@@ -157,10 +162,12 @@ fn comparison_explains_and_uses_pytx_rules() {
     for k in 0..31 {
         near.0[k / 64] ^= 1 << (k % 64);
     }
-    let mut far = near;
-    far.0[3] ^= 1;
+    let mut one_more = near;
+    one_more.0[3] ^= 1;
     assert_eq!(base.distance(&near), 31);
-    assert_eq!(base.distance(&far), 32);
+    assert_eq!(base.distance(&one_more), 32);
+    assert!(compare_one(base, one_more).is_empty(), "32 bits is not a match");
+    let far = PdqHash(base.0.map(|l| !l));
     let feat = |frame, quality, hash| VpdqFeature { frame, quality, hash, timestamp: frame as f64 };
     let q = [feat(0, 100, base), feat(1, 100, base), feat(2, 40, h(H1)), feat(3, 100, far)];
     let c = [feat(10, 100, near), feat(11, 100, h(H1))];
