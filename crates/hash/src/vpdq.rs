@@ -30,7 +30,9 @@ pub mod format;
 #[cfg(test)]
 mod tests;
 
-pub use self::compare::{FrameMatch, MatchThresholds, VpdqComparison, compare, filter_for_matching};
+pub use self::compare::{
+    FrameMatch, MatchThresholds, VpdqComparison, compare, filter_for_matching,
+};
 pub use self::format::{VpdqFormat, VpdqFormatError, read_any};
 
 use crate::pdq::PdqHash;
@@ -73,7 +75,7 @@ pub fn frame_mod(seconds_per_hash: f64, fps: f64) -> u64 {
 
 /// Whether frame `frame` (0-based decoded-frame count) is hashed.
 pub fn is_selected(frame: u64, frame_mod: u64) -> bool {
-    frame % frame_mod.max(1) == 0
+    frame.is_multiple_of(frame_mod.max(1))
 }
 
 /// A frame's timestamp as the reference computes it: both operands are

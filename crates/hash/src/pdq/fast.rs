@@ -49,7 +49,7 @@ impl Source<'_> {
             }
             Source::Rgb8F64(rgb) => {
                 for (o, p) in out.iter_mut().zip(rgb[r * width * 3..(r + 1) * width * 3].chunks_exact(3)) {
-                    *o = luma_px::<true>(p[0], p[1], p[2]);
+                    *o = luma_f64_exact(p[0], p[1], p[2]);
                 }
             }
             Source::Luma8(g) => {
@@ -60,6 +60,19 @@ impl Source<'_> {
             Source::LumaF32(f) => out.copy_from_slice(&f[r * width..(r + 1) * width]),
         }
     }
+}
+
+/// pdqhash-python's luma, `(R·0.299 + G·0.587 + B·0.114)` in f64 rounded
+/// to f32, computed without f64: it always equals the correctly rounded f32
+/// of `(299R + 587G + 114B) / 1000`, which one exact integer sum and one f32
+/// division give. Why it is equal: the f64 sum is within ~1e-13 of the exact
+/// `L/1000`, while `L/1000` is never closer than ~6e-14·(value) to an f32
+/// rounding midpoint (a midpoint would need `1000 | L·2^k`); the test
+/// `f64_luma_shortcut_is_exact` checks all 2^24 colours.
+#[inline(always)]
+pub(super) fn luma_f64_exact(r: u8, g: u8, b: u8) -> f32 {
+    let l = 299 * u32::from(r) + 587 * u32::from(g) + 114 * u32::from(b);
+    l as f32 / 1000.0
 }
 
 /// RGB → luma of one pixel. `F64` selects pdqhash-python's arithmetic (f64,

@@ -101,3 +101,15 @@ fn torben_is_lower_median() {
     let v: Vec<f32> = (0..256).map(|i| ((i * 37) % 256) as f32).collect();
     assert_eq!(core::torben(&v), 127.0);
 }
+
+#[test]
+fn f64_luma_shortcut_is_exact() {
+    for r in 0..=255u8 {
+        for g in 0..=255u8 {
+            for b in 0..=255u8 {
+                let f64_way = (f64::from(r) * 0.299 + f64::from(g) * 0.587 + f64::from(b) * 0.114) as f32;
+                assert_eq!(fast::luma_f64_exact(r, g, b).to_bits(), f64_way.to_bits(), "{r} {g} {b}");
+            }
+        }
+    }
+}

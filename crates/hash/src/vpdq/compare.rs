@@ -97,7 +97,11 @@ impl VpdqComparison {
 /// each exact hash, then quality ≥ `quality` (py-tx's `quality_filter(dedupe(…))`).
 pub fn filter_for_matching(features: &[VpdqFeature], quality: u8) -> Vec<&VpdqFeature> {
     let mut seen = HashSet::with_capacity(features.len());
-    features.iter().filter(|f| seen.insert(f.hash)).filter(|f| f.quality >= quality).collect()
+    features
+        .iter()
+        .filter(|f| seen.insert(f.hash))
+        .filter(|f| f.quality >= quality)
+        .collect()
 }
 
 /// Percentage as Python computes `count * 100 / total`: one IEEE division of
@@ -110,7 +114,11 @@ fn percent(count: usize, total: usize) -> f64 {
 }
 
 /// Compares a query list with another list. See the module documentation.
-pub fn compare(query: &[VpdqFeature], compared: &[VpdqFeature], t: &MatchThresholds) -> VpdqComparison {
+pub fn compare(
+    query: &[VpdqFeature],
+    compared: &[VpdqFeature],
+    t: &MatchThresholds,
+) -> VpdqComparison {
     let q = filter_for_matching(query, t.quality);
     let c = filter_for_matching(compared, t.quality);
 
@@ -133,7 +141,10 @@ pub fn compare(query: &[VpdqFeature], compared: &[VpdqFeature], t: &MatchThresho
             }
         }
     }
-    let explain = |mine: &[&VpdqFeature], other: &[&VpdqFeature], best: &[Option<(u32, usize)>]| -> Vec<FrameMatch> {
+    let explain = |mine: &[&VpdqFeature],
+                   other: &[&VpdqFeature],
+                   best: &[Option<(u32, usize)>]|
+     -> Vec<FrameMatch> {
         mine.iter()
             .zip(best)
             .filter_map(|(f, b)| {

@@ -49,7 +49,14 @@ pub fn write_reference_text(features: &[VpdqFeature]) -> String {
     for f in features {
         // `{:.3}` rounds the exact binary value half-to-even like glibc's
         // `%.3f` (0.0625 → "0.062").
-        let _ = writeln!(out, "{},{},{},{:.3}", f.frame, f.quality, f.hash.to_hex(), f.timestamp);
+        let _ = writeln!(
+            out,
+            "{},{},{},{:.3}",
+            f.frame,
+            f.quality,
+            f.hash.to_hex(),
+            f.timestamp
+        );
     }
     out
 }
@@ -64,16 +71,29 @@ pub fn read_reference_text(text: &str) -> Result<Vec<VpdqFeature>, VpdqFormatErr
         if line.is_empty() {
             continue;
         }
-        let bad = |reason: String| VpdqFormatError::Line { line: i + 1, reason };
+        let bad = |reason: String| VpdqFormatError::Line {
+            line: i + 1,
+            reason,
+        };
         let fields: Vec<&str> = line.split(',').map(str::trim).collect();
         let [frame, quality, hex, ts, ..] = fields.as_slice() else {
-            return Err(bad(format!("expected frame,quality,hash,timestamp, got {} fields", fields.len())));
+            return Err(bad(format!(
+                "expected frame,quality,hash,timestamp, got {} fields",
+                fields.len()
+            )));
         };
-        let frame = frame.parse::<u64>().map_err(|e| bad(format!("frame number {frame:?}: {e}")))?;
+        let frame = frame
+            .parse::<u64>()
+            .map_err(|e| bad(format!("frame number {frame:?}: {e}")))?;
         let quality = parse_quality(quality).map_err(bad)?;
         let hash = PdqHash::from_hex(hex).map_err(|e| bad(e.to_string()))?;
         let timestamp = parse_timestamp(ts).map_err(bad)?;
-        out.push(VpdqFeature { frame, quality, hash, timestamp });
+        out.push(VpdqFeature {
+            frame,
+            quality,
+            hash,
+            timestamp,
+        });
     }
     if out.is_empty() {
         return Err(VpdqFormatError::Empty);
@@ -90,11 +110,15 @@ fn parse_quality(s: &str) -> Result<u8, String> {
 }
 
 fn parse_timestamp(s: &str) -> Result<f64, String> {
-    let t = s.parse::<f64>().map_err(|e| format!("timestamp {s:?}: {e}"))?;
+    let t = s
+        .parse::<f64>()
+        .map_err(|e| format!("timestamp {s:?}: {e}"))?;
     // py-tx rejects negative timestamps; NaN and infinities cannot come from
     // a decoder either, and would poison any arithmetic downstream.
     if !t.is_finite() || t < 0.0 {
-        return Err(format!("timestamp {s:?} is not a finite, non-negative number"));
+        return Err(format!(
+            "timestamp {s:?} is not a finite, non-negative number"
+        ));
     }
     Ok(t)
 }
@@ -104,7 +128,12 @@ fn parse_timestamp(s: &str) -> Result<f64, String> {
 
 /// One feature as py-tx's `VpdqCompactFeature.__str__`: `hex,quality,{t:.3}`.
 pub fn signal_entry(f: &VpdqFeature) -> String {
-    format!("{},{},{}", f.hash.to_hex(), f.quality, python_format_general(f.timestamp, 3))
+    format!(
+        "{},{},{}",
+        f.hash.to_hex(),
+        f.quality,
+        python_format_general(f.timestamp, 3)
+    )
 }
 
 /// Writes py-tx's signal string: `json.dumps([...])`, so entries are
@@ -131,12 +160,20 @@ pub fn write_signal(features: &[VpdqFeature]) -> String {
 pub fn parse_signal_entry(entry: &str, frame: u64) -> Result<VpdqFeature, String> {
     let parts: Vec<&str> = entry.split(',').collect();
     let [hex, quality, ts] = parts.as_slice() else {
-        return Err(format!("expected \"hex,quality,timestamp\", got {} fields", parts.len()));
+        return Err(format!(
+            "expected \"hex,quality,timestamp\", got {} fields",
+            parts.len()
+        ));
     };
     let hash = PdqHash::from_hex(hex.trim()).map_err(|e| e.to_string())?;
     let quality = parse_quality(quality.trim())?;
     let timestamp = parse_timestamp(ts.trim())?;
-    Ok(VpdqFeature { frame, quality, hash, timestamp })
+    Ok(VpdqFeature {
+        frame,
+        quality,
+        hash,
+        timestamp,
+    })
 }
 
 /// Reads py-tx's signal string (`json_to_vpdq`). An empty or blank string is
@@ -146,25 +183,33 @@ pub fn read_signal(text: &str) -> Result<Vec<VpdqFeature>, VpdqFormatError> {
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
-    let entries: Vec<String> = serde_json::from_str(text).map_err(|e| VpdqFormatError::Json(e.to_string()))?;
+    let entries: Vec<String> =
+        serde_json::from_str(text).map_err(|e| VpdqFormatError::Json(e.to_string()))?;
     entries
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            parse_signal_entry(s, i as u64).map_err(|reason| VpdqFormatError::Entry { entry: i.to_string(), reason })
+            parse_signal_entry(s, i as u64).map_err(|reason| VpdqFormatError::Entry {
+                entry: i.to_string(),
+                reason,
+            })
         })
         .collect()
 }
 
 /// Reads a list of signal entries already taken out of a JSON document (for
 /// example the `vpdq` array of a provider report).
-pub fn read_signal_entries<S: AsRef<str>>(entries: &[S]) -> Result<Vec<VpdqFeature>, VpdqFormatError> {
+pub fn read_signal_entries<S: AsRef<str>>(
+    entries: &[S],
+) -> Result<Vec<VpdqFeature>, VpdqFormatError> {
     entries
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            parse_signal_entry(s.as_ref(), i as u64)
-                .map_err(|reason| VpdqFormatError::Entry { entry: i.to_string(), reason })
+            parse_signal_entry(s.as_ref(), i as u64).map_err(|reason| VpdqFormatError::Entry {
+                entry: i.to_string(),
+                reason,
+            })
         })
         .collect()
 }
@@ -184,14 +229,22 @@ pub fn read_legacy(text: &str) -> Result<Vec<VpdqFeature>, VpdqFormatError> {
         serde_json::from_str(text).map_err(|e| VpdqFormatError::Json(e.to_string()))?;
     let mut out = Vec::with_capacity(obj.len());
     for (key, value) in &obj {
-        let bad = |reason: String| VpdqFormatError::Entry { entry: key.clone(), reason };
-        let frame = key.trim().parse::<u64>().map_err(|e| bad(format!("frame number: {e}")))?;
+        let bad = |reason: String| VpdqFormatError::Entry {
+            entry: key.clone(),
+            reason,
+        };
+        let frame = key
+            .trim()
+            .parse::<u64>()
+            .map_err(|e| bad(format!("frame number: {e}")))?;
         let quality = match value.get("quality").and_then(serde_json::Value::as_i64) {
             Some(q @ 0..=100) => q as u8,
             _ => return Err(bad("quality is not an integer in 0..=100".into())),
         };
         let hash = match value.get("hash") {
-            Some(serde_json::Value::String(s)) => PdqHash::from_hex(s.trim()).map_err(|e| bad(e.to_string()))?,
+            Some(serde_json::Value::String(s)) => {
+                PdqHash::from_hex(s.trim()).map_err(|e| bad(e.to_string()))?
+            }
             Some(serde_json::Value::Object(o)) => hash_from_words(o.get("w")).map_err(bad)?,
             _ => return Err(bad("hash is neither a hex string nor {\"w\": [...]}".into())),
         };
@@ -199,14 +252,21 @@ pub fn read_legacy(text: &str) -> Result<Vec<VpdqFeature>, VpdqFormatError> {
             Some(t) if t.is_finite() && t >= 0.0 => round3(t),
             _ => return Err(bad("timestamp is not a finite, non-negative number".into())),
         };
-        out.push(VpdqFeature { frame, quality, hash, timestamp });
+        out.push(VpdqFeature {
+            frame,
+            quality,
+            hash,
+            timestamp,
+        });
     }
     out.sort_by_key(|f| f.frame);
     Ok(out)
 }
 
 fn hash_from_words(w: Option<&serde_json::Value>) -> Result<PdqHash, String> {
-    let words = w.and_then(serde_json::Value::as_array).ok_or("hash.w is not an array")?;
+    let words = w
+        .and_then(serde_json::Value::as_array)
+        .ok_or("hash.w is not an array")?;
     if words.len() != 16 {
         return Err(format!("hash.w has {} words, not 16", words.len()));
     }
@@ -275,7 +335,11 @@ pub fn python_format_general(x: f64, precision: usize) -> String {
     let p = p as i32;
     if exp < -4 || exp >= p - 1 {
         let (first, rest) = digits.split_at(1);
-        let dot = if rest.is_empty() { String::new() } else { format!(".{rest}") };
+        let dot = if rest.is_empty() {
+            String::new()
+        } else {
+            format!(".{rest}")
+        };
         let esign = if exp < 0 { '-' } else { '+' };
         format!("{sign}{first}{dot}e{esign}{:02}", exp.unsigned_abs())
     } else if exp >= 0 {
@@ -285,7 +349,11 @@ pub fn python_format_general(x: f64, precision: usize) -> String {
         } else {
             (format!("{digits:0<int_len$}"), String::new())
         };
-        let frac = if frac.is_empty() { "0".to_string() } else { frac };
+        let frac = if frac.is_empty() {
+            "0".to_string()
+        } else {
+            frac
+        };
         format!("{sign}{int_part}.{frac}")
     } else {
         let zeros = "0".repeat((-exp - 1) as usize);

@@ -46,11 +46,24 @@ fn reference_text_round_trips_byte_for_byte() {
     let text = format!("0,100,{H0},0.000\n1,100,{H1},0.033\n30,49,{H0},1.000\n");
     let f = read_reference_text(&text).unwrap();
     assert_eq!(f.len(), 3);
-    assert_eq!(f[1], VpdqFeature { frame: 1, quality: 100, hash: h(H1), timestamp: 0.033 });
+    assert_eq!(
+        f[1],
+        VpdqFeature {
+            frame: 1,
+            quality: 100,
+            hash: h(H1),
+            timestamp: 0.033
+        }
+    );
     assert_eq!(f[2].quality, 49);
     assert_eq!(write_reference_text(&f), text);
     // Reference timestamps are f32 divisions; %.3f of them.
-    let g = VpdqFeature { frame: 2, quality: 7, hash: h(H0), timestamp: frame_timestamp(2, 30.0) };
+    let g = VpdqFeature {
+        frame: 2,
+        quality: 7,
+        hash: h(H0),
+        timestamp: frame_timestamp(2, 30.0),
+    };
     assert_eq!(write_reference_text(&[g]), format!("2,7,{H0},0.067\n"));
     // CRLF, blank lines, extra fields and surrounding spaces are tolerated.
     let crlf = format!("0,100,{H0},0.000,extra\r\n\r\n 1 , 99 , {H1} , 0.033 \r\n");
@@ -78,9 +91,24 @@ fn reference_text_errors_are_specific() {
 #[test]
 fn signal_form_is_byte_identical_to_pytx() {
     let f = [
-        VpdqFeature { frame: 0, quality: 100, hash: h(H0), timestamp: 0.0 },
-        VpdqFeature { frame: 563, quality: 88, hash: h(H1), timestamp: frame_timestamp(563, 30.0) },
-        VpdqFeature { frame: 3702, quality: 12, hash: h(H1), timestamp: frame_timestamp(3702, 30.0) },
+        VpdqFeature {
+            frame: 0,
+            quality: 100,
+            hash: h(H0),
+            timestamp: 0.0,
+        },
+        VpdqFeature {
+            frame: 563,
+            quality: 88,
+            hash: h(H1),
+            timestamp: frame_timestamp(563, 30.0),
+        },
+        VpdqFeature {
+            frame: 3702,
+            quality: 12,
+            hash: h(H1),
+            timestamp: frame_timestamp(3702, 30.0),
+        },
     ];
     // json.dumps(["…,100,0.0", "…,88,18.8", "…,12,1.23e+02"])
     let want = format!("[\"{H0},100,0.0\", \"{H1},88,18.8\", \"{H1},12,1.23e+02\"]");
@@ -113,7 +141,10 @@ fn signal_errors_are_specific() {
         assert!(e.is_err(), "{bad} gave {e:?}");
     }
     let e = read_signal(&format!("[\"{H0},100,0.0\", \"x,1,1\"]")).unwrap_err();
-    assert!(matches!(&e, VpdqFormatError::Entry { entry, .. } if entry == "1"), "{e}");
+    assert!(
+        matches!(&e, VpdqFormatError::Entry { entry, .. } if entry == "1"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -127,31 +158,72 @@ fn legacy_object_form_reads_words_and_hex() {
     );
     let f = read_legacy(&text).unwrap();
     assert_eq!(f.len(), 2);
-    assert_eq!(f[0], VpdqFeature { frame: 0, quality: 100, hash: h(H0), timestamp: 0.0 });
-    assert_eq!(f[1], VpdqFeature { frame: 30, quality: 90, hash: h(H1), timestamp: 1.0 });
+    assert_eq!(
+        f[0],
+        VpdqFeature {
+            frame: 0,
+            quality: 100,
+            hash: h(H0),
+            timestamp: 0.0
+        }
+    );
+    assert_eq!(
+        f[1],
+        VpdqFeature {
+            frame: 30,
+            quality: 90,
+            hash: h(H1),
+            timestamp: 1.0
+        }
+    );
     let (g, fmt) = read_any(&text).unwrap();
     assert_eq!((g, fmt), (f, VpdqFormat::Legacy));
-    assert!(read_legacy("{\"0\": {\"quality\": 100, \"hash\": {\"w\": [1, 2]}, \"timestamp\": 0}}").is_err());
-    assert!(read_legacy("{\"a\": {\"quality\": 100, \"hash\": \"00\", \"timestamp\": 0}}").is_err());
+    assert!(
+        read_legacy("{\"0\": {\"quality\": 100, \"hash\": {\"w\": [1, 2]}, \"timestamp\": 0}}")
+            .is_err()
+    );
+    assert!(
+        read_legacy("{\"a\": {\"quality\": 100, \"hash\": \"00\", \"timestamp\": 0}}").is_err()
+    );
 }
 
 #[test]
 fn read_any_detects_the_form() {
     let text = format!("0,100,{H0},0.000\n");
     assert_eq!(read_any(&text).unwrap().1, VpdqFormat::ReferenceText);
-    assert_eq!(read_any(&format!("\u{feff}  [\"{H0},100,0.0\"]")).unwrap().1, VpdqFormat::Signal);
+    assert_eq!(
+        read_any(&format!("\u{feff}  [\"{H0},100,0.0\"]"))
+            .unwrap()
+            .1,
+        VpdqFormat::Signal
+    );
     assert!(read_any("").is_err());
 }
 
 #[test]
 fn feature_json_is_the_cli_shape() {
-    let f = VpdqFeature { frame: 1, quality: 100, hash: h(H0), timestamp: frame_timestamp(1, 30.0) };
+    let f = VpdqFeature {
+        frame: 1,
+        quality: 100,
+        hash: h(H0),
+        timestamp: frame_timestamp(1, 30.0),
+    };
     let json = serde_json::to_string(&f).unwrap();
-    assert_eq!(json, format!("{{\"frame\":1,\"timestamp\":0.033,\"quality\":100,\"pdq\":\"{H0}\"}}"));
+    assert_eq!(
+        json,
+        format!("{{\"frame\":1,\"timestamp\":0.033,\"quality\":100,\"pdq\":\"{H0}\"}}")
+    );
 }
 
 fn compare_one(a: PdqHash, b: PdqHash) -> Vec<FrameMatch> {
-    let f = |hash| [VpdqFeature { frame: 0, quality: 100, hash, timestamp: 0.0 }];
+    let f = |hash| {
+        [VpdqFeature {
+            frame: 0,
+            quality: 100,
+            hash,
+            timestamp: 0.0,
+        }]
+    };
     compare(&f(a), &f(b), &MatchThresholds::default()).query_matches
 }
 
@@ -166,10 +238,23 @@ fn comparison_explains_and_uses_pytx_rules() {
     one_more.0[3] ^= 1;
     assert_eq!(base.distance(&near), 31);
     assert_eq!(base.distance(&one_more), 32);
-    assert!(compare_one(base, one_more).is_empty(), "32 bits is not a match");
+    assert!(
+        compare_one(base, one_more).is_empty(),
+        "32 bits is not a match"
+    );
     let far = PdqHash(base.0.map(|l| !l));
-    let feat = |frame, quality, hash| VpdqFeature { frame, quality, hash, timestamp: frame as f64 };
-    let q = [feat(0, 100, base), feat(1, 100, base), feat(2, 40, h(H1)), feat(3, 100, far)];
+    let feat = |frame, quality, hash| VpdqFeature {
+        frame,
+        quality,
+        hash,
+        timestamp: frame as f64,
+    };
+    let q = [
+        feat(0, 100, base),
+        feat(1, 100, base),
+        feat(2, 40, h(H1)),
+        feat(3, 100, far),
+    ];
     let c = [feat(10, 100, near), feat(11, 100, h(H1))];
     let r = compare(&q, &c, &MatchThresholds::default());
     // Query after dedupe + quality: {base, far}; base matches near at 31 (≤).
@@ -180,17 +265,39 @@ fn comparison_explains_and_uses_pytx_rules() {
     assert!(!r.is_match);
     assert_eq!(
         r.query_matches,
-        vec![FrameMatch { frame: 0, timestamp: 0.0, other_frame: 10, other_timestamp: 10.0, distance: 31 }]
+        vec![FrameMatch {
+            frame: 0,
+            timestamp: 0.0,
+            other_frame: 10,
+            other_timestamp: 10.0,
+            distance: 31
+        }]
     );
     assert_eq!(r.compared_matches[0].other_frame, 0);
-    let loose = MatchThresholds { query_match_percent: 50.0, ..MatchThresholds::default() };
+    let loose = MatchThresholds {
+        query_match_percent: 50.0,
+        ..MatchThresholds::default()
+    };
     assert!(compare(&q, &c, &loose).is_match);
-    let strict = MatchThresholds { distance: 30, ..MatchThresholds::default() };
+    let strict = MatchThresholds {
+        distance: 30,
+        ..MatchThresholds::default()
+    };
     assert_eq!(compare(&q, &c, &strict).query_match_percent, 0.0);
     // Nothing usable: 0%, no match, no panic (py-tx divides by zero here).
     let low = [feat(0, 10, base)];
-    let r = compare(&low, &low, &MatchThresholds { query_match_percent: 0.0, ..MatchThresholds::default() });
-    assert_eq!((r.query_match_percent, r.compared_match_percent, r.is_match), (0.0, 0.0, false));
+    let r = compare(
+        &low,
+        &low,
+        &MatchThresholds {
+            query_match_percent: 0.0,
+            ..MatchThresholds::default()
+        },
+    );
+    assert_eq!(
+        (r.query_match_percent, r.compared_match_percent, r.is_match),
+        (0.0, 0.0, false)
+    );
     assert!(r.summary().contains("no match"));
 }
 
@@ -200,8 +307,18 @@ fn dedupe_runs_before_the_quality_filter() {
     // the hash disappears entirely even though a later copy is good.
     let a = h(H0);
     let x = [
-        VpdqFeature { frame: 0, quality: 10, hash: a, timestamp: 0.0 },
-        VpdqFeature { frame: 1, quality: 100, hash: a, timestamp: 0.1 },
+        VpdqFeature {
+            frame: 0,
+            quality: 10,
+            hash: a,
+            timestamp: 0.0,
+        },
+        VpdqFeature {
+            frame: 1,
+            quality: 100,
+            hash: a,
+            timestamp: 0.1,
+        },
     ];
     assert!(filter_for_matching(&x, 50).is_empty());
 }
@@ -217,24 +334,38 @@ fn arb_hash() -> impl Strategy<Value = PdqHash> {
 /// misses and exact duplicates all occur.
 fn arb_clustered(pool: Vec<PdqHash>) -> impl Strategy<Value = Vec<VpdqFeature>> {
     let n = pool.len();
-    prop::collection::vec((0..n, prop::collection::vec(0usize..256, 0..40), 0u8..=100, 0u32..100_000), 0..24)
-        .prop_map(move |items| {
-            items
-                .into_iter()
-                .enumerate()
-                .map(|(i, (k, flips, quality, ms))| {
-                    let mut hash = pool[k];
-                    for b in flips {
-                        hash.0[b / 64] ^= 1 << (b % 64);
-                    }
-                    VpdqFeature { frame: i as u64, quality, hash, timestamp: f64::from(ms) / 1000.0 }
-                })
-                .collect()
-        })
+    prop::collection::vec(
+        (
+            0..n,
+            prop::collection::vec(0usize..256, 0..40),
+            0u8..=100,
+            0u32..100_000,
+        ),
+        0..24,
+    )
+    .prop_map(move |items| {
+        items
+            .into_iter()
+            .enumerate()
+            .map(|(i, (k, flips, quality, ms))| {
+                let mut hash = pool[k];
+                for b in flips {
+                    hash.0[b / 64] ^= 1 << (b % 64);
+                }
+                VpdqFeature {
+                    frame: i as u64,
+                    quality,
+                    hash,
+                    timestamp: f64::from(ms) / 1000.0,
+                }
+            })
+            .collect()
+    })
 }
 
 fn arb_pair() -> impl Strategy<Value = (Vec<VpdqFeature>, Vec<VpdqFeature>)> {
-    prop::collection::vec(arb_hash(), 1..4).prop_flat_map(|pool| (arb_clustered(pool.clone()), arb_clustered(pool)))
+    prop::collection::vec(arb_hash(), 1..4)
+        .prop_flat_map(|pool| (arb_clustered(pool.clone()), arb_clustered(pool)))
 }
 
 /// Literal port of py-tx's `match_VPDQ_hash_brute`, on hex strings, as the
@@ -253,7 +384,10 @@ fn oracle(q: &[VpdqFeature], c: &[VpdqFeature], quality: u8, distance: u32) -> O
         ret
     }
     fn simple_distance(a: &str, b: &str) -> u32 {
-        let (a, b) = (u128::from_str_radix(&a[..32], 16).unwrap(), u128::from_str_radix(&b[..32], 16).unwrap());
+        let (a, b) = (
+            u128::from_str_radix(&a[..32], 16).unwrap(),
+            u128::from_str_radix(&b[..32], 16).unwrap(),
+        );
         (a ^ b).count_ones()
     }
     fn dist(a: &str, b: &str) -> u32 {
@@ -262,12 +396,17 @@ fn oracle(q: &[VpdqFeature], c: &[VpdqFeature], quality: u8, distance: u32) -> O
     let fq: Vec<_> = dedupe(q).into_iter().filter(|f| f.1 >= quality).collect();
     let fc: Vec<_> = dedupe(c).into_iter().filter(|f| f.1 >= quality).collect();
     let count = |a: &[(String, u8)], b: &[(String, u8)]| {
-        a.iter().filter(|x| b.iter().any(|y| dist(&x.0, &y.0) <= distance)).count()
+        a.iter()
+            .filter(|x| b.iter().any(|y| dist(&x.0, &y.0) <= distance))
+            .count()
     };
     if fq.is_empty() || fc.is_empty() {
         return None;
     }
-    Some((count(&fq, &fc) as f64 * 100.0 / fq.len() as f64, count(&fc, &fq) as f64 * 100.0 / fc.len() as f64))
+    Some((
+        count(&fq, &fc) as f64 * 100.0 / fq.len() as f64,
+        count(&fc, &fq) as f64 * 100.0 / fc.len() as f64,
+    ))
 }
 
 proptest! {

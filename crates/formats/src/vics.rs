@@ -1,0 +1,728 @@
+//! Project VIC VICS JSON, 1.x and 2.0, `#Media` and `#Cases`, read streaming.
+//!
+//! A VICS file is one JSON document, often hundreds of MB (spec/formats.md
+//! §1.2), so it is never parsed as a whole. serde_json's `StreamDeserializer`
+//! only splits a stream of *documents*; inside one document the standard serde
+//! technique applies: custom [`DeserializeSeed`]s visit the root object, then
+//! the `value` array element by element (and, in a case export, each case's
+//! `Media` array element by element). A media object's fields stream into a
+//! builder (`media.rs`) — memory bounded by the largest single record — that
+//! becomes a [`crate::ListEntry`] handed to the sink before the next record
+//! is read.
+//!
+//! Shape is detected per element, not trusted from the header: an element
+//! whose `Media` member is an array is a case, anything else is a media
+//! record. The header (`odata.metadata` for 1.x, `@odata.context` for 2.0)
+//! gives the version, the profile and so the category scheme; a document that
+//! puts it after `value` gets the caller's scheme or `unknown`.
+//!
+//! Errors: a JSON syntax error or a truncated file ends the import
+//! ([`DocumentError::Malformed`] with line/column); a well-formed record that
+//! is not a usable media object is a [`RecordError`] with its index, byte
+//! offset and JSON path, and the import goes on.
+
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::fmt;
+use std::io::{self, BufRead, Read};
+use std::ops::ControlFlow;
+use std::rc::Rc;
+
+use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+
+use crate::category::CategoryScheme;
+use crate::error::{DocumentError, ImportError, Position, RecordError, RecordReason};
+use crate::model::{Format, ListMeta};
+use crate::{Emitter, ImportOptions, ImportSummary, Item};
+
+mod media;
+
+use media::{F, MediaBuilder, field_of};
+
+/// Marker error used to unwind serde when the sink asks to stop.
+const STOP: &str = "tiaki-formats: stopped by the caller";
+
+/// Reads a VICS document, handing each media record to `sink`.
+pub fn read<R: BufRead>(
+    mut reader: R,
+    opts: &ImportOptions,
+    sink: &mut dyn FnMut(Item) -> ControlFlow<()>,
+) -> Result<ImportSummary, ImportError> {
+    let bom =
+        crate::detect::skip_bom(&mut reader).map_err(|e| ImportError::before_any(e.into()))?;
+    let blank = skip_whitespace(&mut reader).map_err(|e| ImportError::before_any(e.into()))?;
+    let Some(skipped) = blank else {
+        return Err(ImportError::before_any(DocumentError::Empty(Format::Vics)));
+    };
+    let offset = Rc::new(Cell::new(0));
+    let counting = CountingReader::new(reader, bom + skipped.bytes, Rc::clone(&offset));
+    let mut meta = ListMeta::new(Format::Vics);
+    meta.name = opts.list_name.clone();
+    meta.source = opts.file_name.clone();
+    let mut ctx = Ctx {
+        emit: Emitter::new(sink, opts.include_deleted),
+        doc_scheme: opts.category_scheme.unwrap_or(CategoryScheme::Unknown),
+        opts,
+        meta,
+        offset,
+        next_index: 0,
+    };
+    let mut de = serde_json::Deserializer::from_reader(counting);
+    let result = RootSeed(&mut ctx)
+        .deserialize(&mut de)
+        .and_then(|()| de.end());
+    match result {
+        Ok(()) => Ok(ctx.finish()),
+        Err(_) if ctx.emit.stopped => Ok(ctx.finish()),
+        Err(e) => {
+            let error = json_error(&e, skipped);
+            Err(ctx.emit.fail(error))
+        }
+    }
+}
+
+/// Skips leading whitespace; `None` when nothing else follows (an empty
+/// document), else how many bytes were skipped.
+fn skip_whitespace<R: BufRead>(r: &mut R) -> io::Result<Option<Skipped>> {
+    let mut s = Skipped::default();
+    loop {
+        let buf = r.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(None);
+        }
+        let n = buf.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        for &b in buf.iter().take(n) {
+            if b == b'\n' {
+                s.lines += 1;
+                s.column = 0;
+            } else {
+                s.column += 1;
+            }
+        }
+        let more = n == buf.len();
+        r.consume(n);
+        s.bytes += n as u64;
+        if !more {
+            return Ok(Some(s));
+        }
+    }
+}
+
+/// Leading whitespace taken off before serde_json starts counting, so its
+/// line/column can be corrected.
+#[derive(Debug, Default, Clone, Copy)]
+struct Skipped {
+    bytes: u64,
+    lines: u64,
+    column: u64,
+}
+
+/// A serde_json failure as a document error: I/O stays I/O, the rest is
+/// malformed at serde_json's line/column.
+fn json_error(e: &serde_json::Error, skipped: Skipped) -> DocumentError {
+    use serde_json::error::Category as C;
+    match e.classify() {
+        C::Io => DocumentError::Io(io::Error::new(
+            e.io_error_kind().unwrap_or(io::ErrorKind::Other),
+            e.to_string(),
+        )),
+        _ => DocumentError::Malformed {
+            format: Format::Vics,
+            position: {
+                let (line, column) = (e.line() as u64, e.column() as u64);
+                let column = if line <= 1 {
+                    column + skipped.column
+                } else {
+                    column
+                };
+                Position::LineColumn {
+                    line: line + skipped.lines,
+                    column,
+                }
+            },
+            reason: strip_position(&e.to_string()),
+        },
+    }
+}
+
+/// serde_json appends " at line L column C" to its messages; the position is
+/// reported separately.
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg.get(..i).unwrap_or(msg).to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// Feeds serde_json and counts the bytes it has taken, so records get byte
+/// offsets.
+///
+/// serde_json's reader path pulls one byte per `read` call, so this is the
+/// hottest loop of a VICS import: it keeps its own buffer and serves single
+/// bytes without the generic copy (profiling showed the `BufRead` +
+/// `copy_from_slice` path at a third of the import time).
+struct CountingReader<R> {
+    inner: R,
+    buf: Box<[u8]>,
+    pos: usize,
+    cap: usize,
+    /// Input bytes before `buf[0]`.
+    base: u64,
+    count: Rc<Cell<u64>>,
+}
+
+impl<R: Read> CountingReader<R> {
+    fn new(inner: R, start: u64, count: Rc<Cell<u64>>) -> Self {
+        count.set(start);
+        CountingReader {
+            inner,
+            buf: vec![0; 64 * 1024].into_boxed_slice(),
+            pos: 0,
+            cap: 0,
+            base: start,
+            count,
+        }
+    }
+
+    #[cold]
+    fn refill(&mut self) -> io::Result<()> {
+        self.base += self.cap as u64;
+        self.pos = 0;
+        self.cap = 0;
+        self.cap = loop {
+            match self.inner.read(&mut self.buf) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        };
+        Ok(())
+    }
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    #[inline]
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.pos >= self.cap {
+            self.refill()?;
+        }
+        let avail = self.buf.get(self.pos..self.cap).unwrap_or_default();
+        let n = if let ([o], [b, ..]) = (&mut *out, avail) {
+            *o = *b;
+            1
+        } else {
+            let n = avail.len().min(out.len());
+            if let (Some(d), Some(src)) = (out.get_mut(..n), avail.get(..n)) {
+                d.copy_from_slice(src);
+            }
+            n
+        };
+        self.pos += n;
+        self.count.set(self.base + self.pos as u64);
+        Ok(n)
+    }
+}
+
+struct Ctx<'s, 'o> {
+    emit: Emitter<'s>,
+    opts: &'o ImportOptions,
+    meta: ListMeta,
+    /// Scheme for codes of entries that carry none of their own.
+    doc_scheme: CategoryScheme,
+    offset: Rc<Cell<u64>>,
+    /// Index of the next media record in the whole document.
+    next_index: u64,
+}
+
+impl Ctx<'_, '_> {
+    fn finish(self) -> ImportSummary {
+        let mut meta = self.meta;
+        if meta.category_scheme.is_none() && self.doc_scheme != CategoryScheme::Unknown {
+            meta.category_scheme = Some(self.doc_scheme);
+        }
+        self.emit.finish(meta)
+    }
+
+    /// Records what the `odata.metadata` / `@odata.context` URL says.
+    fn set_context(&mut self, url: &str) {
+        let ctx = parse_context(url);
+        let scheme = match ctx.version.as_deref() {
+            Some(v) if v.starts_with('1') => CategoryScheme::Vics1,
+            Some(_) => {
+                CategoryScheme::from_vics_profile(ctx.profile.as_deref().unwrap_or("Default"))
+            }
+            None => CategoryScheme::Unknown,
+        };
+        if self.opts.category_scheme.is_none() {
+            self.doc_scheme = scheme;
+        }
+        self.meta.category_scheme = Some(self.doc_scheme);
+        self.meta.format_version = ctx.version;
+        self.meta.profile = ctx.profile;
+        self.meta.document_kind = ctx.kind;
+    }
+
+    /// Converts and emits one media object; `Break` when the sink stops.
+    fn media(&mut self, b: MediaBuilder, at: &At<'_>) -> ControlFlow<()> {
+        let index = self.next_index;
+        self.next_index += 1;
+        match b.finish(self.doc_scheme, at.case_id()) {
+            Ok(entry) => self.emit.entry(entry),
+            Err((field, reason)) => self.emit.reject(RecordError {
+                position: at.position(index, field),
+                reason,
+            }),
+        }
+    }
+
+    fn not_object(&mut self, kind: &'static str, at: &At<'_>) -> ControlFlow<()> {
+        let index = self.next_index;
+        self.next_index += 1;
+        self.emit.reject(RecordError {
+            position: at.position(index, None),
+            reason: RecordReason::NotAnObject(kind),
+        })
+    }
+}
+
+/// The three URL segments that matter.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Context {
+    pub version: Option<String>,
+    pub profile: Option<String>,
+    pub kind: Option<String>,
+}
+
+/// Parses `…/DataModels/1.2.xml#Media` and
+/// `…/DataModels/2.0.xml/US/$metadata#Cases`.
+pub(crate) fn parse_context(url: &str) -> Context {
+    let kind = url
+        .rsplit_once('#')
+        .map(|(_, k)| k.to_string())
+        .filter(|k| !k.is_empty());
+    let path = url.split('#').next().unwrap_or(url);
+    let after = path.rsplit_once("DataModels/").map(|(_, a)| a);
+    let (version, profile) = match after {
+        Some(a) => match a.split_once(".xml") {
+            Some((v, rest)) => {
+                let profile = rest
+                    .trim_start_matches('/')
+                    .split('/')
+                    .next()
+                    .filter(|p| !p.is_empty() && !p.starts_with('$'));
+                (Some(v.to_string()), profile.map(str::to_string))
+            }
+            None => (None, None),
+        },
+        None => (None, None),
+    };
+    Context {
+        version,
+        profile,
+        kind,
+    }
+}
+
+/// Where an element sits, for positions and for attaching case ids.
+#[derive(Clone)]
+enum At<'a> {
+    /// `$.value[pos]` (or `$[pos]` for a bare root array).
+    Top { pos: u64, start: u64, bare: bool },
+    /// `$.value[case].Media[pos]`.
+    InCase {
+        case: u64,
+        case_id: Option<&'a str>,
+        pos: u64,
+        start: u64,
+    },
+}
+
+impl At<'_> {
+    fn case_id(&self) -> Option<String> {
+        match self {
+            At::InCase { case_id, .. } => case_id.map(str::to_string),
+            At::Top { .. } => None,
+        }
+    }
+
+    fn position(&self, index: u64, field: Option<String>) -> Position {
+        let (mut path, start) = match self {
+            At::Top {
+                pos,
+                start,
+                bare: false,
+            } => (format!("$.value[{pos}]"), *start),
+            At::Top {
+                pos,
+                start,
+                bare: true,
+            } => (format!("$[{pos}]"), *start),
+            At::InCase {
+                case, pos, start, ..
+            } => (format!("$.value[{case}].Media[{pos}]"), *start),
+        };
+        if let Some(f) = field {
+            path.push('.');
+            path.push_str(&f);
+        }
+        Position::Record {
+            index,
+            byte_offset: start,
+            path,
+        }
+    }
+}
+
+fn stop<E: de::Error>(flow: ControlFlow<()>) -> Result<(), E> {
+    match flow {
+        ControlFlow::Continue(()) => Ok(()),
+        ControlFlow::Break(()) => Err(E::custom(STOP)),
+    }
+}
+
+// --- root object -----------------------------------------------------------
+
+struct RootSeed<'c, 's, 'o>(&'c mut Ctx<'s, 'o>);
+
+impl<'de> DeserializeSeed<'de> for RootSeed<'_, '_, '_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RootSeed<'_, '_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a VICS document (an object with a `value` array)")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let ctx = self.0;
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "value" => map.next_value_seed(ArraySeed {
+                    ctx: &mut *ctx,
+                    case: None,
+                    bare: false,
+                })?,
+                _ => {
+                    let v: Value = map.next_value()?;
+                    if matches!(key.as_str(), "odata.metadata" | "@odata.context")
+                        && let Value::String(url) = &v
+                    {
+                        ctx.set_context(url);
+                    }
+                    ctx.meta.extra.insert(key, v);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A bare array of media objects: not VICS proper, but what a hand-made
+    /// extract looks like; read it rather than refuse it.
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        ArraySeed {
+            ctx: self.0,
+            case: None,
+            bare: true,
+        }
+        .visit_seq(seq)
+    }
+}
+
+// --- `value` arrays and case `Media` arrays ---------------------------------
+
+struct ArraySeed<'c, 's, 'o, 'a> {
+    ctx: &'c mut Ctx<'s, 'o>,
+    /// `Some((case position, case id))` inside a case's `Media`.
+    case: Option<(u64, Option<&'a str>)>,
+    bare: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for ArraySeed<'_, '_, '_, '_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ArraySeed<'_, '_, '_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of media or case objects")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut pos = 0u64;
+        loop {
+            let seed = ElementSeed {
+                ctx: &mut *self.ctx,
+                case: self.case,
+                bare: self.bare,
+                pos,
+            };
+            if seq.next_element_seed(seed)?.is_none() {
+                return Ok(());
+            }
+            pos += 1;
+        }
+    }
+}
+
+struct ElementSeed<'c, 's, 'o, 'a> {
+    ctx: &'c mut Ctx<'s, 'o>,
+    case: Option<(u64, Option<&'a str>)>,
+    bare: bool,
+    pos: u64,
+}
+
+impl<'de> DeserializeSeed<'de> for ElementSeed<'_, '_, '_, '_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        // serde_json has already peeked the element's first byte, so the
+        // count is one past it.
+        let start = self.ctx.offset.get().saturating_sub(1);
+        let at = match self.case {
+            None => At::Top {
+                pos: self.pos,
+                start,
+                bare: self.bare,
+            },
+            Some((case, case_id)) => At::InCase {
+                case,
+                case_id,
+                pos: self.pos,
+                start,
+            },
+        };
+        d.deserialize_any(ElementVisitor { ctx: self.ctx, at })
+    }
+}
+
+struct ElementVisitor<'c, 's, 'o, 'a> {
+    ctx: &'c mut Ctx<'s, 'o>,
+    at: At<'a>,
+}
+
+impl ElementVisitor<'_, '_, '_, '_> {
+    fn scalar<E: de::Error>(self, kind: &'static str) -> Result<(), E> {
+        let flow = self.ctx.not_object(kind, &self.at);
+        stop(flow)
+    }
+}
+
+impl<'de> Visitor<'de> for ElementVisitor<'_, '_, '_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a media or case object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let ctx = self.ctx;
+        let top_pos = match self.at {
+            At::Top { pos, .. } => Some(pos),
+            At::InCase { .. } => None,
+        };
+        // Fields go straight into the builder: no map of the whole object.
+        let mut b = MediaBuilder::default();
+        let mut case_id: Option<String> = None;
+        let mut streamed = false;
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            match key {
+                Key::Media => {
+                    let slot = match top_pos {
+                        Some(case) => map.next_value_seed(MediaSlot {
+                            ctx: &mut *ctx,
+                            case,
+                            case_id: case_id.as_deref(),
+                        })?,
+                        None => Some(map.next_value::<Value>()?),
+                    };
+                    match slot {
+                        Some(v) => b.other("Media".into(), v),
+                        None => streamed = true,
+                    }
+                }
+                Key::Known(f, name) => {
+                    let v: Value = map.next_value()?;
+                    b.known(f, name, v);
+                }
+                Key::Other(k) => {
+                    let v: Value = map.next_value()?;
+                    if top_pos.is_some()
+                        && case_id.is_none()
+                        && matches!(k.as_str(), "CaseID" | "CaseNumber")
+                    {
+                        case_id = v.as_str().map(str::to_string);
+                    }
+                    b.other(k, v);
+                }
+            }
+        }
+        // A case with an empty or missing `Media` is still a case, not a
+        // media record without hashes.
+        if top_pos.is_some() && (streamed || b.looks_like_case()) {
+            ctx.meta.cases.push(b.into_extra());
+            return Ok(());
+        }
+        let flow = ctx.media(b, &self.at);
+        stop(flow)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        self.scalar("an array")
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        self.scalar("a boolean")
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        self.scalar("a number")
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        self.scalar("a number")
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        self.scalar("a number")
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        self.scalar("a string")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.scalar("null")
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        self.scalar("null")
+    }
+}
+
+/// A top-level element's `Media` member: streamed when it is an array (the
+/// element is then a case), otherwise kept as a plain value.
+struct MediaSlot<'c, 's, 'o, 'a> {
+    ctx: &'c mut Ctx<'s, 'o>,
+    case: u64,
+    case_id: Option<&'a str>,
+}
+
+impl<'de> DeserializeSeed<'de> for MediaSlot<'_, '_, '_, '_> {
+    type Value = Option<Value>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Option<Value>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for MediaSlot<'_, '_, '_, '_> {
+    type Value = Option<Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a Media array")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Option<Value>, A::Error> {
+        ArraySeed {
+            ctx: self.ctx,
+            case: Some((self.case, self.case_id)),
+            bare: false,
+        }
+        .visit_seq(seq)?;
+        Ok(None)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<Value>, A::Error> {
+        Value::deserialize(de::value::MapAccessDeserializer::new(map)).map(Some)
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Option<Value>, E> {
+        Ok(Some(Value::Bool(v)))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Option<Value>, E> {
+        Ok(Some(Value::from(v)))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<Value>, E> {
+        Ok(Some(Value::from(v)))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Option<Value>, E> {
+        Ok(Some(Value::from(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<Value>, E> {
+        Ok(Some(Value::from(v)))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Option<Value>, E> {
+        Ok(Some(Value::Null))
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Option<Value>, E> {
+        Ok(Some(Value::Null))
+    }
+}
+
+/// An object key, recognised without allocating for the known names.
+enum Key {
+    Media,
+    Known(F, Cow<'static, str>),
+    Other(String),
+}
+
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Key;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Key;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_str<E: de::Error>(self, k: &str) -> Result<Key, E> {
+        Ok(classify(k, || k.to_string()))
+    }
+
+    fn visit_string<E: de::Error>(self, k: String) -> Result<Key, E> {
+        let key = classify(&k, String::new);
+        Ok(match key {
+            Key::Other(_) => Key::Other(k),
+            other => other,
+        })
+    }
+}
+
+fn classify(k: &str, owned: impl FnOnce() -> String) -> Key {
+    if k == "Media" {
+        return Key::Media;
+    }
+    match field_of(k) {
+        Some((canonical, f)) if canonical == k => Key::Known(f, Cow::Borrowed(canonical)),
+        Some((_, f)) => Key::Known(f, Cow::Owned(k.to_string())),
+        None => Key::Other(owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_urls() {
+        let c = parse_context("http://github.com/ICMEC/ProjectVic/DataModels/1.2.xml#Media");
+        assert_eq!(c.version.as_deref(), Some("1.2"));
+        assert_eq!(c.profile, None);
+        assert_eq!(c.kind.as_deref(), Some("Media"));
+        let c = parse_context(
+            "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#Cases",
+        );
+        assert_eq!(c.version.as_deref(), Some("2.0"));
+        assert_eq!(c.profile.as_deref(), Some("US"));
+        assert_eq!(c.kind.as_deref(), Some("Cases"));
+        assert_eq!(parse_context("garbage"), Context::default());
+    }
+}

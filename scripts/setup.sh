@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs everything Tiaki's tests and benchmarks need on a fresh Debian 12
+# machine, from Debian packages, the Rust crates registry and PyPI. Safe to
+# run again: it skips what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+for pkg in ffmpeg age minisign mmdb-bin pkg-config libavdevice-dev libavfilter-dev libavformat-dev \
+           libavcodec-dev libswresample-dev libswscale-dev libavutil-dev python3-venv; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+# Python peers (Meta's C++ PDQ and vPDQ behind their PyPI bindings, FAISS,
+# Pillow) in a project-local virtual environment.
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import pdqhash, vpdq, faiss, PIL, numpy" 2>/dev/null; then
+  echo "setup: installing the Python peers into .venv"
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  .venv/bin/pip install -q --upgrade pip >/dev/null
+  .venv/bin/pip install -q -r bench/requirements.txt
+fi
