@@ -115,7 +115,7 @@ pub fn sniff(head: &[u8]) -> Option<MediaFormat> {
     if starts(&[0x00, 0x00, 0x01, 0xBA]) {
         return Some(MediaFormat::MpegPs);
     }
-    if head.len() >= 188 * 2 + 1 && head[0] == 0x47 && head[188] == 0x47 && head[376] == 0x47 {
+    if head.len() > 188 * 2 && head[0] == 0x47 && head[188] == 0x47 && head[376] == 0x47 {
         return Some(MediaFormat::MpegTs);
     }
     None

@@ -1,6 +1,8 @@
 //! PDQ of the reference images, decoded by `tiaki-media` and hashed by
 //! `tiaki-hash`, against every expected hash in testdata/pdq/EXPECTED_HASHES.csv.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 
 use tiaki_hash::pdq::{Dihedral, LumaArithmetic, PdqDihedralOutput, PdqHash, PdqHasher, PdqOutput};
@@ -105,12 +107,11 @@ fn every_expected_row_with(luma: LumaArithmetic) {
         if dist > tolerance {
             failures.push(format!("{} [{}]: {} bits", row.image, row.producer, dist));
         }
-        if tolerance == 0 {
-            if let Some(q) = row.quality {
-                if q != out.quality {
-                    failures.push(format!("{}: quality {} != {}", row.image, out.quality, q));
-                }
-            }
+        if let Some(q) = row.quality
+            && tolerance == 0
+            && q != out.quality
+        {
+            failures.push(format!("{}: quality {} != {}", row.image, out.quality, q));
         }
     }
     eprintln!("luma {luma:?}:\n{}", report.join("\n"));

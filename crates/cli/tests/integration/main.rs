@@ -1,6 +1,9 @@
 //! The one integration-test binary (one link, as Meilisearch and Kanidm do):
 //! each module drives the real `tiaki` binary.
 
+// Test code: failing loudly is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 mod hash;
 mod peer_pdqhash;

@@ -55,7 +55,7 @@ fn content(kind: u64, w: u32, h: u32, rng: &mut Rng) -> ImageBuffer<Rgb<u8>, Vec
         }
         // Checkers and stripes.
         4 => {
-            if ((x / f1 as u32) + (y / f2 as u32)) % 2 == 0 { Rgb(c1) } else { Rgb(c2) }
+            if ((x / f1 as u32) + (y / f2 as u32)).is_multiple_of(2) { Rgb(c1) } else { Rgb(c2) }
         }
         // Shapes on noise.
         _ => {

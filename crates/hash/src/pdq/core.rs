@@ -13,7 +13,7 @@ pub const MIN_HASHABLE_DIM: usize = 5;
 /// Jarosz window size for a side of `old` pixels, reduced to 64.
 #[inline]
 pub fn jarosz_window(old: usize) -> usize {
-    (old + 127) / 128
+    old.div_ceil(128)
 }
 
 /// The 16×64 DCT matrix, built exactly as the reference builds it: the scale
@@ -48,15 +48,15 @@ pub fn decimation_indices(n: usize) -> [usize; 64] {
 /// Image-domain quality metric on the 64×64 buffer (0..=100).
 pub fn quality(a: &[[f32; 64]; 64]) -> u8 {
     let mut g: i64 = 0;
-    for i in 0..63 {
-        for j in 0..64 {
-            let d = (((a[i][j] - a[i + 1][j]) * 100.0) / 255.0) as i32;
+    for (upper, lower) in a.iter().zip(&a[1..]) {
+        for (u, v) in upper.iter().zip(lower) {
+            let d = (((u - v) * 100.0) / 255.0) as i32;
             g += i64::from(d.unsigned_abs());
         }
     }
     for row in a.iter() {
-        for j in 0..63 {
-            let d = (((row[j] - row[j + 1]) * 100.0) / 255.0) as i32;
+        for (u, v) in row.iter().zip(&row[1..]) {
+            let d = (((u - v) * 100.0) / 255.0) as i32;
             g += i64::from(d.unsigned_abs());
         }
     }
