@@ -79,6 +79,7 @@ pub enum LumaArithmetic {
 pub struct PdqHasher {
     scratch: Scratch,
     luma: LumaArithmetic,
+    portable: bool,
 }
 
 fn check(len: usize, per_pixel: usize, width: usize, height: usize) -> Result<(), PdqError> {
@@ -104,6 +105,13 @@ impl PdqHasher {
         PdqHasher { luma, ..Self::default() }
     }
 
+    /// A hasher that never uses the CPU-specific (AVX2) build of the blur:
+    /// for tests and benchmarks of the portable path, which must give the
+    /// same bits.
+    pub fn portable(luma: LumaArithmetic) -> Self {
+        PdqHasher { luma, portable: true, ..Self::default() }
+    }
+
     fn rgb<'a>(&self, rgb: &'a [u8]) -> Source<'a> {
         match self.luma {
             LumaArithmetic::F32 => Source::Rgb8(rgb),
@@ -122,7 +130,7 @@ impl PdqHasher {
             }
             return a;
         }
-        fast::blur_decimate(src, width, height, &mut self.scratch)
+        fast::blur_decimate(src, width, height, &mut self.scratch, self.portable)
     }
 
     fn dct(&mut self, src: Source<'_>, width: usize, height: usize, shortcut: bool) -> Option<([[f32; 16]; 16], u8)> {

@@ -72,7 +72,10 @@ impl Source<'_> {
 #[inline(always)]
 pub(super) fn luma_f64_exact(r: u8, g: u8, b: u8) -> f32 {
     let l = 299 * u32::from(r) + 587 * u32::from(g) + 114 * u32::from(b);
-    l as f32 / 1000.0
+    // One f64 multiply (error ~2e-16 relative) cannot move the result across
+    // an f32 midpoint either (those are ≥ 3e-11 relative away), and it is
+    // several times cheaper than a division.
+    (f64::from(l) * (1.0 / 1000.0)) as f32
 }
 
 /// RGB → luma of one pixel. `F64` selects pdqhash-python's arithmetic (f64,
@@ -332,24 +335,34 @@ impl Emit for ColsToOut<'_> {
     }
 }
 
-/// An 8×8 transpose. Pure data movement, so any implementation gives the
-/// same bits; the AVX one is a handful of shuffles instead of 64 moves.
+/// 8×8 transposes between rows and lane blocks. Pure data movement, so any
+/// implementation gives the same bits; the AVX one is a handful of shuffles
+/// instead of 64 moves, and reads and writes its rows in place.
 trait Transpose {
-    fn tr8(m: &[[f32; LANES]; LANES]) -> [[f32; LANES]; LANES];
+    /// Eight row pieces → one block: `dst[j][i] = src[i][j]`.
+    fn gather(src: [&[f32; LANES]; LANES], dst: &mut [[f32; LANES]; LANES]);
+    /// One block → eight row pieces: `dst[j][i] = src[i][j]`.
+    fn scatter(src: &[[f32; LANES]; LANES], dst: [&mut [f32; LANES]; LANES]);
 }
 
 struct ScalarTranspose;
 
 impl Transpose for ScalarTranspose {
     #[inline(always)]
-    fn tr8(m: &[[f32; LANES]; LANES]) -> [[f32; LANES]; LANES] {
-        let mut o = [[0f32; LANES]; LANES];
-        for (i, row) in m.iter().enumerate() {
+    fn gather(src: [&[f32; LANES]; LANES], dst: &mut [[f32; LANES]; LANES]) {
+        for (i, row) in src.iter().enumerate() {
             for (j, &v) in row.iter().enumerate() {
-                o[j][i] = v;
+                dst[j][i] = v;
             }
         }
-        o
+    }
+    #[inline(always)]
+    fn scatter(src: &[[f32; LANES]; LANES], dst: [&mut [f32; LANES]; LANES]) {
+        for (j, d) in dst.into_iter().enumerate() {
+            for (i, v) in d.iter_mut().enumerate() {
+                *v = src[i][j];
+            }
+        }
     }
 }
 
@@ -359,67 +372,89 @@ struct AvxTranspose;
 #[cfg(target_arch = "x86_64")]
 impl Transpose for AvxTranspose {
     #[inline(always)]
-    fn tr8(m: &[[f32; LANES]; LANES]) -> [[f32; LANES]; LANES] {
+    fn gather(src: [&[f32; LANES]; LANES], dst: &mut [[f32; LANES]; LANES]) {
         // SAFETY: `AvxTranspose` is only used by `blur_decimate_avx2`, which
         // runs only after the CPU was found to support AVX2 (and so AVX).
-        unsafe { tr8_avx(m) }
+        unsafe { gather_avx(src, dst) }
+    }
+    #[inline(always)]
+    fn scatter(src: &[[f32; LANES]; LANES], dst: [&mut [f32; LANES]; LANES]) {
+        // SAFETY: as for `gather`.
+        unsafe { scatter_avx(src, dst) }
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx")]
 #[inline]
-fn tr8_avx(m: &[[f32; LANES]; LANES]) -> [[f32; LANES]; LANES] {
+fn transpose_regs(r: [std::arch::x86_64::__m256; 8]) -> [std::arch::x86_64::__m256; 8] {
     use std::arch::x86_64::*;
-    let mut o = [[0f32; LANES]; LANES];
+    let t0 = _mm256_unpacklo_ps(r[0], r[1]);
+    let t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    let t2 = _mm256_unpacklo_ps(r[2], r[3]);
+    let t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    let t4 = _mm256_unpacklo_ps(r[4], r[5]);
+    let t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    let t6 = _mm256_unpacklo_ps(r[6], r[7]);
+    let t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    let u0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+    let u1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+    let u2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+    let u3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+    let u4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+    let u5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+    let u6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+    let u7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+    [
+        _mm256_permute2f128_ps::<0x20>(u0, u4),
+        _mm256_permute2f128_ps::<0x20>(u1, u5),
+        _mm256_permute2f128_ps::<0x20>(u2, u6),
+        _mm256_permute2f128_ps::<0x20>(u3, u7),
+        _mm256_permute2f128_ps::<0x31>(u0, u4),
+        _mm256_permute2f128_ps::<0x31>(u1, u5),
+        _mm256_permute2f128_ps::<0x31>(u2, u6),
+        _mm256_permute2f128_ps::<0x31>(u3, u7),
+    ]
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+#[inline]
+fn gather_avx(src: [&[f32; LANES]; LANES], dst: &mut [[f32; LANES]; LANES]) {
+    use std::arch::x86_64::*;
     // SAFETY: every pointer is to a whole [f32; 8] (32 bytes); loadu/storeu
     // have no alignment requirement.
     unsafe {
-        let r: [__m256; 8] = std::array::from_fn(|i| _mm256_loadu_ps(m[i].as_ptr()));
-        let t0 = _mm256_unpacklo_ps(r[0], r[1]);
-        let t1 = _mm256_unpackhi_ps(r[0], r[1]);
-        let t2 = _mm256_unpacklo_ps(r[2], r[3]);
-        let t3 = _mm256_unpackhi_ps(r[2], r[3]);
-        let t4 = _mm256_unpacklo_ps(r[4], r[5]);
-        let t5 = _mm256_unpackhi_ps(r[4], r[5]);
-        let t6 = _mm256_unpacklo_ps(r[6], r[7]);
-        let t7 = _mm256_unpackhi_ps(r[6], r[7]);
-        let u0 = _mm256_shuffle_ps::<0x44>(t0, t2);
-        let u1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
-        let u2 = _mm256_shuffle_ps::<0x44>(t1, t3);
-        let u3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
-        let u4 = _mm256_shuffle_ps::<0x44>(t4, t6);
-        let u5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
-        let u6 = _mm256_shuffle_ps::<0x44>(t5, t7);
-        let u7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
-        let out = [
-            _mm256_permute2f128_ps::<0x20>(u0, u4),
-            _mm256_permute2f128_ps::<0x20>(u1, u5),
-            _mm256_permute2f128_ps::<0x20>(u2, u6),
-            _mm256_permute2f128_ps::<0x20>(u3, u7),
-            _mm256_permute2f128_ps::<0x31>(u0, u4),
-            _mm256_permute2f128_ps::<0x31>(u1, u5),
-            _mm256_permute2f128_ps::<0x31>(u2, u6),
-            _mm256_permute2f128_ps::<0x31>(u3, u7),
-        ];
-        for (dst, v) in o.iter_mut().zip(out) {
-            _mm256_storeu_ps(dst.as_mut_ptr(), v);
+        let out = transpose_regs(src.map(|r| _mm256_loadu_ps(r.as_ptr())));
+        for (d, v) in dst.iter_mut().zip(out) {
+            _mm256_storeu_ps(d.as_mut_ptr(), v);
         }
     }
-    o
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+#[inline]
+fn scatter_avx(src: &[[f32; LANES]; LANES], dst: [&mut [f32; LANES]; LANES]) {
+    use std::arch::x86_64::*;
+    // SAFETY: as in `gather_avx`.
+    unsafe {
+        let r: [__m256; 8] = std::array::from_fn(|i| _mm256_loadu_ps(src[i].as_ptr()));
+        let out = transpose_regs(r);
+        for (d, v) in dst.into_iter().zip(out) {
+            _mm256_storeu_ps(d.as_mut_ptr(), v);
+        }
+    }
 }
 
 /// [`LANES`] rows of `w` (row-major, `rows[l*w + t]`) → `blk[t][l]`.
 #[inline(always)]
 fn rows_to_lanes<T: Transpose>(rows: &[f32], w: usize, blk: &mut [[f32; LANES]]) {
     let full = w / LANES * LANES;
-    for t0 in (0..full).step_by(LANES) {
-        let m: [[f32; LANES]; LANES] = std::array::from_fn(|l| {
-            let mut r = [0f32; LANES];
-            r.copy_from_slice(&rows[l * w + t0..l * w + t0 + LANES]);
-            r
-        });
-        blk[t0..t0 + LANES].copy_from_slice(&T::tr8(&m));
+    let pieces: [&[[f32; LANES]]; LANES] = std::array::from_fn(|l| rows[l * w..l * w + full].as_chunks::<LANES>().0);
+    let (blocks, _) = blk[..full].as_chunks_mut::<LANES>();
+    for (b, dst) in blocks.iter_mut().enumerate() {
+        T::gather(pieces.map(|p| &p[b]), dst);
     }
     for t in full..w {
         for l in 0..LANES {
@@ -435,22 +470,28 @@ fn ring_row(ring: &[f32], w: usize, ring_rows: usize, r: usize) -> &[f32] {
     &ring[s..s + w]
 }
 
-/// `blk[t][l]` → rows `r0..r0+valid` of the ring (width `w`).
+/// `blk[t][l]` → rows `r0..r0+LANES` of the ring (width `w`). All eight
+/// lanes are written: in the last, partial block the extra lanes land in ring
+/// slots of rows older than any the column pass still needs (the ring holds
+/// `window + LANES` rows), so they are harmless.
 #[inline(always)]
-fn lanes_to_ring<T: Transpose>(blk: &[[f32; LANES]], w: usize, ring: &mut [f32], ring_rows: usize, r0: usize, valid: usize) {
+fn lanes_to_ring<T: Transpose>(blk: &[[f32; LANES]], w: usize, ring: &mut [f32], ring_rows: usize, r0: usize) {
     let full = w / LANES * LANES;
-    let starts: [usize; LANES] = std::array::from_fn(|l| ((r0 + l) % ring_rows) * w);
-    for t0 in (0..full).step_by(LANES) {
-        let mut m = [[0f32; LANES]; LANES];
-        m.copy_from_slice(&blk[t0..t0 + LANES]);
-        let o = T::tr8(&m);
-        for (row, &st) in o.iter().zip(&starts).take(valid) {
-            ring[st + t0..st + t0 + LANES].copy_from_slice(row);
+    let slots: [usize; LANES] = std::array::from_fn(|l| (r0 + l) % ring_rows);
+    let mut rows: [&mut [f32]; LANES] = Default::default();
+    for (slot, row) in ring.chunks_exact_mut(w).enumerate() {
+        if let Some(l) = slots.iter().position(|&s| s == slot) {
+            rows[l] = row;
         }
     }
+    let mut pieces = rows.each_mut().map(|r| r[..full].as_chunks_mut::<LANES>().0);
+    let (blocks, _) = blk[..full].as_chunks::<LANES>();
+    for (b, src) in blocks.iter().enumerate() {
+        T::scatter(src, pieces.each_mut().map(|p| &mut p[b]));
+    }
     for t in full..w {
-        for (l, &st) in starts.iter().enumerate().take(valid) {
-            ring[st + t] = blk[t][l];
+        for (l, row) in rows.iter_mut().enumerate() {
+            row[t] = blk[t][l];
         }
     }
 }
@@ -490,7 +531,7 @@ fn blur_decimate_body<T: Transpose>(src: Source<'_>, width: usize, height: usize
         }
         rows_to_lanes::<T>(line, w, cols.blk);
         running_box8(&cols.blk[..w], wr, &mut RowsToBlock { out: oblk });
-        lanes_to_ring::<T>(oblk, w, ring, ring_rows, r0, valid);
+        lanes_to_ring::<T>(oblk, w, ring, ring_rows, r0);
 
         // Round 1, columns, one arriving row at a time: the reference's
         // phases 1-3 of `box1DFloat` (add row ri; from ri = wc on, subtract
@@ -535,10 +576,10 @@ fn blur_decimate_generic(src: Source<'_>, width: usize, height: usize, sc: &mut 
 /// The Jarosz blur and decimation, dispatched to the widest vectors the CPU
 /// has. The caller guarantees `width, height >= 5` and a source of the right
 /// size.
-pub fn blur_decimate(src: Source<'_>, width: usize, height: usize, sc: &mut Scratch) -> [[f32; 64]; 64] {
+pub fn blur_decimate(src: Source<'_>, width: usize, height: usize, sc: &mut Scratch, portable: bool) -> [[f32; 64]; 64] {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx2") {
+        if !portable && std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2, checked just above.
             return unsafe { blur_decimate_avx2(src, width, height, sc) };
         }

@@ -50,6 +50,7 @@ fn fast_equals_reference_on_edge_sizes() {
             let fast = h.hash_rgb(&img, w, hh).unwrap();
             let slow = reference_pdq_from_rgb(&img, w, hh);
             assert_eq!(fast, slow, "{w}x{hh} seed {seed}");
+            assert_eq!(PdqHasher::portable(LumaArithmetic::F32).hash_rgb(&img, w, hh).unwrap(), slow, "portable {w}x{hh}");
             let fd = h.dihedral_rgb(&img, w, hh).unwrap();
             assert_eq!(fd, reference_dihedral_from_rgb(&img, w, hh), "dihedral {w}x{hh}");
         }
@@ -63,6 +64,8 @@ proptest! {
         let img = if kind == 0 { noise(w, h, seed) } else { smooth(w, h, seed) };
         let fast = PdqHasher::new().hash_rgb(&img, w, h).unwrap();
         prop_assert_eq!(fast, reference_pdq_from_rgb(&img, w, h));
+        let portable = PdqHasher::portable(LumaArithmetic::F32).hash_rgb(&img, w, h).unwrap();
+        prop_assert_eq!(portable, fast);
         let fast64 = PdqHasher::with_luma(LumaArithmetic::F64).hash_rgb(&img, w, h).unwrap();
         prop_assert_eq!(fast64, reference_pdq_from_luma(reference::luma_from_rgb_f64(&img, w, h), w, h));
     }
