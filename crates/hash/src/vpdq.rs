@@ -5,10 +5,10 @@
 //! the ones that [`frame_mod`] selects.
 //!
 //! * [`VpdqFeature`]: one hashed frame, as Meta's `vpdqFeature`.
-//! * [`format`]: the reference text form (`frame,quality,hex,timestamp`),
+//! * [`format`](mod@format): the reference text form (`frame,quality,hex,timestamp`),
 //!   python-threatexchange's signal form (a JSON array of
 //!   `"hex,quality,timestamp"`), and the legacy JSON object form.
-//! * [`compare`]: python-threatexchange's brute-force matcher (dedupe,
+//! * [`compare`](mod@compare): python-threatexchange's brute-force matcher (dedupe,
 //!   quality ≥ 50, distance ≤ 31, two percentages), with an explanation of
 //!   which frames matched.
 //!

@@ -26,13 +26,15 @@ const MD5_S: [u32; 16] = [7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15,
 pub(super) fn md5_step(s: &mut [u32; 4], i: usize, m: &[u32; 16], k: &[u32; 64]) {
     let [a, b, c, d] = *s;
     let (f, g) = match i / 16 {
-        0 => ((b & c) | (!b & d), i),
+        // `d ^ (b & (c ^ d))` is `(b & c) | (!b & d)` in three operations.
+        0 => (d ^ (b & (c ^ d)), i),
         1 => ((b & d).wrapping_add(c & !d), (5 * i + 1) % 16),
         2 => (b ^ c ^ d, (3 * i + 5) % 16),
         _ => (c ^ (b | !d), (7 * i) % 16),
     };
     let rot = MD5_S[(i / 16) * 4 + i % 4];
-    let t = a.wrapping_add(f).wrapping_add(k[i]).wrapping_add(m[g]).rotate_left(rot);
+    // `a + k + m` does not wait for the previous step; only `+ f` does.
+    let t = a.wrapping_add(k[i].wrapping_add(m[g])).wrapping_add(f).rotate_left(rot);
     *s = [d, b.wrapping_add(t), b, c];
 }
 
