@@ -1,0 +1,104 @@
+//! Hanging decoders are killed at the deadline. One test function, so no
+//! other thread of this binary forks while the stand-in scripts are being
+//! written (which could make exec fail with "text file busy").
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::*;
+use tiaki_video::{VideoError, VideoOptions, hash_video_file};
+
+/// A stand-in for ffmpeg/ffprobe that records its pid and hangs.
+fn hanging_program(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+    let pidfile = dir.join(format!("{name}.pid"));
+    let script = dir.join(name);
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho $$ > '{}'\nexec sleep 60\n",
+            pidfile.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (script, pidfile)
+}
+
+fn assert_gone(pidfile: &Path) {
+    let pid = std::fs::read_to_string(pidfile).unwrap();
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", pid.trim())).unwrap_or_default();
+    // Reaped (no /proc entry) — or, if the pid was reused already, not our sleep.
+    assert!(
+        !status.contains("Name:\tsleep"),
+        "process {} still running",
+        pid.trim()
+    );
+}
+
+fn timed(path: &Path, opts: &VideoOptions) -> (VideoError, Duration) {
+    let t0 = Instant::now();
+    let e = hash_video_file(path, opts).expect_err("expected a timeout");
+    let took = t0.elapsed();
+    note(&format!("{}: {e} after {took:?}", path.display()));
+    assert!(!e.to_string().contains('\n'));
+    (e, took)
+}
+
+#[test]
+fn hanging_decoders_are_killed() {
+    require_ffmpeg();
+    let dir = tempfile::tempdir().unwrap();
+    let (slow_ffmpeg, ffmpeg_pid) = hanging_program(dir.path(), "ffmpeg");
+    let (slow_ffprobe, ffprobe_pid) = hanging_program(dir.path(), "ffprobe");
+    let timeout = Duration::from_secs(2);
+
+    // ffmpeg hangs after a successful probe.
+    let opts = VideoOptions {
+        timeout,
+        ffmpeg: slow_ffmpeg,
+        ..VideoOptions::default()
+    };
+    let (e, took) = timed(&video("test-padded-dimensions"), &opts);
+    assert!(matches!(e, VideoError::Timeout(_)), "{e}");
+    assert!(
+        took >= timeout && took < timeout + Duration::from_secs(5),
+        "{took:?}"
+    );
+    assert_gone(&ffmpeg_pid);
+
+    // ffprobe hangs.
+    let opts = VideoOptions {
+        timeout,
+        ffprobe: slow_ffprobe,
+        ..VideoOptions::default()
+    };
+    let (e, took) = timed(&video("test-padded-dimensions"), &opts);
+    assert!(matches!(e, VideoError::Timeout(_)), "{e}");
+    assert!(took < timeout + Duration::from_secs(5), "{took:?}");
+    assert_gone(&ffprobe_pid);
+
+    // The real ffprobe blocks on a FIFO that nobody writes: a decode that
+    // never gets data.
+    let fifo = dir.path().join("stuck.mp4");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let opts = VideoOptions {
+        timeout,
+        ..VideoOptions::default()
+    };
+    let (e, took) = timed(&fifo, &opts);
+    assert!(matches!(e, VideoError::Timeout(_)), "{e}");
+    assert!(took < timeout + Duration::from_secs(5), "{took:?}");
+}
