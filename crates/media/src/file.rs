@@ -7,6 +7,8 @@ use std::path::Path;
 
 use tiaki_hash::digest::{Digests, MultiDigest, digests};
 use tiaki_hash::pdq::{PdqHash, PdqHasher};
+use tiaki_hash::vpdq::VpdqFeature;
+use tiaki_video::VideoOptions;
 
 use crate::exif::{ExifInfo, read_exif};
 use crate::image::{DecodeError, Pixels, decode_image};
@@ -19,6 +21,9 @@ pub struct HashOptions {
     pub limits: Limits,
     /// Also compute the eight dihedral PDQ variants of images.
     pub dihedral: bool,
+    /// vPDQ of videos (ffmpeg subprocess) and animated GIF/PNG/WebP
+    /// (in-process): sampling, timeout, output cap.
+    pub video: VideoOptions,
 }
 
 /// One line of `tiaki hash` output (spec/interfaces.md). Fields that could
@@ -50,19 +55,12 @@ pub struct FileRecord {
     pub dihedral: Option<Vec<PdqHash>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exif: Option<ExifInfo>,
+    /// vPDQ frames of a video or an animated image:
+    /// `{"frame", "timestamp", "quality", "pdq"}`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub vpdq: Option<Vec<VpdqFrame>>,
+    pub vpdq: Option<Vec<VpdqFeature>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-}
-
-/// One vPDQ frame as `tiaki hash` prints it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct VpdqFrame {
-    pub frame: u64,
-    pub timestamp: f64,
-    pub quality: u8,
-    pub pdq: PdqHash,
 }
 
 impl FileRecord {
@@ -153,7 +151,15 @@ pub fn hash_file(path: &Path, shown: String, opts: &HashOptions, hasher: &mut Pd
         Kind::Image => Some(
             DecodeError::FileTooLarge { bytes: size, max: opts.limits.max_image_file_bytes }.to_string(),
         ),
-        Kind::Video => Some("video hashing is not available in this build".to_string()),
+        Kind::Video => match tiaki_video::hash_video_file(path, &opts.video) {
+            Ok(v) => {
+                rec.width = Some(v.width);
+                rec.height = Some(v.height);
+                rec.vpdq = Some(v.features);
+                None
+            }
+            Err(e) => Some(e.to_string()),
+        },
         Kind::Other if rec.bytes == Some(0) => Some(DecodeError::Empty.to_string()),
         Kind::Other if extension_claims_media(&rec.path) => {
             Some("not an image or video: the content is not a recognised media format".to_string())
@@ -192,6 +198,17 @@ pub fn hash_image_bytes(bytes: &[u8], opts: &HashOptions, hasher: &mut PdqHasher
             rec.pdq_quality = Some(o.quality);
             rec.dihedral = d.map(|d| d.hashes.to_vec());
         }
-        Err(e) => rec.error = Some(e.to_string()),
+        Err(e) => {
+            rec.error = Some(e.to_string());
+            return;
+        }
+    }
+    // An animated GIF, PNG or WebP also gets the vPDQ of its frames; its
+    // `pdq` is the first frame's.
+    if tiaki_video::is_animated(bytes) {
+        match tiaki_video::hash_animation(bytes, None, &opts.video) {
+            Ok(v) => rec.vpdq = Some(v.features),
+            Err(e) => rec.error = Some(format!("animation: {e}")),
+        }
     }
 }

@@ -215,3 +215,48 @@ fn output_order_is_stable_and_parallel_equals_serial() {
     assert_eq!(a.stdout, b.stdout);
     assert_eq!(ndjson(&a.stdout).len(), 12);
 }
+
+/// The same pixels saved as PNG, BMP, TIFF, lossless WebP and GIF (few
+/// colours, so the palette is exact; also a second frame, which is not
+/// hashed) give the same PDQ: every decoder path converts to the same RGB.
+#[test]
+fn every_still_format_decodes_to_the_same_pixels() {
+    use image::codecs::gif::{GifEncoder, Repeat};
+    use image::{Delay, Frame, ImageFormat, Rgba, RgbaImage};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Eight colours in bands and blocks: textured enough for quality 100.
+    let palette = [[20u8, 30, 40], [200, 40, 60], [30, 180, 90], [240, 240, 20], [10, 90, 220], [250, 250, 250], [120, 60, 10], [0, 0, 0]];
+    let img = image::RgbImage::from_fn(160, 120, |x, y| image::Rgb(palette[((x / 9 + (y / 7) * 3) % 8) as usize]));
+    img.save_with_format(d.join("a.png"), ImageFormat::Png).unwrap();
+    img.save_with_format(d.join("a.bmp"), ImageFormat::Bmp).unwrap();
+    img.save_with_format(d.join("a.tiff"), ImageFormat::Tiff).unwrap();
+    img.save_with_format(d.join("a.webp"), ImageFormat::WebP).unwrap();
+    let rgba = |i: &image::RgbImage| RgbaImage::from_fn(i.width(), i.height(), |x, y| {
+        let p = i.get_pixel(x, y);
+        Rgba([p[0], p[1], p[2], 255])
+    });
+    let other = image::RgbImage::from_fn(160, 120, |x, _| image::Rgb(palette[(x % 8) as usize]));
+    let mut gif = Vec::new();
+    {
+        let mut enc = GifEncoder::new_with_speed(&mut gif, 1);
+        enc.set_repeat(Repeat::Infinite).unwrap();
+        enc.encode_frame(Frame::from_parts(rgba(&img), 0, 0, Delay::from_numer_denom_ms(500, 1))).unwrap();
+        enc.encode_frame(Frame::from_parts(rgba(&other), 0, 0, Delay::from_numer_denom_ms(500, 1))).unwrap();
+    }
+    std::fs::write(d.join("a.gif"), gif).unwrap();
+
+    let out = run(&["hash", d.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines = ndjson(&out.stdout);
+    assert_eq!(lines.len(), 5);
+    let png = lines.iter().find(|v| v["format"] == "png").unwrap()["pdq"].clone();
+    assert!(png.is_string());
+    for v in &lines {
+        assert_eq!(v["pdq"], png, "{}: {}", v["format"], v);
+        assert_eq!(v["pdq_quality"], 100, "{v}");
+        assert_eq!((v["width"].as_u64(), v["height"].as_u64()), (Some(160), Some(120)));
+    }
+    let formats: Vec<&str> = lines.iter().map(|v| v["format"].as_str().unwrap()).collect();
+    assert_eq!(formats, ["bmp", "gif", "png", "tiff", "webp"]);
+}
