@@ -30,6 +30,12 @@ pub struct HashArgs {
     /// photos and can differ by a few bits on flat synthetic images.
     #[arg(long, value_enum, default_value_t = Luma::F64)]
     luma: Luma,
+    /// Seconds between hashed video frames (vPDQ); 0 hashes every frame.
+    #[arg(long, default_value_t = 1.0)]
+    every: f64,
+    /// Wall-clock limit for one video, in seconds (the ffmpeg child is killed).
+    #[arg(long, default_value_t = 600)]
+    video_timeout: u64,
     /// Largest image accepted, in pixels.
     #[arg(long, default_value_t = Limits::default().max_pixels)]
     max_pixels: u64,
@@ -53,7 +59,17 @@ thread_local! {
 
 pub fn run(args: HashArgs) -> anyhow::Result<ExitCode> {
     let limits = Limits { max_pixels: args.max_pixels, max_image_file_bytes: args.max_image_bytes, ..Limits::default() };
-    let opts = HashOptions { limits, dihedral: args.dihedral };
+    // Files are hashed in parallel, so each video decodes and hashes on one
+    // thread: the cores are already busy with other files.
+    let video = tiaki_video::VideoOptions {
+        seconds_per_hash: args.every,
+        timeout: std::time::Duration::from_secs(args.video_timeout),
+        threads: 1,
+        decode_threads: 1,
+        ..tiaki_video::VideoOptions::default()
+    };
+    anyhow::ensure!(args.every >= 0.0 && args.every.is_finite(), "--every must be a number of seconds, 0 or more");
+    let opts = HashOptions { limits, dihedral: args.dihedral, video };
     let luma = match args.luma {
         Luma::F32 => LumaArithmetic::F32,
         Luma::F64 => LumaArithmetic::F64,

@@ -8,6 +8,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod hash;
+mod lists;
+mod lookup;
+mod matching;
+mod vpdq;
 
 #[derive(Debug, Parser)]
 #[command(name = "tiaki", version, about = "Hash, match, link, attribute and refer: Tiaki's command line")]
@@ -46,12 +50,24 @@ enum Command {
     /// Hash files (directories recursively): MD5, SHA-1, SHA-256, PDQ, vPDQ,
     /// EXIF. One JSON object a line on stdout. Needs no data directory.
     Hash(hash::HashArgs),
+    /// Known hash lists: import, export, ls, enable, disable.
+    Lists(lists::ListsArgs),
+    /// Look up hashes read from stdin (one a line) in the enabled lists.
+    Lookup(lookup::LookupArgs),
+    /// Hash files and look them up in the enabled lists. NDJSON per file.
+    Match(matching::MatchArgs),
+    /// vPDQ video hashes: `compare A B`.
+    Vpdq(vpdq::VpdqArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Hash(args) => hash::run(args),
+        Command::Lists(args) => lists::run(&cli.data, args),
+        Command::Lookup(args) => lookup::run(&cli.data, args),
+        Command::Match(args) => matching::run(&cli.data, args),
+        Command::Vpdq(args) => vpdq::run(args),
     };
     match result {
         Ok(code) => code,

@@ -6,4 +6,6 @@
 
 mod common;
 mod hash;
+mod lists;
 mod peer_pdqhash;
+mod video;

@@ -1,0 +1,113 @@
+//! `tiaki match PATH…`: hash files (as `tiaki hash`) and look them up.
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use rayon::prelude::*;
+use tiaki_hash::pdq::{PdqHash, PdqHasher};
+use tiaki_index::Digest;
+use tiaki_media::{FileRecord, HashOptions, Walked, hash_file, walk};
+use tiaki_store::{Hit, MatchOptions, Probe, usable_quality};
+
+/// One output line, in this field order.
+#[derive(serde::Serialize)]
+struct FileMatches<'a> {
+    path: &'a str,
+    sha256: Option<&'a str>,
+    matches: Vec<Hit>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MatchArgs {
+    /// Files or directories (recursed into).
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// PDQ match distance for every list (default: each list's own, else 31).
+    #[arg(long)]
+    radius: Option<u32>,
+    /// Only these lists (repeatable; default: every enabled list).
+    #[arg(long = "list")]
+    lists: Vec<String>,
+}
+
+const BATCH: usize = 64;
+
+fn probe(r: &FileRecord) -> Probe {
+    let digests = [
+        r.md5.as_deref().and_then(|h| Digest::from_hex(h).ok()),
+        r.sha1.as_deref().and_then(|h| Digest::from_hex(h).ok()),
+        r.sha256.as_deref().and_then(|h| Digest::from_hex(h).ok()),
+    ];
+    // Image-level dihedral variants (exact), when the image had a usable PDQ.
+    let pdq = match (&r.dihedral, r.pdq_quality) {
+        (Some(v), Some(q)) if usable_quality(q) => <[PdqHash; 8]>::try_from(v.as_slice()).ok(),
+        _ => None,
+    };
+    let vpdq = r
+        .vpdq
+        .iter()
+        .flatten()
+        .filter(|f| usable_quality(f.quality))
+        .map(|f| f.hash)
+        .collect();
+    Probe {
+        digests: digests.into_iter().flatten().collect(),
+        pdq,
+        vpdq,
+    }
+}
+
+pub fn run(data: &Path, args: MatchArgs) -> anyhow::Result<ExitCode> {
+    let opts = HashOptions {
+        dihedral: true,
+        ..HashOptions::default()
+    };
+    crate::lists::runtime()?.block_on(async {
+        let known = crate::lists::open(data).await?;
+        let matcher = known
+            .matcher(&MatchOptions {
+                radius: args.radius,
+                lists: args.lists,
+            })
+            .await?;
+        let entries = walk(&args.paths);
+        let stdout = std::io::stdout();
+        let mut out = BufWriter::new(stdout.lock());
+        let mut errors = 0usize;
+        for batch in entries.chunks(BATCH) {
+            let records: Vec<FileRecord> = batch
+                .par_iter()
+                .map(|w| match w {
+                    Walked::File(p) => {
+                        hash_file(p, p.display().to_string(), &opts, &mut PdqHasher::new())
+                    }
+                    Walked::Problem(p, msg) => {
+                        FileRecord::failed(p.display().to_string(), msg.clone())
+                    }
+                })
+                .collect();
+            for r in &records {
+                let matches = known.find(&matcher, &probe(r)).await?;
+                errors += usize::from(r.error.is_some());
+                let v = FileMatches {
+                    path: &r.path,
+                    sha256: r.sha256.as_deref(),
+                    matches,
+                    error: r.error.as_deref(),
+                };
+                serde_json::to_writer(&mut out, &v).context("cannot write output")?;
+                out.write_all(b"\n").context("cannot write output")?;
+            }
+        }
+        out.flush().context("cannot write output")?;
+        Ok(if errors > 0 {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        })
+    })
+}
