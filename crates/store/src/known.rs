@@ -415,9 +415,30 @@ impl<S: ListStore> Known<S> {
                     offer(hit.id, (MatchKind::Pdq, hit.distance, Some(hit.variant)));
                 }
             }
-            for f in &probe.vpdq {
+            // vPDQ, as python-threatexchange's index does it: unique query
+            // frames, each looked up on its own; a known video counts as
+            // matched when at least `VPDQ_QUERY_MATCH_PERCENT` of the query's
+            // frames are within the radius of one of its frames (the
+            // compared-side threshold of py-tx's index is 0 %).
+            let mut frames: Vec<PdqHash> = probe.vpdq.clone();
+            frames.sort();
+            frames.dedup();
+            let mut per_entry: HashMap<EntryId, (usize, u32)> = HashMap::new();
+            for f in &frames {
+                let mut seen: HashMap<EntryId, u32> = HashMap::new();
                 for hit in self.index.pdq.query(f, m.radius) {
-                    offer(hit.id, (MatchKind::Vpdq, hit.distance, None));
+                    let d = seen.entry(hit.id).or_insert(hit.distance);
+                    *d = (*d).min(hit.distance);
+                }
+                for (id, d) in seen {
+                    let slot = per_entry.entry(id).or_insert((0, u32::MAX));
+                    slot.0 += 1;
+                    slot.1 = slot.1.min(d);
+                }
+            }
+            for (id, (matched, distance)) in per_entry {
+                if matched as f64 * 100.0 >= VPDQ_QUERY_MATCH_PERCENT * frames.len() as f64 {
+                    offer(id, (MatchKind::Vpdq, distance, None));
                 }
             }
         }
@@ -517,6 +538,10 @@ pub struct Matcher {
     radius: u32,
     negative_radius: u32,
 }
+
+/// Share of a query video's unique frames that must match a known video
+/// (python-threatexchange `VPDQ_QUERY_MATCH_THRESHOLD_PERCENT`).
+pub const VPDQ_QUERY_MATCH_PERCENT: f64 = 80.0;
 
 /// What to look up.
 #[derive(Debug, Clone, Default)]
@@ -794,6 +819,12 @@ mod tests {
             (hits[0].kind, hits[0].distance, hits[0].entry),
             (MatchKind::Vpdq, 0, 1)
         );
+        // A query video sharing only a few frames (3 of 21 unique frames,
+        // under py-tx's 80 %) does not match the known video.
+        let mut few = probe.vpdq[..3].to_vec();
+        few.extend((0..18u64).map(|i| PdqHash([i.wrapping_mul(0x9E37_79B9_7F4A_7C15), !i, i << 7, i ^ 0x5555])));
+        let hits = k.find(&m, &Probe { vpdq: few, ..Probe::default() }).await.unwrap();
+        assert!(hits.is_empty(), "{hits:?}");
     }
 
     #[test]
