@@ -53,21 +53,46 @@ pub enum Luma {
 /// Files hashed in parallel per batch; output stays in walk order.
 const BATCH: usize = 64;
 
+/// The luma `tiaki hash` uses unless told otherwise, and that `tiaki match`
+/// uses too, so that lists made with one match files hashed by the other.
+pub(crate) const DEFAULT_LUMA: LumaArithmetic = LumaArithmetic::F64;
+
 thread_local! {
-    static HASHER: std::cell::RefCell<Option<PdqHasher>> = const { std::cell::RefCell::new(None) };
+    static HASHER: std::cell::RefCell<Option<(LumaArithmetic, PdqHasher)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Hashes one walked path on this thread's reusable hasher.
+pub(crate) fn hash_walked(w: &Walked, opts: &HashOptions, luma: LumaArithmetic) -> FileRecord {
+    match w {
+        Walked::File(p) => HASHER.with(|h| {
+            let mut h = h.borrow_mut();
+            if h.as_ref().is_none_or(|(l, _)| *l != luma) {
+                *h = Some((luma, PdqHasher::with_luma(luma)));
+            }
+            match h.as_mut() {
+                Some((_, hasher)) => hash_file(p, p.display().to_string(), opts, hasher),
+                None => hash_file(p, p.display().to_string(), opts, &mut PdqHasher::with_luma(luma)),
+            }
+        }),
+        Walked::Problem(p, msg) => FileRecord::failed(p.display().to_string(), msg.clone()),
+    }
+}
+
+/// Video options for hashing many files in parallel: each video decodes and
+/// hashes on one thread, since the cores are already busy with other files.
+pub(crate) fn parallel_video_options(seconds_per_hash: f64, timeout_secs: u64) -> tiaki_video::VideoOptions {
+    tiaki_video::VideoOptions {
+        seconds_per_hash,
+        timeout: std::time::Duration::from_secs(timeout_secs),
+        threads: 1,
+        decode_threads: 1,
+        ..tiaki_video::VideoOptions::default()
+    }
 }
 
 pub fn run(args: HashArgs) -> anyhow::Result<ExitCode> {
     let limits = Limits { max_pixels: args.max_pixels, max_image_file_bytes: args.max_image_bytes, ..Limits::default() };
-    // Files are hashed in parallel, so each video decodes and hashes on one
-    // thread: the cores are already busy with other files.
-    let video = tiaki_video::VideoOptions {
-        seconds_per_hash: args.every,
-        timeout: std::time::Duration::from_secs(args.video_timeout),
-        threads: 1,
-        decode_threads: 1,
-        ..tiaki_video::VideoOptions::default()
-    };
+    let video = parallel_video_options(args.every, args.video_timeout);
     anyhow::ensure!(args.every >= 0.0 && args.every.is_finite(), "--every must be a number of seconds, 0 or more");
     let opts = HashOptions { limits, dihedral: args.dihedral, video };
     let luma = match args.luma {
@@ -98,14 +123,7 @@ pub fn run(args: HashArgs) -> anyhow::Result<ExitCode> {
         let records: Vec<FileRecord> = pool.install(|| {
             batch
                 .par_iter()
-                .map(|w| match w {
-                    Walked::File(p) => HASHER.with(|h| {
-                        let mut h = h.borrow_mut();
-                        let h = h.get_or_insert_with(|| PdqHasher::with_luma(luma));
-                        hash_file(p, p.display().to_string(), &opts, h)
-                    }),
-                    Walked::Problem(p, msg) => FileRecord::failed(p.display().to_string(), msg.clone()),
-                })
+                .map(|w| hash_walked(w, &opts, luma))
                 .collect()
         });
         for r in &records {

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use rayon::prelude::*;
-use tiaki_hash::pdq::{PdqHash, PdqHasher};
+use tiaki_hash::pdq::PdqHash;
 use tiaki_index::Digest;
-use tiaki_media::{FileRecord, HashOptions, Walked, hash_file, walk};
+use tiaki_media::{FileRecord, HashOptions, walk};
 use tiaki_store::{Hit, MatchOptions, Probe, usable_quality};
 
 /// One output line, in this field order.
@@ -64,6 +64,7 @@ fn probe(r: &FileRecord) -> Probe {
 pub fn run(data: &Path, args: MatchArgs) -> anyhow::Result<ExitCode> {
     let opts = HashOptions {
         dihedral: true,
+        video: crate::hash::parallel_video_options(1.0, 600),
         ..HashOptions::default()
     };
     crate::lists::runtime()?.block_on(async {
@@ -81,14 +82,7 @@ pub fn run(data: &Path, args: MatchArgs) -> anyhow::Result<ExitCode> {
         for batch in entries.chunks(BATCH) {
             let records: Vec<FileRecord> = batch
                 .par_iter()
-                .map(|w| match w {
-                    Walked::File(p) => {
-                        hash_file(p, p.display().to_string(), &opts, &mut PdqHasher::new())
-                    }
-                    Walked::Problem(p, msg) => {
-                        FileRecord::failed(p.display().to_string(), msg.clone())
-                    }
-                })
+                .map(|w| crate::hash::hash_walked(w, &opts, crate::hash::DEFAULT_LUMA))
                 .collect();
             for r in &records {
                 let matches = known.find(&matcher, &probe(r)).await?;
