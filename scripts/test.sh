@@ -5,4 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export TIAKI_PEER_PYTHON="$PWD/.venv/bin/python"
+# The PostgreSQL the store tests run against (each test makes its own schema).
+export TIAKI_TEST_POSTGRES="${TIAKI_TEST_POSTGRES:-postgres://tiaki:tiaki@127.0.0.1:5432/tiaki_test}"
 cargo test --workspace --locked "$@"

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use rayon::prelude::*;
-use tiaki_hash::pdq::{LumaArithmetic, PdqHasher};
-use tiaki_media::{FileRecord, HashOptions, Limits, Walked, hash_file, walk};
+use tiaki_hash::pdq::LumaArithmetic;
+use tiaki_media::{FileRecord, HashOptions, Limits, Walked, hash_file, walk, with_thread_hasher};
 
 use crate::Progress;
 
@@ -53,27 +53,14 @@ pub enum Luma {
 /// Files hashed in parallel per batch; output stays in walk order.
 const BATCH: usize = 64;
 
-/// The luma `tiaki hash` uses unless told otherwise, and that `tiaki match`
-/// uses too, so that lists made with one match files hashed by the other.
-pub(crate) const DEFAULT_LUMA: LumaArithmetic = LumaArithmetic::F64;
-
-thread_local! {
-    static HASHER: std::cell::RefCell<Option<(LumaArithmetic, PdqHasher)>> = const { std::cell::RefCell::new(None) };
-}
+pub(crate) use tiaki_media::DEFAULT_LUMA;
 
 /// Hashes one walked path on this thread's reusable hasher.
 pub(crate) fn hash_walked(w: &Walked, opts: &HashOptions, luma: LumaArithmetic) -> FileRecord {
     match w {
-        Walked::File(p) => HASHER.with(|h| {
-            let mut h = h.borrow_mut();
-            if h.as_ref().is_none_or(|(l, _)| *l != luma) {
-                *h = Some((luma, PdqHasher::with_luma(luma)));
-            }
-            match h.as_mut() {
-                Some((_, hasher)) => hash_file(p, p.display().to_string(), opts, hasher),
-                None => hash_file(p, p.display().to_string(), opts, &mut PdqHasher::with_luma(luma)),
-            }
-        }),
+        Walked::File(p) => {
+            with_thread_hasher(luma, |h| hash_file(p, p.display().to_string(), opts, h))
+        }
         Walked::Problem(p, msg) => FileRecord::failed(p.display().to_string(), msg.clone()),
     }
 }

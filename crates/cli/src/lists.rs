@@ -1,12 +1,14 @@
 //! `tiaki lists import|export|ls|enable|disable`.
 
 use std::io::{BufReader, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use tiaki_formats::{CategoryScheme, Format, ImportOptions};
-use tiaki_store::{Known, NewList, Timestamp};
+use tiaki_store::NewList;
+
+use crate::ctx::{Ctx, now, runtime};
 
 #[derive(Debug, clap::Args)]
 pub struct ListsArgs {
@@ -58,33 +60,12 @@ enum ListsCommand {
     Enable { name: String },
 }
 
-pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
+pub fn run(ctx: &Ctx, args: ListsArgs) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(run_async(ctx, args))
 }
 
-pub async fn open(data: &Path) -> anyhow::Result<Known> {
-    Known::open(data)
-        .await
-        .with_context(|| format!("cannot open the data directory {}", data.display()))
-}
-
-fn now() -> Timestamp {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0);
-    Timestamp::from_unix(secs)
-}
-
-pub fn run(data: &Path, args: ListsArgs) -> anyhow::Result<ExitCode> {
-    runtime()?.block_on(run_async(data, args))
-}
-
-async fn run_async(data: &Path, args: ListsArgs) -> anyhow::Result<ExitCode> {
-    let mut known = open(data).await?;
+async fn run_async(ctx: &Ctx, args: ListsArgs) -> anyhow::Result<ExitCode> {
+    let mut known = ctx.open().await?;
     match args.command {
         ListsCommand::Import {
             name,
@@ -125,6 +106,17 @@ async fn run_async(data: &Path, args: ListsArgs) -> anyhow::Result<ExitCode> {
                 "imported list {:?} ({}): {} entries, {} rejected, {} low-quality PDQ hashes not indexed",
                 report.list, report.format, report.entries, report.rejected, report.low_quality
             );
+            // Retroactive matching: media of earlier intakes are looked up
+            // in the new list from their stored hashes.
+            let again = tiaki_core::rematch::rematch(&known, std::slice::from_ref(&report.list), true)
+                .await
+                .context("cannot match earlier intakes against the new list")?;
+            if again.new_matches > 0 {
+                println!(
+                    "matched earlier intakes: {} media, {} new matches, {} media now known",
+                    again.media, again.new_matches, again.became_known
+                );
+            }
             Ok(if report.rejected > 0 {
                 ExitCode::from(1)
             } else {

@@ -1,7 +1,7 @@
 //! `tiaki lookup`: one hash a line on stdin, one JSON line per query.
 
 use std::io::{BufRead, BufWriter, Write};
-use std::path::Path;
+
 use std::process::ExitCode;
 
 use tiaki_store::{Hit, MatchOptions, parse_query};
@@ -26,9 +26,9 @@ pub struct LookupArgs {
     lists: Vec<String>,
 }
 
-pub fn run(data: &Path, args: LookupArgs) -> anyhow::Result<ExitCode> {
-    crate::lists::runtime()?.block_on(async {
-        let known = crate::lists::open(data).await?;
+pub fn run(ctx: &crate::ctx::Ctx, args: LookupArgs) -> anyhow::Result<ExitCode> {
+    crate::ctx::runtime()?.block_on(async {
+        let known = ctx.open().await?;
         let matcher = known
             .matcher(&MatchOptions {
                 radius: args.radius,

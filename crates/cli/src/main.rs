@@ -7,10 +7,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod ctx;
 mod hash;
+mod ingest;
 mod lists;
 mod lookup;
 mod matching;
+mod triage;
 mod vpdq;
 
 #[derive(Debug, Parser)]
@@ -20,6 +23,11 @@ struct Cli {
     /// $TIAKI_DATA, else ./tiaki-data.
     #[arg(long, global = true, env = "TIAKI_DATA", default_value = "tiaki-data")]
     data: PathBuf,
+
+    /// The store: a postgres:// URL for a shared PostgreSQL database;
+    /// default: SQLite in the data directory.
+    #[arg(long, global = true, env = "TIAKI_DATABASE")]
+    database: Option<String>,
 
     #[command(subcommand)]
     command: Command,
@@ -58,16 +66,32 @@ enum Command {
     Match(matching::MatchArgs),
     /// vPDQ video hashes: `compare A B`.
     Vpdq(vpdq::VpdqArgs),
+    /// Ingest a provider report bundle (directory, .zip, .tar, .tar.gz,
+    /// .tar.zst): store, hash, match, triage. Resumable; idempotent.
+    Ingest(ingest::IngestArgs),
+    /// Intakes: `ls`, `findings ID`.
+    Intakes(ingest::IntakesArgs),
+    /// New material first: every media item in near-duplicate clusters
+    /// across accounts and reports.
+    Triage(triage::TriageArgs),
+    /// Take hashing jobs from the store's queue (PostgreSQL: any number of
+    /// workers on any machines).
+    Worker(ingest::WorkerArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let ctx = ctx::Ctx { data: cli.data, database: cli.database };
     let result = match cli.command {
         Command::Hash(args) => hash::run(args),
-        Command::Lists(args) => lists::run(&cli.data, args),
-        Command::Lookup(args) => lookup::run(&cli.data, args),
-        Command::Match(args) => matching::run(&cli.data, args),
+        Command::Lists(args) => lists::run(&ctx, args),
+        Command::Lookup(args) => lookup::run(&ctx, args),
+        Command::Match(args) => matching::run(&ctx, args),
         Command::Vpdq(args) => vpdq::run(args),
+        Command::Ingest(args) => ingest::run(&ctx, args),
+        Command::Intakes(args) => ingest::intakes(&ctx, args),
+        Command::Triage(args) => triage::run(&ctx, args),
+        Command::Worker(args) => ingest::worker(&ctx, args),
     };
     match result {
         Ok(code) => code,

@@ -1,7 +1,7 @@
 //! `tiaki match PATH…`: hash files (as `tiaki hash`) and look them up.
 
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -58,17 +58,18 @@ fn probe(r: &FileRecord) -> Probe {
         digests: digests.into_iter().flatten().collect(),
         pdq,
         vpdq,
+        all_variants: true,
     }
 }
 
-pub fn run(data: &Path, args: MatchArgs) -> anyhow::Result<ExitCode> {
+pub fn run(ctx: &crate::ctx::Ctx, args: MatchArgs) -> anyhow::Result<ExitCode> {
     let opts = HashOptions {
         dihedral: true,
         video: crate::hash::parallel_video_options(1.0, 600),
         ..HashOptions::default()
     };
-    crate::lists::runtime()?.block_on(async {
-        let known = crate::lists::open(data).await?;
+    crate::ctx::runtime()?.block_on(async {
+        let known = ctx.open().await?;
         let matcher = known
             .matcher(&MatchOptions {
                 radius: args.radius,

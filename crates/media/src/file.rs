@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::Path;
 
 use tiaki_hash::digest::{Digests, MultiDigest, digests};
-use tiaki_hash::pdq::{PdqHash, PdqHasher};
+use tiaki_hash::pdq::{LumaArithmetic, PdqHash, PdqHasher};
 use tiaki_hash::vpdq::VpdqFeature;
 use tiaki_video::VideoOptions;
 
@@ -211,4 +211,29 @@ pub fn hash_image_bytes(bytes: &[u8], opts: &HashOptions, hasher: &mut PdqHasher
             Err(e) => rec.error = Some(format!("animation: {e}")),
         }
     }
+}
+
+/// The luma arithmetic Tiaki uses unless told otherwise (`tiaki hash`,
+/// `tiaki match`, ingest), so that lists made with one match files hashed
+/// by another: pdqhash-python's f64, as HMA and ThreatExchange made theirs.
+pub const DEFAULT_LUMA: LumaArithmetic = LumaArithmetic::F64;
+
+thread_local! {
+    static HASHER: std::cell::RefCell<Option<(LumaArithmetic, PdqHasher)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with this thread's reusable PDQ hasher for `luma` (its buffers
+/// are sized once per thread, not once per file).
+pub fn with_thread_hasher<R>(luma: LumaArithmetic, f: impl FnOnce(&mut PdqHasher) -> R) -> R {
+    HASHER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.as_ref().is_none_or(|(l, _)| *l != luma) {
+            *slot = Some((luma, PdqHasher::with_luma(luma)));
+        }
+        match slot.as_mut() {
+            Some((_, hasher)) => f(hasher),
+            None => f(&mut PdqHasher::with_luma(luma)),
+        }
+    })
 }

@@ -28,6 +28,8 @@ pub enum StoreError {
     Export(std::io::Error),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    #[error("unknown database {0:?}: give a postgres:// URL, or nothing for SQLite in the data directory")]
+    BadDatabase(String),
     #[error("not a hash: {0}")]
     BadQuery(String),
 }

@@ -13,7 +13,8 @@ use tiaki_index::{Digest, EntryId, KnownIndex, PdqEntry};
 use tokio::sync::mpsc;
 
 use crate::{
-    BATCH, DEFAULT_RADIUS, Feed, ListInfo, ListStore, NewList, SqliteStore, StoreError, Timestamp,
+    BATCH, DEFAULT_RADIUS, Feed, ListInfo, ListStore, NewList, SqliteStore, Store, StoreError,
+    Timestamp,
 };
 
 /// First bytes of `known.idx`: magic, then the generation (u64 LE), then
@@ -61,6 +62,25 @@ impl Known<SqliteStore> {
         })?;
         let store = SqliteStore::open(&dir.join("tiaki.db")).await?;
         Known::with_store(store, dir.join("known.idx")).await
+    }
+}
+
+impl Known<Store> {
+    /// Opens the data directory's store — `dir/tiaki.db`, or the PostgreSQL
+    /// database `database` names — with `dir/known.idx` beside it.
+    pub async fn open_in(dir: &Path, database: Option<&str>) -> Result<Known<Store>, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let store = Store::open(dir, database).await?;
+        // The embedded store lives in `dir`; a PostgreSQL store may be shared
+        // by many data directories, and one directory may meet several.
+        let index = match &store {
+            Store::Sqlite(_) => dir.join("known.idx"),
+            Store::Postgres(_) => dir.join(format!("known-{}.idx", store.store_id().await?)),
+        };
+        Known::with_store(store, index).await
     }
 }
 
@@ -165,6 +185,24 @@ impl<S: ListStore> Known<S> {
             Err(e) => known.rebuild(e).await?,
         }
         Ok(known)
+    }
+
+    /// Brings the index up to date when the store changed since it was
+    /// loaded (another process imported a list): reloads the saved index if
+    /// it is of the store's generation, else rebuilds it.
+    pub async fn refresh(&mut self) -> Result<(), StoreError> {
+        let generation = self.store.generation().await?;
+        if generation == self.generation {
+            return Ok(());
+        }
+        match read_index(&self.index_path) {
+            Ok((g, index)) if g == generation => {
+                self.index = index;
+                self.generation = g;
+                Ok(())
+            }
+            _ => self.rebuild(format!("the store moved to generation {generation}")).await,
+        }
     }
 
     pub fn store(&self) -> &S {
@@ -394,9 +432,75 @@ impl<S: ListStore> Known<S> {
     /// Matches one probe: every entry of a counted list it hits, exact
     /// digests first, then by distance, list name and entry id.
     pub async fn find(&self, m: &Matcher, probe: &Probe) -> Result<Vec<Hit>, StoreError> {
-        // Per entry, the best way it was hit.
-        let mut best: HashMap<EntryId, (MatchKind, u32, Option<Dihedral>)> = HashMap::new();
-        let mut offer = |id: EntryId, cand: (MatchKind, u32, Option<Dihedral>)| {
+        let mut all = self.find_many(m, std::slice::from_ref(probe)).await?;
+        Ok(all.pop().unwrap_or_default())
+    }
+
+    /// [`find`](Self::find) for many probes: the index is searched for each
+    /// (in parallel), then the entries hit are read from the store once.
+    pub async fn find_many(
+        &self,
+        m: &Matcher,
+        probes: &[Probe],
+    ) -> Result<Vec<Vec<Hit>>, StoreError> {
+        use rayon::prelude::*;
+        let candidates: Vec<HashMap<EntryId, Candidate>> = probes
+            .par_iter()
+            .map(|p| self.candidates(m, p))
+            .collect();
+        let mut ids: Vec<EntryId> = candidates
+            .iter()
+            .flat_map(|c| c.keys().copied())
+            .filter(|id| !m.negative_entries.contains_key(id))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let entries = self.store.entries_by_ids(&ids).await?;
+        // Per entry hit: its list (name, radius, id), unless suppressed.
+        let mut usable: HashMap<EntryId, (&str, u32, i64)> = HashMap::with_capacity(entries.len());
+        for e in &entries {
+            let Some((name, radius)) = m.positive.get(&e.list_id) else {
+                continue;
+            };
+            if self.suppressed(m, &e.entry) {
+                continue;
+            }
+            usable.insert(e.id, (name.as_str(), *radius, e.list_id));
+        }
+        Ok(candidates
+            .into_iter()
+            .map(|best| {
+                let mut hits: Vec<Hit> = best
+                    .into_iter()
+                    .filter_map(|(id, (kind, distance, variant))| {
+                        let &(name, radius, list_id) = usable.get(&id)?;
+                        (kind == MatchKind::Exact || distance <= radius).then(|| Hit {
+                            list: name.to_string(),
+                            list_id,
+                            entry: id,
+                            kind,
+                            distance,
+                            variant: variant.map(|v| v.name()),
+                        })
+                    })
+                    .collect();
+                hits.sort_by(|a, b| {
+                    (a.kind != MatchKind::Exact, a.distance, &a.list, a.entry).cmp(&(
+                        b.kind != MatchKind::Exact,
+                        b.distance,
+                        &b.list,
+                        b.entry,
+                    ))
+                });
+                hits
+            })
+            .collect())
+    }
+
+    /// The index's answer for one probe: per entry, the best way it was hit.
+    fn candidates(&self, m: &Matcher, probe: &Probe) -> HashMap<EntryId, Candidate> {
+        let mut best: HashMap<EntryId, Candidate> = HashMap::new();
+        let mut offer = |id: EntryId, cand: Candidate| {
             let slot = best.entry(id).or_insert(cand);
             if (cand.0 == MatchKind::Exact, std::cmp::Reverse(cand.1))
                 > (slot.0 == MatchKind::Exact, std::cmp::Reverse(slot.1))
@@ -409,76 +513,44 @@ impl<S: ListStore> Known<S> {
                 offer(id, (MatchKind::Exact, 0, None));
             }
         }
-        if m.radius > 0 || probe.pdq.is_some() {
-            if let Some(v) = &probe.pdq {
+        if let Some(v) = &probe.pdq {
+            if probe.all_variants {
                 for hit in self.index.pdq.query_dihedral(v, m.radius) {
                     offer(hit.id, (MatchKind::Pdq, hit.distance, Some(hit.variant)));
                 }
-            }
-            // vPDQ, as python-threatexchange's index does it: unique query
-            // frames, each looked up on its own; a known video counts as
-            // matched when at least `VPDQ_QUERY_MATCH_PERCENT` of the query's
-            // frames are within the radius of one of its frames (the
-            // compared-side threshold of py-tx's index is 0 %).
-            let mut frames: Vec<PdqHash> = probe.vpdq.clone();
-            frames.sort();
-            frames.dedup();
-            let mut per_entry: HashMap<EntryId, (usize, u32)> = HashMap::new();
-            for f in &frames {
-                let mut seen: HashMap<EntryId, u32> = HashMap::new();
-                for hit in self.index.pdq.query(f, m.radius) {
-                    let d = seen.entry(hit.id).or_insert(hit.distance);
-                    *d = (*d).min(hit.distance);
-                }
-                for (id, d) in seen {
-                    let slot = per_entry.entry(id).or_insert((0, u32::MAX));
-                    slot.0 += 1;
-                    slot.1 = slot.1.min(d);
-                }
-            }
-            for (id, (matched, distance)) in per_entry {
-                if matched as f64 * 100.0 >= VPDQ_QUERY_MATCH_PERCENT * frames.len() as f64 {
-                    offer(id, (MatchKind::Vpdq, distance, None));
+            } else {
+                for hit in self.index.pdq.query(&v[0], m.radius) {
+                    offer(hit.id, (MatchKind::Pdq, hit.distance, Some(Dihedral::ALL[0])));
                 }
             }
         }
-        let ids: Vec<EntryId> = best
-            .keys()
-            .copied()
-            .filter(|id| !m.negative_entries.contains_key(id))
-            .collect();
-        let entries = self.store.entries_by_ids(&ids).await?;
-        let mut hits = Vec::new();
-        for e in &entries {
-            let Some((name, radius)) = m.positive.get(&e.list_id) else {
-                continue;
-            };
-            let Some(&(kind, distance, variant)) = best.get(&e.id) else {
-                continue;
-            };
-            if kind != MatchKind::Exact && distance > *radius {
-                continue;
+        // vPDQ, as python-threatexchange's index does it: unique query
+        // frames, each looked up on its own; a known video counts as
+        // matched when at least `VPDQ_QUERY_MATCH_PERCENT` of the query's
+        // frames are within the radius of one of its frames (the
+        // compared-side threshold of py-tx's index is 0 %).
+        let mut frames: Vec<PdqHash> = probe.vpdq.clone();
+        frames.sort();
+        frames.dedup();
+        let mut per_entry: HashMap<EntryId, (usize, u32)> = HashMap::new();
+        for f in &frames {
+            let mut seen: HashMap<EntryId, u32> = HashMap::new();
+            for hit in self.index.pdq.query(f, m.radius) {
+                let d = seen.entry(hit.id).or_insert(hit.distance);
+                *d = (*d).min(hit.distance);
             }
-            if self.suppressed(m, &e.entry) {
-                continue;
+            for (id, d) in seen {
+                let slot = per_entry.entry(id).or_insert((0, u32::MAX));
+                slot.0 += 1;
+                slot.1 = slot.1.min(d);
             }
-            hits.push(Hit {
-                list: name.clone(),
-                entry: e.id,
-                kind,
-                distance,
-                variant: variant.map(|v| v.name()),
-            });
         }
-        hits.sort_by(|a, b| {
-            (a.kind != MatchKind::Exact, a.distance, &a.list, a.entry).cmp(&(
-                b.kind != MatchKind::Exact,
-                b.distance,
-                &b.list,
-                b.entry,
-            ))
-        });
-        Ok(hits)
+        for (id, (matched, distance)) in per_entry {
+            if matched as f64 * 100.0 >= VPDQ_QUERY_MATCH_PERCENT * frames.len() as f64 {
+                offer(id, (MatchKind::Vpdq, distance, None));
+            }
+        }
+        best
     }
 
     /// The negative-list rule of the crate docs.
@@ -551,6 +623,8 @@ pub struct Probe {
     pub pdq: Option<[PdqHash; 8]>,
     /// vPDQ frames (quality ≥ 50 only; the caller filters).
     pub vpdq: Vec<PdqHash>,
+    /// Search all eight variants of `pdq` (else only the first, `orig`).
+    pub all_variants: bool,
 }
 
 /// How an entry was matched.
@@ -570,7 +644,12 @@ pub struct Hit {
     pub kind: MatchKind,
     pub distance: u32,
     pub variant: Option<&'static str>,
+    #[serde(skip)]
+    pub list_id: i64,
 }
+
+/// How an entry was hit: kind, distance, dihedral variant.
+type Candidate = (MatchKind, u32, Option<Dihedral>);
 
 /// A parsed `tiaki lookup` line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -592,12 +671,14 @@ impl Query {
             },
             Query::Pdq(h) => Probe {
                 pdq: Some(dihedral_of_hash(h)),
+                all_variants: true,
                 ..Probe::default()
             },
             Query::Sha256OrPdq(d, h) => Probe {
                 digests: vec![*d],
                 pdq: Some(dihedral_of_hash(h)),
                 vpdq: Vec::new(),
+                all_variants: true,
             },
         }
     }

@@ -50,8 +50,11 @@ use tiaki_index::EntryId;
 use tokio::sync::mpsc;
 
 mod error;
+pub mod intake;
 mod known;
+mod postgres;
 mod sqlite;
+mod store;
 mod time;
 
 pub use error::StoreError;
@@ -59,7 +62,10 @@ pub use known::{
     Hit, ImportReport, IndexLoad, Known, MatchKind, MatchOptions, Matcher, Probe, Query,
     dihedral_of_hash, parse_query, usable_quality,
 };
+pub use intake::IntakeStore;
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
+pub use store::Store;
 pub use time::Timestamp;
 
 /// Entries per batch between the reader thread and the database.

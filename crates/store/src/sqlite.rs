@@ -1,32 +1,26 @@
-//! The embedded SQLite backend of [`ListStore`].
+//! The embedded SQLite backend: `DIR/tiaki.db`.
 
 use std::path::Path;
-use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::Sqlite;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
 };
-// AssertSqlSafe: only the constant column lists above are interpolated;
-// every value is bound.
-use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite};
-use tiaki_formats::model::HexDigest;
-use tiaki_formats::{Category, CategoryScheme, ListEntry, PdqEntry};
-use tiaki_hash::pdq::PdqHash;
-use tiaki_index::EntryId;
-use tokio::sync::mpsc;
 
-use crate::{Feed, Imported, ListInfo, ListStore, NewList, StoreError, StoredEntry, Timestamp};
 
-/// Rows per multi-row INSERT: 23 columns × 400 stays far below SQLite's
-/// 32766 bound parameters.
-const INSERT_ROWS: usize = 400;
 
-/// Known lists in one SQLite file.
+/// The store in one SQLite file.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
 }
+
+type Backend = SqliteStore;
+type Db = Sqlite;
+type DbRow = SqliteRow;
+type DbConn = sqlx::SqliteConnection;
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its
@@ -36,8 +30,12 @@ impl SqliteStore {
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
+            // WAL + NORMAL: a committed transaction survives a process
+            // crash (kill -9); only an OS crash can lose the last commits,
+            // never corrupt the file.
+            .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            // Another `tiaki` importing at the same time waits instead of failing.
+            // Another `tiaki` writing at the same time waits instead of failing.
             .busy_timeout(Duration::from_secs(60));
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
@@ -46,349 +44,26 @@ impl SqliteStore {
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         Ok(SqliteStore { pool })
     }
-}
 
-const LIST_COLUMNS: &str = "l.id, l.name, l.source, l.format, l.imported_at, l.category_scheme, l.enabled, \
-     l.negative, l.distance, l.extra, (SELECT COUNT(*) FROM entries e WHERE e.list_id = l.id) AS entry_count";
-
-const ENTRY_COLUMNS: &str = "id, list_id, md5, sha1, sha256, pdq, pdq_quality, vpdq, photodna, category_scheme, \
-     category_code, category_class, series, victim_identified, offender_identified, distributed, baseline, \
-     submissions, size, note, source_id, case_id, extra";
-
-fn list_from_row(r: &SqliteRow) -> Result<ListInfo, StoreError> {
-    let extra: String = r.try_get("extra")?;
-    let distance: Option<i64> = r.try_get("distance")?;
-    let count: i64 = r.try_get("entry_count")?;
-    Ok(ListInfo {
-        id: r.try_get("id")?,
-        name: r.try_get("name")?,
-        source: r.try_get("source")?,
-        format: r.try_get("format")?,
-        imported_at: r.try_get("imported_at")?,
-        category_scheme: r.try_get("category_scheme")?,
-        enabled: r.try_get("enabled")?,
-        negative: r.try_get("negative")?,
-        distance: distance.and_then(|d| u32::try_from(d).ok()),
-        entries: u64::try_from(count).unwrap_or(0),
-        extra: serde_json::from_str(&extra)
-            .map_err(|e| StoreError::Corrupt(format!("list extra: {e}")))?,
-    })
-}
-
-fn digest<const N: usize>(
-    v: Option<Vec<u8>>,
-    what: &str,
-) -> Result<Option<HexDigest<N>>, StoreError> {
-    v.map(|b| {
-        <[u8; N]>::try_from(b.as_slice())
-            .map(HexDigest)
-            .map_err(|_| StoreError::Corrupt(format!("{what} of {} bytes", b.len())))
-    })
-    .transpose()
-}
-
-/// A serde enum's text name (`vics-us`, `pertinent`).
-fn enum_name<T: serde::Serialize>(v: &T) -> Option<String> {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-}
-
-fn enum_parse<T: serde::de::DeserializeOwned>(s: &str) -> Option<T> {
-    serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
-}
-
-fn entry_from_row(r: &SqliteRow) -> Result<StoredEntry, StoreError> {
-    let id: i64 = r.try_get("id")?;
-    let pdq: Option<Vec<u8>> = r.try_get("pdq")?;
-    let pdq_quality: Option<i64> = r.try_get("pdq_quality")?;
-    let pdq = match pdq {
-        None => None,
-        Some(b) => {
-            let arr = <[u8; 32]>::try_from(b.as_slice()).map_err(|_| {
-                StoreError::Corrupt(format!("PDQ of {} bytes in entry {id}", b.len()))
-            })?;
-            Some(PdqEntry {
-                hash: PdqHash::from_bytes(&arr),
-                quality: pdq_quality.and_then(|q| u8::try_from(q).ok()),
-            })
-        }
-    };
-    let vpdq: Option<String> = r.try_get("vpdq")?;
-    let vpdq = vpdq
-        .map(|s| serde_json::from_str(&s))
-        .transpose()
-        .map_err(|e| StoreError::Corrupt(format!("vPDQ of entry {id}: {e}")))?;
-    let scheme: Option<String> = r.try_get("category_scheme")?;
-    let code: Option<String> = r.try_get("category_code")?;
-    let class: Option<String> = r.try_get("category_class")?;
-    let category = match (scheme, code) {
-        (Some(s), Some(code)) => Some(Category {
-            scheme: CategoryScheme::from_str(&s).unwrap_or(CategoryScheme::Unknown),
-            raw_code: code,
-            mapped: class.as_deref().and_then(enum_parse),
-        }),
-        _ => None,
-    };
-    let extra: String = r.try_get("extra")?;
-    let extra = serde_json::from_str(&extra)
-        .map_err(|e| StoreError::Corrupt(format!("extra of entry {id}: {e}")))?;
-    let to_u64 = |v: Option<i64>| v.and_then(|v| u64::try_from(v).ok());
-    Ok(StoredEntry {
-        id: u64::try_from(id).map_err(|_| StoreError::Corrupt(format!("entry id {id}")))?,
-        list_id: r.try_get("list_id")?,
-        entry: ListEntry {
-            md5: digest(r.try_get("md5")?, "MD5")?,
-            sha1: digest(r.try_get("sha1")?, "SHA-1")?,
-            sha256: digest(r.try_get("sha256")?, "SHA-256")?,
-            pdq,
-            vpdq,
-            photodna: r.try_get("photodna")?,
-            category,
-            series: r.try_get("series")?,
-            victim_identified: r.try_get("victim_identified")?,
-            offender_identified: r.try_get("offender_identified")?,
-            distributed: r.try_get("distributed")?,
-            baseline: r.try_get("baseline")?,
-            submissions: to_u64(r.try_get("submissions")?),
-            size: to_u64(r.try_get("size")?),
-            note: r.try_get("note")?,
-            source_id: r.try_get("source_id")?,
-            case_id: r.try_get("case_id")?,
-            deleted: false,
-            extra,
-        },
-    })
-}
-
-async fn insert_entries(
-    conn: &mut sqlx::SqliteConnection,
-    list_id: i64,
-    first_id: i64,
-    batch: &[ListEntry],
-) -> Result<(), StoreError> {
-    let mut next = first_id;
-    for chunk in batch.chunks(INSERT_ROWS) {
-        let mut qb: QueryBuilder<Sqlite> =
-            QueryBuilder::new(format!("INSERT INTO entries ({ENTRY_COLUMNS}) "));
-        qb.push_values(chunk, |mut b, e| {
-            let i64_of = |v: Option<u64>| v.and_then(|v| i64::try_from(v).ok());
-            b.push_bind(next)
-                .push_bind(list_id)
-                .push_bind(e.md5.map(|d| d.0.to_vec()))
-                .push_bind(e.sha1.map(|d| d.0.to_vec()))
-                .push_bind(e.sha256.map(|d| d.0.to_vec()))
-                .push_bind(e.pdq.map(|p| p.hash.to_bytes().to_vec()))
-                .push_bind(e.pdq.and_then(|p| p.quality).map(i64::from))
-                .push_bind(e.vpdq.as_ref().and_then(|v| serde_json::to_string(v).ok()))
-                .push_bind(e.photodna.clone())
-                .push_bind(e.category.as_ref().map(|c| c.scheme.name().to_string()))
-                .push_bind(e.category.as_ref().map(|c| c.raw_code.clone()))
-                .push_bind(
-                    e.category
-                        .as_ref()
-                        .and_then(|c| c.mapped.as_ref())
-                        .and_then(enum_name),
-                )
-                .push_bind(e.series.clone())
-                .push_bind(e.victim_identified)
-                .push_bind(e.offender_identified)
-                .push_bind(e.distributed)
-                .push_bind(e.baseline)
-                .push_bind(i64_of(e.submissions))
-                .push_bind(i64_of(e.size))
-                .push_bind(e.note.clone())
-                .push_bind(e.source_id.clone())
-                .push_bind(e.case_id.clone())
-                .push_bind(serde_json::Value::Object(e.extra.clone()).to_string());
-            next += 1;
-        });
-        qb.build().execute(&mut *conn).await?;
+    /// `sqlite`.
+    pub fn backend_name(&self) -> &'static str {
+        "sqlite"
     }
+}
+
+/// SQLite needs no explicit lock: the first write of a transaction takes
+/// the database's single writer lock, so `MAX(id)` cannot move under it.
+async fn lock_entries(_conn: &mut DbConn) -> Result<(), StoreError> {
     Ok(())
 }
 
-async fn read_generation(conn: &mut sqlx::SqliteConnection) -> Result<u64, StoreError> {
-    let v: String = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'index_generation'")
-        .fetch_one(&mut *conn)
-        .await?;
-    v.parse()
-        .map_err(|_| StoreError::Corrupt(format!("index generation {v:?}")))
+/// How `claim_pending` locks the rows it takes: nothing (SQLite has one writer at a time).
+const CLAIM_LOCK: &str = "";
+
+/// A blob column as hex text.
+fn hex_sql(col: &str) -> String {
+    format!("HEX({col})")
 }
 
-impl ListStore for SqliteStore {
-    async fn lists(&self) -> Result<Vec<ListInfo>, StoreError> {
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {LIST_COLUMNS} FROM lists l ORDER BY l.name"
-        )))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(list_from_row).collect()
-    }
-
-    async fn list(&self, name: &str) -> Result<ListInfo, StoreError> {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {LIST_COLUMNS} FROM lists l WHERE l.name = $1"
-        )))
-        .bind(name)
-        .fetch_optional(&self.pool)
-        .await?;
-        match row {
-            Some(r) => list_from_row(&r),
-            None => Err(StoreError::NoSuchList(name.to_string())),
-        }
-    }
-
-    async fn set_enabled(&self, name: &str, enabled: bool) -> Result<ListInfo, StoreError> {
-        let done = sqlx::query("UPDATE lists SET enabled = $1 WHERE name = $2")
-            .bind(enabled)
-            .bind(name)
-            .execute(&self.pool)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NoSuchList(name.to_string()));
-        }
-        self.list(name).await
-    }
-
-    async fn generation(&self) -> Result<u64, StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        read_generation(&mut conn).await
-    }
-
-    async fn import_list(
-        &self,
-        new: &NewList,
-        now: &Timestamp,
-        feed: &mut mpsc::Receiver<Feed>,
-        on_batch: &mut (dyn FnMut(EntryId, &[ListEntry]) + Send),
-    ) -> Result<Imported, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        // Write first: from here on this transaction holds the write lock,
-        // so MAX(id) below cannot move under us.
-        let list_id: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO lists (name, source, format, imported_at, negative, distance) \
-             VALUES ($1, $2, 'unknown', $3, $4, $5) ON CONFLICT (name) DO NOTHING RETURNING id",
-        )
-        .bind(&new.name)
-        .bind(&new.source)
-        .bind(now.as_str())
-        .bind(new.negative)
-        .bind(new.distance.map(i64::from))
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(list_id) = list_id else {
-            return Err(StoreError::ListExists(new.name.clone()));
-        };
-        let max: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM entries")
-            .fetch_one(&mut *tx)
-            .await?;
-        let mut next = max + 1;
-        let mut entries = 0u64;
-        while let Some(msg) = feed.recv().await {
-            match msg {
-                Feed::Entries(batch) => {
-                    insert_entries(&mut tx, list_id, next, &batch).await?;
-                    on_batch(u64::try_from(next).unwrap_or(0), &batch);
-                    next += i64::try_from(batch.len()).unwrap_or(i64::MAX);
-                    entries += batch.len() as u64;
-                }
-                // Dropping `tx` rolls the whole import back.
-                Feed::Failed(e) => return Err(StoreError::Import(e)),
-                Feed::End(summary) => {
-                    let meta = &summary.meta;
-                    let extra = serde_json::json!({
-                        "format_version": meta.format_version,
-                        "document_kind": meta.document_kind,
-                        "profile": meta.profile,
-                        "cases": meta.cases,
-                        "extra": meta.extra,
-                        "rejected": summary.rejected,
-                        "deleted": summary.deleted,
-                    });
-                    sqlx::query(
-                        "UPDATE lists SET format = $1, category_scheme = $2, extra = $3, \
-                         source = COALESCE(source, $4) WHERE id = $5",
-                    )
-                    .bind(meta.format.name())
-                    .bind(meta.category_scheme.map(|s| s.name()))
-                    .bind(extra.to_string())
-                    .bind(&meta.source)
-                    .bind(list_id)
-                    .execute(&mut *tx)
-                    .await?;
-                    let generation = read_generation(&mut tx).await? + 1;
-                    sqlx::query("UPDATE meta SET value = $1 WHERE key = 'index_generation'")
-                        .bind(generation.to_string())
-                        .execute(&mut *tx)
-                        .await?;
-                    tx.commit().await?;
-                    return Ok(Imported {
-                        list_id,
-                        entries,
-                        generation,
-                        summary,
-                    });
-                }
-            }
-        }
-        Err(StoreError::ImportAborted)
-    }
-
-    async fn entries_page(
-        &self,
-        list_id: Option<i64>,
-        after: EntryId,
-        limit: u32,
-    ) -> Result<Vec<StoredEntry>, StoreError> {
-        let after = i64::try_from(after).unwrap_or(i64::MAX);
-        let rows = match list_id {
-            Some(l) => {
-                sqlx::query(AssertSqlSafe(format!(
-                    "SELECT {ENTRY_COLUMNS} FROM entries WHERE list_id = $1 AND id > $2 ORDER BY id LIMIT $3"
-                )))
-                .bind(l)
-                .bind(after)
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await?
-            }
-            None => {
-                sqlx::query(AssertSqlSafe(format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE id > $1 ORDER BY id LIMIT $2")))
-                    .bind(after)
-                    .bind(i64::from(limit))
-                    .fetch_all(&self.pool)
-                    .await?
-            }
-        };
-        rows.iter().map(entry_from_row).collect()
-    }
-
-    async fn entries_by_ids(&self, ids: &[EntryId]) -> Result<Vec<StoredEntry>, StoreError> {
-        let mut out = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(500) {
-            let mut qb: QueryBuilder<Sqlite> =
-                QueryBuilder::new(format!("SELECT {ENTRY_COLUMNS} FROM entries WHERE id IN ("));
-            let mut sep = qb.separated(", ");
-            for &id in chunk {
-                sep.push_bind(i64::try_from(id).unwrap_or(i64::MAX));
-            }
-            qb.push(")");
-            for r in qb.build().fetch_all(&self.pool).await? {
-                out.push(entry_from_row(&r)?);
-            }
-        }
-        Ok(out)
-    }
-
-    async fn entry_ids_of_list(&self, list_id: i64) -> Result<Vec<EntryId>, StoreError> {
-        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM entries WHERE list_id = $1")
-            .bind(list_id)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(ids
-            .into_iter()
-            .filter_map(|i| u64::try_from(i).ok())
-            .collect())
-    }
-}
+include!("sql/lists.rs");
+include!("sql/intake.rs");

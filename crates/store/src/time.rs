@@ -24,6 +24,30 @@ impl Timestamp {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Seconds since the Unix epoch (the inverse of [`from_unix`](Self::from_unix)).
+    pub fn unix(&self) -> i64 {
+        let b = self.0.as_bytes();
+        let num = |r: std::ops::Range<usize>| -> i64 {
+            b.get(r)
+                .and_then(|s| std::str::from_utf8(s).ok())
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0)
+        };
+        let (y, m, d) = (num(0..4), num(5..7), num(8..10));
+        days_from_civil(y, m, d) * 86_400 + num(11..13) * 3600 + num(14..16) * 60 + num(17..19)
+    }
+}
+
+/// Howard Hinnant's `days_from_civil`, the inverse of `civil_from_days`.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 impl fmt::Display for Timestamp {
@@ -63,5 +87,8 @@ mod tests {
             "2026-11-29T01:02:03Z"
         );
         assert_eq!(Timestamp::from_unix(-1).as_str(), "1969-12-31T23:59:59Z");
+        for t in [0, 951_782_400, 1_795_914_123, -1, 4_102_444_800] {
+            assert_eq!(Timestamp::from_unix(t).unix(), t);
+        }
     }
 }

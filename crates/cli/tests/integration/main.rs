@@ -6,6 +6,7 @@
 
 mod common;
 mod hash;
+mod ingest;
 mod lists;
 mod peer_pdqhash;
 mod video;

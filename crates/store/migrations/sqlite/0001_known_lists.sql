@@ -1,6 +1,6 @@
 -- Known hash lists and their entries (issue 4).
 -- Portable on purpose: a PostgreSQL twin of this file (migrations/postgres/)
--- changes only the types (BLOB -> BYTEA, INTEGER ids -> BIGINT identity).
+-- changes only the types (BLOB -> BYTEA, INTEGER -> BIGINT).
 -- Times are ISO-8601 UTC text; JSON is text.
 
 -- Store-wide counters. `index_generation` is bumped in the same transaction

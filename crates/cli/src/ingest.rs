@@ -1,0 +1,258 @@
+//! `tiaki ingest`, `tiaki intakes`, `tiaki worker`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use tiaki_core::blobs::BlobStore;
+use tiaki_core::ingest::{IngestOptions, Outcome, Progress as CoreProgress, ingest_bundle, local_worker_name};
+use tiaki_core::worker::{WorkerOptions, worker_name};
+use tiaki_media::{HashOptions, Limits};
+use tiaki_store::intake::IntakeStore;
+
+use crate::Progress;
+use crate::ctx::{Ctx, now, runtime};
+use crate::hash::parallel_video_options;
+
+/// Findings printed after an ingest; the rest are in `tiaki intakes findings`.
+const SHOWN_FINDINGS: usize = 50;
+
+#[derive(Debug, clap::Args)]
+pub struct IngestArgs {
+    /// A provider report bundle: a directory, or a .zip, .tar, .tar.gz or
+    /// .tar.zst of one.
+    bundle: PathBuf,
+    /// Keep no media: files are hashed, never stored.
+    #[arg(long)]
+    hash_only: bool,
+    /// Leave the files to `tiaki worker` processes (PostgreSQL) and wait
+    /// for them, instead of hashing here.
+    #[arg(long)]
+    queue: bool,
+    /// Search only the original orientation of PDQ hashes (default: all
+    /// eight rotations and flips).
+    #[arg(long)]
+    no_dihedral: bool,
+    /// Hashing threads (default: one per core).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Seconds between hashed video frames (vPDQ).
+    #[arg(long, default_value_t = 1.0)]
+    every: f64,
+    /// Wall-clock limit for one video, in seconds.
+    #[arg(long, default_value_t = 600)]
+    video_timeout: u64,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+    #[arg(long, value_enum, default_value_t)]
+    progress: Progress,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct IntakesArgs {
+    #[command(subcommand)]
+    command: IntakesCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum IntakesCommand {
+    /// Every intake with its counts.
+    Ls {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Everything an intake could not take as it was (bad lines, hash
+    /// disagreements, unreadable files), one JSON object a line.
+    Findings { id: i64 },
+    /// Every stored intake row as canonical text without surrogate ids or
+    /// times, sorted (two stores with the same content print the same).
+    #[command(hide = true)]
+    Dump,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct WorkerArgs {
+    /// Stop after the queue has been empty this many seconds (default: run
+    /// until killed).
+    #[arg(long)]
+    idle_exit: Option<f64>,
+    /// Seconds after which another worker's claim counts as abandoned.
+    #[arg(long, default_value_t = 600)]
+    lease: u64,
+    /// Keep no media (files are hashed, never stored).
+    #[arg(long)]
+    hash_only: bool,
+    #[arg(long)]
+    threads: Option<usize>,
+    #[arg(long, default_value_t = 600)]
+    video_timeout: u64,
+    /// Files claimed at a time.
+    #[arg(long, default_value_t = 16)]
+    claim: u32,
+}
+
+/// An indicatif bar behind the core's progress trait.
+struct Bar(indicatif::ProgressBar);
+
+impl CoreProgress for Bar {
+    fn stage(&self, name: &'static str, total: Option<u64>) {
+        self.0.reset();
+        self.0.set_length(total.unwrap_or(0));
+        let tpl = if total.is_some() {
+            "{msg:8} {bar:40} {pos}/{len} {per_sec} {eta}"
+        } else {
+            "{msg:8} {spinner} {pos} lines {per_sec}"
+        };
+        self.0.set_style(
+            indicatif::ProgressStyle::with_template(tpl)
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        self.0.set_message(name);
+    }
+    fn inc(&self, n: u64) {
+        self.0.inc(n);
+    }
+}
+
+fn pool(threads: Option<usize>) -> anyhow::Result<()> {
+    if let Some(n) = threads {
+        // Ignore "already initialised": only the first call can size it.
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
+    }
+    Ok(())
+}
+
+pub fn run(ctx: &Ctx, args: IngestArgs) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(args.every >= 0.0 && args.every.is_finite(), "--every must be a number of seconds, 0 or more");
+    pool(args.threads)?;
+    let opts = IngestOptions {
+        hash_only: args.hash_only,
+        hash: HashOptions {
+            limits: Limits::default(),
+            dihedral: false,
+            video: parallel_video_options(args.every, args.video_timeout),
+        },
+        all_variants: !args.no_dihedral,
+        local_hashing: !args.queue,
+        worker: local_worker_name(),
+        ..IngestOptions::default()
+    };
+    let bar = Bar(if args.progress.enabled() {
+        indicatif::ProgressBar::new(0)
+    } else {
+        indicatif::ProgressBar::hidden()
+    });
+    runtime()?.block_on(async {
+        let known = ctx.open().await?;
+        let report = ingest_bundle(&known, &ctx.data, &args.bundle, &opts, &now, &bar)
+            .await
+            .with_context(|| format!("cannot ingest {}", args.bundle.display()))?;
+        bar.0.finish_and_clear();
+        let findings = known.store().findings(report.intake_id).await?;
+        if args.json {
+            println!("{}", serde_json::to_string(&report)?);
+        } else {
+            let c = &report.counts;
+            match report.outcome {
+                Outcome::AlreadyIngested => println!(
+                    "already ingested: report {:?} of {:?} (intake {}); nothing was done",
+                    report.report_id, report.provider, report.intake_id
+                ),
+                o => println!(
+                    "{} report {:?} of {:?} as intake {}: {} accounts, {} media ({} known, {} new, {} unreadable), {} events, {} findings",
+                    if o == Outcome::Resumed { "finished interrupted ingest of" } else { "ingested" },
+                    report.report_id,
+                    report.provider,
+                    report.intake_id,
+                    c.accounts,
+                    c.media,
+                    c.media_known,
+                    c.media_new,
+                    c.media_failed,
+                    c.events,
+                    c.findings
+                ),
+            }
+        }
+        if report.outcome != Outcome::AlreadyIngested {
+            for f in findings.iter().take(SHOWN_FINDINGS) {
+                let at = if f.line > 0 { format!("{} line {}", f.file, f.line) } else { f.file.clone() };
+                eprintln!("tiaki: {at}: {} ({})", f.message, f.code);
+            }
+            if findings.len() > SHOWN_FINDINGS {
+                eprintln!(
+                    "tiaki: … and {} more findings: tiaki intakes findings {}",
+                    findings.len() - SHOWN_FINDINGS,
+                    report.intake_id
+                );
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+pub fn intakes(ctx: &Ctx, args: IntakesArgs) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let known = ctx.open().await?;
+        let store = known.store();
+        match args.command {
+            IntakesCommand::Ls { json } => {
+                for i in store.intakes().await? {
+                    let c = store.intake_counts(Some(i.id)).await?;
+                    if json {
+                        println!("{}", serde_json::json!({"intake": i, "counts": c}));
+                    } else {
+                        println!(
+                            "{}\t{}\t{}\t{}\t{} accounts\t{} media\t{} known\t{} new\t{} findings",
+                            i.id, i.state.name(), i.provider, i.report_id, c.accounts, c.media,
+                            c.media_known, c.media_new, c.findings
+                        );
+                    }
+                }
+            }
+            IntakesCommand::Dump => {
+                for line in store.dump_intakes().await? {
+                    println!("{line}");
+                }
+            }
+            IntakesCommand::Findings { id } => {
+                for f in store.findings(id).await? {
+                    println!("{}", serde_json::to_string(&f)?);
+                }
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+pub fn worker(ctx: &Ctx, args: WorkerArgs) -> anyhow::Result<ExitCode> {
+    pool(args.threads)?;
+    let opts = WorkerOptions {
+        ingest: IngestOptions {
+            hash_only: args.hash_only,
+            hash: HashOptions {
+                limits: Limits::default(),
+                dihedral: false,
+                video: parallel_video_options(1.0, args.video_timeout),
+            },
+            worker: worker_name(),
+            lease: Duration::from_secs(args.lease),
+            claim: args.claim,
+            ..IngestOptions::default()
+        },
+        poll: Duration::from_millis(500),
+        idle_exit: args.idle_exit.map(Duration::from_secs_f64),
+    };
+    runtime()?.block_on(async {
+        let mut known = ctx.open().await?;
+        let blobs = if args.hash_only { None } else { Some(BlobStore::open(&ctx.data)?) };
+        let report = tiaki_core::worker::run(&mut known, blobs.as_ref(), &opts, &now).await?;
+        eprintln!(
+            "tiaki: worker {} hashed {} files in {} batches",
+            opts.ingest.worker, report.hashed, report.batches
+        );
+        Ok(ExitCode::SUCCESS)
+    })
+}

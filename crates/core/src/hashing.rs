@@ -1,0 +1,188 @@
+//! Hashing one media file of an intake: the same per-file path as
+//! `tiaki hash`, plus the comparison with the provider's hashes and the
+//! blob store.
+
+use std::path::Path;
+
+use tiaki_hash::pdq::{PdqHash, PdqHasher};
+use tiaki_media::{FileRecord, HashOptions, Kind, hash_file};
+use tiaki_store::intake::{FindingRow, HashState, HashedMedia, MediaHashes, PendingMedia};
+
+use crate::blobs::{BlobStore, hex};
+
+/// Parses lowercase or uppercase hex of exactly `N` bytes.
+pub fn parse_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
+    let s = s.trim();
+    if s.len() != 2 * N {
+        return None;
+    }
+    let mut out = [0u8; N];
+    for (i, pair) in s.as_bytes().chunks(2).enumerate() {
+        let hi = (pair[0] as char).to_digit(16)?;
+        let lo = (pair[1] as char).to_digit(16)?;
+        out[i] = u8::try_from(hi * 16 + lo).ok()?;
+    }
+    Some(out)
+}
+
+/// The hashes of a `tiaki hash` record.
+pub fn hashes_of_record(r: &FileRecord) -> MediaHashes {
+    MediaHashes {
+        md5: r.md5.as_deref().and_then(parse_hex::<16>),
+        sha1: r.sha1.as_deref().and_then(parse_hex::<20>),
+        sha256: r.sha256.as_deref().and_then(parse_hex::<32>),
+        pdq: r.pdq,
+        pdq_quality: r.pdq_quality,
+        vpdq: r.vpdq.clone(),
+    }
+}
+
+/// The provider's hashes in a media line's `hashes` object (already
+/// validated by the reader; anything unparsable is ignored here).
+pub fn provided_hashes(data: &serde_json::Value) -> MediaHashes {
+    let h = &data["hashes"];
+    let s = |k: &str| h.get(k).and_then(|v| v.as_str());
+    let vpdq = h.get("vpdq").and_then(|v| v.as_array()).map(|frames| {
+        frames
+            .iter()
+            .filter_map(|f| f.as_str())
+            .enumerate()
+            .filter_map(|(i, f)| tiaki_hash::vpdq::format::parse_signal_entry(f, i as u64).ok())
+            .collect::<Vec<_>>()
+    });
+    MediaHashes {
+        md5: s("md5").and_then(parse_hex::<16>),
+        sha1: s("sha1").and_then(parse_hex::<20>),
+        sha256: s("sha256").and_then(parse_hex::<32>),
+        pdq: s("pdq").and_then(|p| PdqHash::from_hex(p).ok()),
+        pdq_quality: h
+            .get("pdq_quality")
+            .and_then(|q| q.as_u64())
+            .and_then(|q| u8::try_from(q).ok()),
+        vpdq: vpdq.filter(|v| !v.is_empty()),
+    }
+}
+
+/// Where the provider's hashes disagree with ours: one finding each. Both
+/// values are kept (the provider's in the media line, ours in the row).
+pub fn disagreements(
+    file: &str,
+    line: u64,
+    subject: &str,
+    provided: &MediaHashes,
+    computed: &MediaHashes,
+) -> Vec<FindingRow> {
+    let mut out = Vec::new();
+    let mut check = |name: &str, ours: Option<String>, theirs: Option<String>| {
+        if let (Some(o), Some(t)) = (ours, theirs)
+            && o != t
+        {
+            out.push(FindingRow {
+                file: file.to_string(),
+                line,
+                subject: subject.to_string(),
+                code: format!("{name}_mismatch"),
+                message: format!("the provider's {name} is {t}, the file's is {o}"),
+            });
+        }
+    };
+    check("md5", computed.md5.map(|d| hex(&d)), provided.md5.map(|d| hex(&d)));
+    check("sha1", computed.sha1.map(|d| hex(&d)), provided.sha1.map(|d| hex(&d)));
+    check("sha256", computed.sha256.map(|d| hex(&d)), provided.sha256.map(|d| hex(&d)));
+    if let (Some(o), Some(t)) = (computed.pdq, provided.pdq)
+        && o != t
+    {
+        out.push(FindingRow {
+            file: file.to_string(),
+            line,
+            subject: subject.to_string(),
+            code: "pdq_mismatch".into(),
+            message: format!(
+                "the provider's PDQ {} is {} bits from the file's {}",
+                t.to_hex(),
+                o.distance(&t),
+                o.to_hex()
+            ),
+        });
+    }
+    out
+}
+
+/// Hashes one pending media file. Never fails: a file that cannot be read
+/// or decoded becomes a `Failed` row with its error and a finding, keeping
+/// whatever hashes could be computed (the digests, usually).
+pub fn hash_pending(
+    p: &PendingMedia,
+    media_file: &str,
+    opts: &HashOptions,
+    hasher: &mut PdqHasher,
+    blobs: Option<&BlobStore>,
+) -> HashedMedia {
+    let rec = hash_file(Path::new(&p.file), p.file.clone(), opts, hasher);
+    let hashes = hashes_of_record(&rec);
+    let provided = provided_hashes(&p.data);
+    let mut findings = disagreements(media_file, p.line, &p.provider_id, &provided, &hashes);
+    let mut error = rec.error.clone();
+    let mut stored = false;
+    if let (Some(blobs), Some(sha)) = (blobs, hashes.sha256) {
+        match blobs.put_file(Path::new(&p.file), &sha) {
+            Ok(_) => stored = true,
+            Err(e) => {
+                error.get_or_insert_with(|| format!("cannot keep the file: {e}"));
+            }
+        }
+    }
+    if let Some(e) = &error {
+        findings.push(FindingRow {
+            file: media_file.to_string(),
+            line: p.line,
+            subject: p.provider_id.clone(),
+            code: "hash_failed".into(),
+            message: format!("{}: {e}", p.file),
+        });
+    }
+    HashedMedia {
+        id: p.id,
+        intake_id: p.intake_id,
+        hashes,
+        kind: rec.kind.map(|k| match k {
+            Kind::Image => "image".to_string(),
+            Kind::Video => "video".to_string(),
+            Kind::Other => "other".to_string(),
+        }),
+        width: rec.width,
+        height: rec.height,
+        bytes: rec.bytes,
+        state: if error.is_some() { HashState::Failed } else { HashState::Hashed },
+        error,
+        stored,
+        triage: None,
+        matches: Vec::new(),
+        findings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_round_trip() {
+        let d = [0xABu8, 0x01, 0xff, 0x10];
+        assert_eq!(parse_hex::<4>(&hex(&d)), Some(d));
+        assert_eq!(parse_hex::<4>("AB01FF10"), Some(d));
+        assert_eq!(parse_hex::<4>("AB01FF1"), None);
+        assert_eq!(parse_hex::<4>("AB01FF1G"), None);
+    }
+
+    #[test]
+    fn disagreement_names_both_values() {
+        let a = MediaHashes { md5: Some([1; 16]), ..MediaHashes::default() };
+        let b = MediaHashes { md5: Some([2; 16]), sha1: Some([3; 20]), ..MediaHashes::default() };
+        let f = disagreements("media.ndjson", 7, "f-1", &a, &b);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].code, "md5_mismatch");
+        assert!(f[0].message.contains(&hex(&[1; 16])) && f[0].message.contains(&hex(&[2; 16])));
+        assert!(disagreements("m", 1, "x", &a, &a).is_empty());
+    }
+}

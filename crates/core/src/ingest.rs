@@ -1,0 +1,437 @@
+//! `tiaki ingest`: a provider-report/1 bundle (or a CyberTipline report)
+//! into the store, hashed, matched and triaged.
+//!
+//! # Resumability
+//!
+//! The intake is registered first under its natural key (provider, report
+//! id). Records are then stored batch by batch, each batch in one
+//! transaction, every insert `ON CONFLICT DO NOTHING` on the record's
+//! natural key. The reader is deterministic, so a run killed at any moment
+//! and started again re-reads the bundle, skips what is stored, and ends in
+//! the state a clean run gives. Files are hashed in a second phase through
+//! claims in the database (`claim_pending`): a claim whose process died is
+//! released (same worker name) or expires (other workers), and the file is
+//! hashed again. Only then is the intake marked complete; a complete
+//! intake is never read again ("already ingested").
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rayon::prelude::*;
+use tiaki_intake::{Bundle, LineError, LineErrorKind, Media, Record, SourceKind};
+use tiaki_media::HashOptions;
+use tiaki_store::intake::{
+    AccountRow, Begun, EventRow, FindingRow, HashState, HashedMedia, IntakeCounts, IntakeInfo,
+    IntakeState, IntakeStore, MediaHashes, MediaRow, NewIntake, PendingMedia,
+};
+use tiaki_store::{Known, ListStore, MatchOptions, Matcher, Timestamp};
+use tokio::sync::mpsc;
+
+use crate::blobs::BlobStore;
+use crate::error::CoreError;
+use crate::hashing::{hash_pending, parse_hex};
+use crate::matching::{match_rows, probe_of, searchable, triage_of};
+
+/// How an ingest runs.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Keep no media: hash the files, store no blobs.
+    pub hash_only: bool,
+    pub hash: HashOptions,
+    /// Search all eight dihedral variants of each PDQ hash.
+    pub all_variants: bool,
+    /// Hash pending files in this process; if false, wait while
+    /// `tiaki worker` processes (PostgreSQL) hash them.
+    pub local_hashing: bool,
+    /// The name this process claims files under.
+    pub worker: String,
+    /// A claim older than this is taken again (its worker died).
+    pub lease: Duration,
+    pub limits: tiaki_intake::Limits,
+    /// Records per stored batch.
+    pub batch: usize,
+    /// Files claimed at a time.
+    pub claim: u32,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            hash_only: false,
+            hash: HashOptions::default(),
+            all_variants: true,
+            local_hashing: true,
+            worker: local_worker_name(),
+            lease: Duration::from_secs(600),
+            limits: tiaki_intake::Limits::default(),
+            batch: 4000,
+            claim: 64,
+        }
+    }
+}
+
+/// `ingest@HOST`: a restarted ingest on the same machine releases the claims
+/// its killed predecessor held.
+pub fn local_worker_name() -> String {
+    format!("ingest@{}", hostname())
+}
+
+pub(crate) fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+/// What happened to one report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Ingested,
+    /// An interrupted ingest of the same report, finished now.
+    Resumed,
+    /// The same report was ingested before: nothing was done.
+    AlreadyIngested,
+}
+
+/// The result of ingesting one report.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct IngestReport {
+    pub intake_id: i64,
+    pub source_kind: String,
+    pub provider: String,
+    pub report_id: String,
+    pub outcome: Outcome,
+    pub counts: IntakeCounts,
+}
+
+/// Progress of a long ingest; the CLI draws it, tests ignore it.
+pub trait Progress: Send + Sync {
+    fn stage(&self, name: &'static str, total: Option<u64>);
+    fn inc(&self, n: u64);
+}
+
+/// No progress shown.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn stage(&self, _: &'static str, _: Option<u64>) {}
+    fn inc(&self, _: u64) {}
+}
+
+/// The clock, injected: library code never reads the time itself.
+pub type Clock<'a> = &'a (dyn Fn() -> Timestamp + Sync);
+
+/// What the reader thread hands the store.
+enum Msg {
+    Accounts(Vec<AccountRow>, Vec<FindingRow>),
+    Media(Vec<MediaRow>, Vec<FindingRow>),
+    Events(Vec<EventRow>, Vec<FindingRow>),
+    /// Reading stopped before the end (I/O): nothing more comes.
+    Failed(LineError),
+}
+
+fn finding_of(e: &LineError) -> FindingRow {
+    FindingRow {
+        file: e.file.clone(),
+        line: e.line,
+        subject: String::new(),
+        code: "invalid_line".into(),
+        message: e.message.clone(),
+    }
+}
+
+fn json<T: serde::Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+/// A media record as a row: provided hashes parsed, the file resolved.
+pub(crate) fn media_row(rec: &Record<Media>, file: Option<PathBuf>) -> MediaRow {
+    let m = &rec.value;
+    let h = &m.hashes;
+    let hashes = MediaHashes {
+        md5: h.md5.as_deref().and_then(parse_hex::<16>),
+        sha1: h.sha1.as_deref().and_then(parse_hex::<20>),
+        sha256: h.sha256.as_deref().and_then(parse_hex::<32>),
+        pdq: h.pdq.as_deref().and_then(|p| tiaki_hash::pdq::PdqHash::from_hex(p).ok()),
+        pdq_quality: None,
+        vpdq: crate::hashing::provided_hashes(&serde_json::json!({"hashes": {"vpdq": h.vpdq}})).vpdq,
+    };
+    let pending = file.is_some();
+    MediaRow {
+        provider_id: m.id.clone(),
+        line: rec.line,
+        account: m.account.clone(),
+        file: file.map(|f| f.to_string_lossy().into_owned()),
+        original_name: m.original_name.clone(),
+        uploaded_at: m.uploaded_at.clone(),
+        upload_ip: m.upload_ip.clone(),
+        viewed_by_provider: m.viewed_by_provider,
+        // A file's hashes are computed in the hashing phase.
+        hashes: if pending { MediaHashes::default() } else { hashes },
+        hash_state: if pending { HashState::Pending } else { HashState::Provided },
+        triage: None,
+        matches: Vec::new(),
+        data: json(m),
+    }
+}
+
+/// Reads the whole bundle, in order, into batches.
+fn read_bundle(mut bundle: Bundle, tx: mpsc::Sender<Msg>, batch: usize) {
+    let send = |m: Msg| tx.blocking_send(m).is_ok();
+    macro_rules! pump {
+        ($iter:expr, $variant:ident, $conv:expr) => {{
+            let mut rows = Vec::with_capacity(batch);
+            let mut findings = Vec::new();
+            for item in $iter {
+                match item {
+                    Ok(rec) => rows.push($conv(rec)),
+                    Err(e) if e.kind == LineErrorKind::Io => {
+                        send(Msg::Failed(e));
+                        return;
+                    }
+                    Err(e) => findings.push(finding_of(&e)),
+                }
+                if rows.len() + findings.len() >= batch
+                    && !send(Msg::$variant(std::mem::take(&mut rows), std::mem::take(&mut findings)))
+                {
+                    return;
+                }
+            }
+            if (!rows.is_empty() || !findings.is_empty()) && !send(Msg::$variant(rows, findings)) {
+                return;
+            }
+        }};
+    }
+    pump!(bundle.accounts(), Accounts, |rec: Record<tiaki_intake::Account>| AccountRow {
+        provider_id: rec.value.id.clone(),
+        line: rec.line,
+        username: rec.value.username.clone(),
+        declared_country: rec.value.declared_country.clone(),
+        data: json(&rec.value),
+    });
+    let root = bundle.root().to_path_buf();
+    pump!(bundle.media(), Media, |rec: Record<Media>| {
+        // The reader checked the path stays inside the bundle.
+        let file = rec.value.file.as_ref().map(|f| root.join(f));
+        media_row(&rec, file)
+    });
+    pump!(bundle.events(), Events, |rec: Record<tiaki_intake::Event>| EventRow {
+        line: rec.line,
+        kind: rec.value.kind.clone(),
+        at: rec.value.at.clone(),
+        data: json(&rec.value),
+    });
+}
+
+/// Matches media rows that carry their hashes (hash-only lines) and marks
+/// them known or new.
+async fn match_provided<S: ListStore>(
+    known: &Known<S>,
+    matcher: &Matcher,
+    rows: &mut [MediaRow],
+    all_variants: bool,
+) -> Result<(), CoreError> {
+    let targets: Vec<usize> = (0..rows.len())
+        .filter(|&i| rows[i].hash_state == HashState::Provided)
+        .collect();
+    let probes: Vec<_> = targets
+        .iter()
+        .map(|&i| probe_of(&rows[i].hashes, all_variants))
+        .collect();
+    let hits = known.find_many(matcher, &probes).await?;
+    for ((&i, hits), probe) in targets.iter().zip(hits).zip(&probes) {
+        let matches = match_rows(&hits);
+        rows[i].triage = Some(if searchable(probe) { triage_of(&matches) } else { triage_of(&[]) });
+        rows[i].matches = matches;
+    }
+    Ok(())
+}
+
+/// Where the staging directory of a bundle archive lives: one per bundle
+/// path, so a resumed ingest extracts to the same place and the stored file
+/// paths stay valid.
+fn staging_dir(data: &Path, bundle: &Path) -> PathBuf {
+    use sha2::Digest as _;
+    let canon = std::fs::canonicalize(bundle).unwrap_or_else(|_| bundle.to_path_buf());
+    let key = sha2::Sha256::digest(canon.to_string_lossy().as_bytes());
+    data.join("staging").join(crate::blobs::hex(&key[..8]))
+}
+
+/// Ingests one provider bundle (directory or archive).
+pub async fn ingest_bundle<S: ListStore + IntakeStore + Clone + 'static>(
+    known: &Known<S>,
+    data: &Path,
+    path: &Path,
+    opts: &IngestOptions,
+    clock: Clock<'_>,
+    progress: &dyn Progress,
+) -> Result<IngestReport, CoreError> {
+    let staging = staging_dir(data, path);
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging)
+            .map_err(|source| CoreError::Io { path: staging.clone(), source })?;
+    }
+    let bundle = Bundle::open(path, &staging, &opts.limits)?;
+    let header = bundle.header().clone();
+    let new = NewIntake {
+        source_kind: source_name(header.source_kind).into(),
+        provider: header.provider_name.clone(),
+        report_id: header.report_id.clone(),
+        path: path.to_string_lossy().into_owned(),
+        hash_only: opts.hash_only,
+        header: json(&header),
+    };
+    let store = known.store();
+    let (info, outcome) = match store.begin_intake(&new, &clock()).await? {
+        Begun::New(i) => (i, Outcome::Ingested),
+        Begun::Resumed(i) => (i, Outcome::Resumed),
+        Begun::Complete(i) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            return report(store, &i, Outcome::AlreadyIngested).await;
+        }
+    };
+    let intake_id = info.id;
+    if outcome == Outcome::Resumed {
+        store.release_claims(intake_id, &opts.worker).await?;
+    }
+    if info.state == IntakeState::Reading {
+        let (tx, mut rx) = mpsc::channel(4);
+        let batch = opts.batch.max(1);
+        let reader = std::thread::Builder::new()
+            .name("tiaki-ingest-reader".into())
+            .spawn(move || read_bundle(bundle, tx, batch))
+            .map_err(|source| CoreError::Io { path: path.to_path_buf(), source })?;
+        let matcher = known.matcher(&MatchOptions::default()).await?;
+        progress.stage("reading", None);
+        while let Some(msg) = rx.recv().await {
+            match msg {
+                Msg::Accounts(rows, f) => {
+                    progress.inc((rows.len() + f.len()) as u64);
+                    store.insert_accounts(intake_id, &rows, &f).await?;
+                }
+                Msg::Media(mut rows, f) => {
+                    progress.inc((rows.len() + f.len()) as u64);
+                    match_provided(known, &matcher, &mut rows, opts.all_variants).await?;
+                    store.insert_media(intake_id, &rows, &f).await?;
+                }
+                Msg::Events(rows, f) => {
+                    progress.inc((rows.len() + f.len()) as u64);
+                    store.insert_events(intake_id, &rows, &f).await?;
+                }
+                Msg::Failed(e) => return Err(CoreError::ReadFailed(e)),
+            }
+        }
+        reader.join().map_err(|_| CoreError::ReaderLost)?;
+        store.set_intake_state(intake_id, IntakeState::Hashing, &clock()).await?;
+    }
+    finish_hashing(known, data, intake_id, opts, clock, progress).await?;
+    store.set_intake_state(intake_id, IntakeState::Complete, &clock()).await?;
+    let _ = std::fs::remove_dir_all(&staging);
+    let info = IntakeInfo { state: IntakeState::Complete, ..info };
+    report(store, &info, outcome).await
+}
+
+fn source_name(k: SourceKind) -> &'static str {
+    match k {
+        SourceKind::ProviderReport => "provider-report",
+        SourceKind::CyberTip => "cybertip",
+    }
+}
+
+async fn report<S: IntakeStore>(
+    store: &S,
+    info: &IntakeInfo,
+    outcome: Outcome,
+) -> Result<IngestReport, CoreError> {
+    Ok(IngestReport {
+        intake_id: info.id,
+        source_kind: info.source_kind.clone(),
+        provider: info.provider.clone(),
+        report_id: info.report_id.clone(),
+        outcome,
+        counts: store.intake_counts(Some(info.id)).await?,
+    })
+}
+
+/// Hashes the intake's pending files here, or waits for workers to.
+async fn finish_hashing<S: ListStore + IntakeStore>(
+    known: &Known<S>,
+    data: &Path,
+    intake_id: i64,
+    opts: &IngestOptions,
+    clock: Clock<'_>,
+    progress: &dyn Progress,
+) -> Result<(), CoreError> {
+    let store = known.store();
+    let pending = store.intake_counts(Some(intake_id)).await?.media_pending;
+    if pending == 0 {
+        return Ok(());
+    }
+    progress.stage("hashing", Some(pending));
+    if !opts.local_hashing {
+        loop {
+            let left = store.intake_counts(Some(intake_id)).await?.media_pending;
+            if left == 0 {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+    let blobs = if opts.hash_only { None } else { Some(BlobStore::open(data)?) };
+    let matcher = known.matcher(&MatchOptions::default()).await?;
+    loop {
+        let done = hash_claimed(known, &matcher, Some(intake_id), opts, blobs.as_ref(), clock).await?;
+        if done == 0 {
+            return Ok(());
+        }
+        progress.inc(done as u64);
+    }
+}
+
+/// Claims a batch of pending files (of one intake or any), hashes them in
+/// parallel, matches them and records the results. Returns how many.
+pub async fn hash_claimed<S: ListStore + IntakeStore>(
+    known: &Known<S>,
+    matcher: &Matcher,
+    intake: Option<i64>,
+    opts: &IngestOptions,
+    blobs: Option<&BlobStore>,
+    clock: Clock<'_>,
+) -> Result<usize, CoreError> {
+    let store = known.store();
+    let now = clock();
+    let stale = Timestamp::from_unix(now.unix() - i64::try_from(opts.lease.as_secs()).unwrap_or(i64::MAX));
+    let claimed = store
+        .claim_pending(intake, &opts.worker, &now, &stale, opts.claim)
+        .await?;
+    if claimed.is_empty() {
+        return Ok(0);
+    }
+    let mut done = hash_many(&claimed, &opts.hash, blobs);
+    let probes: Vec<_> = done.iter().map(|d| probe_of(&d.hashes, opts.all_variants)).collect();
+    let hits = known.find_many(matcher, &probes).await?;
+    for ((d, hits), probe) in done.iter_mut().zip(hits).zip(&probes) {
+        d.matches = match_rows(&hits);
+        d.triage = Some(if searchable(probe) { triage_of(&d.matches) } else { triage_of(&[]) });
+    }
+    store.complete_hashing(&opts.worker, &done).await?;
+    Ok(done.len())
+}
+
+/// Hashes claimed files on the rayon pool, one reused hasher per thread.
+fn hash_many(claimed: &[PendingMedia], opts: &HashOptions, blobs: Option<&BlobStore>) -> Vec<HashedMedia> {
+    claimed
+        .par_iter()
+        .map(|p| {
+            tiaki_media::with_thread_hasher(tiaki_media::DEFAULT_LUMA, |h| {
+                hash_pending(p, MEDIA_FILE, opts, h, blobs)
+            })
+        })
+        .collect()
+}
+
+/// The bundle file media findings point at.
+const MEDIA_FILE: &str = "media.ndjson";

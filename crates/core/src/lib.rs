@@ -1,0 +1,21 @@
+//! Tiaki's pipeline, one module per stage in the pipeline's order:
+//! [`ingest`] (intake → hashing → matching), [`triage`] (new material
+//! first, near-duplicate clusters), [`worker`] (hashing jobs taken from a
+//! PostgreSQL queue), [`rematch`] (a list imported later matched against
+//! earlier intakes). Helpers: [`blobs`] (encrypted content-addressed media),
+//! [`hashing`] (one file, compared with the provider's hashes), [`matching`].
+//!
+//! The library never reads the clock (a [`ingest::Clock`] is passed in)
+//! and never prints: progress goes through [`ingest::Progress`].
+
+pub mod blobs;
+mod error;
+pub mod hashing;
+pub mod ingest;
+pub mod matching;
+pub mod rematch;
+pub mod triage;
+pub mod worker;
+
+pub use error::CoreError;
+pub use ingest::{IngestOptions, IngestReport, NoProgress, Outcome, Progress, ingest_bundle};

@@ -1,0 +1,347 @@
+//! The intake side of the store: reports, accounts, media, events,
+//! findings and matches, as plain rows. The pipeline (`tiaki-core`) makes
+//! them; both backends store them with the same SQL (`sql/intake.rs`).
+
+use std::future::Future;
+
+use tiaki_hash::pdq::PdqHash;
+use tiaki_hash::vpdq::VpdqFeature;
+
+use crate::{MatchKind, StoreError, Timestamp};
+
+/// What an ingest asks the store to register.
+#[derive(Debug, Clone)]
+pub struct NewIntake {
+    /// `provider-report` or `cybertip`.
+    pub source_kind: String,
+    pub provider: String,
+    pub report_id: String,
+    pub path: String,
+    pub hash_only: bool,
+    pub header: serde_json::Value,
+}
+
+/// Where an intake is in its pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IntakeState {
+    Reading,
+    Hashing,
+    Complete,
+}
+
+impl IntakeState {
+    pub fn name(self) -> &'static str {
+        match self {
+            IntakeState::Reading => "reading",
+            IntakeState::Hashing => "hashing",
+            IntakeState::Complete => "complete",
+        }
+    }
+
+    fn parse(s: &str) -> Result<IntakeState, StoreError> {
+        Ok(match s {
+            "reading" => IntakeState::Reading,
+            "hashing" => IntakeState::Hashing,
+            "complete" => IntakeState::Complete,
+            other => return Err(StoreError::Corrupt(format!("intake state {other:?}"))),
+        })
+    }
+}
+
+/// A stored intake.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct IntakeInfo {
+    pub id: i64,
+    pub source_kind: String,
+    pub provider: String,
+    pub report_id: String,
+    pub path: String,
+    pub started_at: String,
+    pub completed_at: Option<String>,
+    pub state: IntakeState,
+    pub hash_only: bool,
+    pub header: serde_json::Value,
+}
+
+/// What [`IntakeStore::begin_intake`] found.
+#[derive(Debug, Clone)]
+pub enum Begun {
+    /// A report never seen before.
+    New(IntakeInfo),
+    /// The same report, interrupted before it completed: carry on.
+    Resumed(IntakeInfo),
+    /// The same report, already complete: nothing to do.
+    Complete(IntakeInfo),
+}
+
+/// Hashes of a media item, provided or computed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MediaHashes {
+    pub md5: Option<[u8; 16]>,
+    pub sha1: Option<[u8; 20]>,
+    pub sha256: Option<[u8; 32]>,
+    pub pdq: Option<PdqHash>,
+    pub pdq_quality: Option<u8>,
+    pub vpdq: Option<Vec<VpdqFeature>>,
+}
+
+/// How a media item's hashes came to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HashState {
+    /// Hash-only reporting: the provider's hashes are the hashes.
+    Provided,
+    /// A file waits to be hashed.
+    Pending,
+    /// A worker is hashing it.
+    Claimed,
+    Hashed,
+    /// The file could not be hashed (the error is kept).
+    Failed,
+}
+
+impl HashState {
+    pub fn name(self) -> &'static str {
+        match self {
+            HashState::Provided => "provided",
+            HashState::Pending => "pending",
+            HashState::Claimed => "claimed",
+            HashState::Hashed => "hashed",
+            HashState::Failed => "failed",
+        }
+    }
+}
+
+/// Known or new.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Triage {
+    Known,
+    New,
+}
+
+impl Triage {
+    pub fn name(self) -> &'static str {
+        match self {
+            Triage::Known => "known",
+            Triage::New => "new",
+        }
+    }
+}
+
+/// One match of a media item to a known entry.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MatchRow {
+    pub entry_id: u64,
+    pub list_id: i64,
+    pub kind: MatchKind,
+    pub distance: u32,
+    pub variant: Option<String>,
+}
+
+/// An account line to store.
+#[derive(Debug, Clone)]
+pub struct AccountRow {
+    pub provider_id: String,
+    pub line: u64,
+    pub username: Option<String>,
+    pub declared_country: Option<String>,
+    /// The whole account as read (identifiers, logins, unknown fields).
+    pub data: serde_json::Value,
+}
+
+/// A media line to store.
+#[derive(Debug, Clone)]
+pub struct MediaRow {
+    pub provider_id: String,
+    pub line: u64,
+    pub account: String,
+    pub file: Option<String>,
+    pub original_name: Option<String>,
+    pub uploaded_at: Option<String>,
+    pub upload_ip: Option<String>,
+    pub viewed_by_provider: Option<bool>,
+    pub hashes: MediaHashes,
+    pub hash_state: HashState,
+    pub triage: Option<Triage>,
+    pub matches: Vec<MatchRow>,
+    /// The whole media line as read (provided hashes, sharing, unknown fields).
+    pub data: serde_json::Value,
+}
+
+/// An event line to store.
+#[derive(Debug, Clone)]
+pub struct EventRow {
+    pub line: u64,
+    pub kind: String,
+    pub at: Option<String>,
+    pub data: serde_json::Value,
+}
+
+/// Something the intake could not take as it was.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct FindingRow {
+    pub file: String,
+    /// 0 when the finding is not about one line.
+    pub line: u64,
+    /// The account or media id it is about, when known.
+    pub subject: String,
+    pub code: String,
+    pub message: String,
+}
+
+/// A media item whose file waits to be hashed.
+#[derive(Debug, Clone)]
+pub struct PendingMedia {
+    pub id: i64,
+    pub intake_id: i64,
+    pub provider_id: String,
+    pub line: u64,
+    pub file: String,
+    /// The media line as read: the provider's hashes are compared with ours.
+    pub data: serde_json::Value,
+}
+
+/// The outcome of hashing one pending media item.
+#[derive(Debug, Clone)]
+pub struct HashedMedia {
+    pub id: i64,
+    pub intake_id: i64,
+    pub hashes: MediaHashes,
+    pub kind: Option<String>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub bytes: Option<u64>,
+    /// `Hashed` or `Failed`.
+    pub state: HashState,
+    pub error: Option<String>,
+    pub stored: bool,
+    pub triage: Option<Triage>,
+    pub matches: Vec<MatchRow>,
+    pub findings: Vec<FindingRow>,
+}
+
+/// The hashes of a stored media item, for matching (triage, retroactive
+/// matching) and near-duplicate clustering.
+#[derive(Debug, Clone)]
+pub struct MediaHashRow {
+    pub id: i64,
+    pub intake_id: i64,
+    pub provider_id: String,
+    pub account: String,
+    pub hashes: MediaHashes,
+    pub triage: Option<Triage>,
+}
+
+/// Counts of one intake, or of the whole store.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct IntakeCounts {
+    pub accounts: u64,
+    pub media: u64,
+    pub media_known: u64,
+    pub media_new: u64,
+    pub media_pending: u64,
+    pub media_failed: u64,
+    pub events: u64,
+    pub findings: u64,
+}
+
+/// The storage interface of intakes. Every insert is idempotent on the
+/// natural keys (see `migrations/*/0002_intake.sql`), so a resumed ingest
+/// can replay what it already stored.
+pub trait IntakeStore: Send + Sync {
+    /// Registers the intake, or finds it again (same provider and report id).
+    fn begin_intake(
+        &self,
+        new: &NewIntake,
+        now: &Timestamp,
+    ) -> impl Future<Output = Result<Begun, StoreError>> + Send;
+    fn intakes(&self) -> impl Future<Output = Result<Vec<IntakeInfo>, StoreError>> + Send;
+    fn set_intake_state(
+        &self,
+        intake_id: i64,
+        state: IntakeState,
+        now: &Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Stores accounts and findings in one transaction.
+    fn insert_accounts(
+        &self,
+        intake_id: i64,
+        rows: &[AccountRow],
+        findings: &[FindingRow],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Stores media (with their matches) and findings in one transaction.
+    fn insert_media(
+        &self,
+        intake_id: i64,
+        rows: &[MediaRow],
+        findings: &[FindingRow],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn insert_events(
+        &self,
+        intake_id: i64,
+        rows: &[EventRow],
+        findings: &[FindingRow],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Takes up to `limit` pending media (of one intake, or of any) for
+    /// `worker`; claims older than `stale_before` are taken again (their
+    /// worker died). PostgreSQL uses `FOR UPDATE SKIP LOCKED`, so any number
+    /// of workers share the queue.
+    fn claim_pending(
+        &self,
+        intake_id: Option<i64>,
+        worker: &str,
+        now: &Timestamp,
+        stale_before: &Timestamp,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<PendingMedia>, StoreError>> + Send;
+    /// Gives back every claim `worker` holds on the intake's media (it was
+    /// killed; the same worker starts again).
+    fn release_claims(
+        &self,
+        intake_id: i64,
+        worker: &str,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// Records hashing results, their matches and findings, in one transaction.
+    fn complete_hashing(
+        &self,
+        worker: &str,
+        done: &[HashedMedia],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Media of an intake (or all) in id order, for matching and clustering.
+    fn media_hashes_page(
+        &self,
+        intake_id: Option<i64>,
+        after: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<MediaHashRow>, StoreError>> + Send;
+    /// Adds matches found later (a list imported after the intake) and marks
+    /// those media known.
+    fn add_matches(
+        &self,
+        matches: &[(i64, MatchRow)],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Counts of one intake or of all.
+    fn intake_counts(
+        &self,
+        intake_id: Option<i64>,
+    ) -> impl Future<Output = Result<IntakeCounts, StoreError>> + Send;
+    fn findings(
+        &self,
+        intake_id: i64,
+    ) -> impl Future<Output = Result<Vec<FindingRow>, StoreError>> + Send;
+    /// Matches of the given media, by media id.
+    fn matches_of(
+        &self,
+        media_ids: &[i64],
+    ) -> impl Future<Output = Result<Vec<(i64, MatchRow)>, StoreError>> + Send;
+    /// Every stored intake row as canonical text lines without surrogate
+    /// ids or times, sorted: two stores with the same content give the same
+    /// dump (the kill -9 tests compare a resumed run with a clean one).
+    fn dump_intakes(&self) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+}
+
+pub(crate) fn parse_state(s: &str) -> Result<IntakeState, StoreError> {
+    IntakeState::parse(s)
+}

@@ -1,0 +1,577 @@
+// Intake: the SQL both backends share (see `sql/lists.rs` for how it is
+// included). Backend-specific: `CLAIM_LOCK`, defined next to each include.
+
+use crate::intake::{
+    AccountRow, Begun, EventRow, FindingRow, HashedMedia, IntakeCounts, IntakeInfo,
+    IntakeState, IntakeStore, MatchRow, MediaHashRow, MediaHashes, MediaRow, NewIntake,
+    PendingMedia, Triage, parse_state,
+};
+use crate::MatchKind;
+use std::collections::HashMap;
+
+/// Media rows per multi-row INSERT: 23 columns × 400 rows.
+const MEDIA_ROWS: usize = 400;
+/// Small rows (accounts, events, findings, matches) per multi-row INSERT.
+const SMALL_ROWS: usize = 1000;
+
+const INTAKE_COLUMNS: &str =
+    "id, source_kind, provider, report_id, path, started_at, completed_at, state, hash_only, header";
+
+fn intake_from_row(r: &DbRow) -> Result<IntakeInfo, StoreError> {
+    let header: String = r.try_get("header")?;
+    let state: String = r.try_get("state")?;
+    Ok(IntakeInfo {
+        id: r.try_get("id")?,
+        source_kind: r.try_get("source_kind")?,
+        provider: r.try_get("provider")?,
+        report_id: r.try_get("report_id")?,
+        path: r.try_get("path")?,
+        started_at: r.try_get("started_at")?,
+        completed_at: r.try_get("completed_at")?,
+        state: parse_state(&state)?,
+        hash_only: r.try_get("hash_only")?,
+        header: serde_json::from_str(&header)
+            .map_err(|e| StoreError::Corrupt(format!("intake header: {e}")))?,
+    })
+}
+
+fn i64_of(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn hashes_from_row(r: &DbRow) -> Result<MediaHashes, StoreError> {
+    let pdq: Option<Vec<u8>> = r.try_get("pdq")?;
+    let pdq = pdq
+        .map(|b| {
+            <[u8; 32]>::try_from(b.as_slice())
+                .map(|a| PdqHash::from_bytes(&a))
+                .map_err(|_| StoreError::Corrupt(format!("media PDQ of {} bytes", b.len())))
+        })
+        .transpose()?;
+    let q: Option<i64> = r.try_get("pdq_quality")?;
+    let vpdq: Option<String> = r.try_get("vpdq")?;
+    Ok(MediaHashes {
+        md5: digest::<16>(r.try_get("md5")?, "MD5")?.map(|d| d.0),
+        sha1: digest::<20>(r.try_get("sha1")?, "SHA-1")?.map(|d| d.0),
+        sha256: digest::<32>(r.try_get("sha256")?, "SHA-256")?.map(|d| d.0),
+        pdq,
+        pdq_quality: q.and_then(|q| u8::try_from(q).ok()),
+        vpdq: vpdq
+            .map(|s| serde_json::from_str(&s))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("media vPDQ: {e}")))?,
+    })
+}
+
+fn triage_of(s: Option<String>) -> Result<Option<Triage>, StoreError> {
+    Ok(match s.as_deref() {
+        None => None,
+        Some("known") => Some(Triage::Known),
+        Some("new") => Some(Triage::New),
+        Some(o) => return Err(StoreError::Corrupt(format!("triage {o:?}"))),
+    })
+}
+
+fn kind_name(k: MatchKind) -> &'static str {
+    match k {
+        MatchKind::Exact => "exact",
+        MatchKind::Pdq => "pdq",
+        MatchKind::Vpdq => "vpdq",
+    }
+}
+
+fn kind_parse(s: &str) -> Result<MatchKind, StoreError> {
+    Ok(match s {
+        "exact" => MatchKind::Exact,
+        "pdq" => MatchKind::Pdq,
+        "vpdq" => MatchKind::Vpdq,
+        o => return Err(StoreError::Corrupt(format!("match kind {o:?}"))),
+    })
+}
+
+fn vpdq_json(v: &Option<Vec<tiaki_hash::vpdq::VpdqFeature>>) -> Option<String> {
+    v.as_ref().and_then(|v| serde_json::to_string(v).ok())
+}
+
+async fn insert_findings(
+    conn: &mut DbConn,
+    intake_id: i64,
+    findings: &[FindingRow],
+) -> Result<(), StoreError> {
+    for chunk in findings.chunks(SMALL_ROWS) {
+        let mut qb: QueryBuilder<Db> = QueryBuilder::new(
+            "INSERT INTO findings (intake_id, file, line, subject, code, message) ",
+        );
+        qb.push_values(chunk, |mut b, f| {
+            b.push_bind(intake_id)
+                .push_bind(f.file.clone())
+                .push_bind(i64_of(f.line))
+                .push_bind(f.subject.clone())
+                .push_bind(f.code.clone())
+                .push_bind(f.message.clone());
+        });
+        qb.push(" ON CONFLICT (intake_id, file, line, subject, code) DO NOTHING");
+        qb.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+async fn insert_matches(conn: &mut DbConn, rows: &[(i64, &MatchRow)]) -> Result<(), StoreError> {
+    for chunk in rows.chunks(SMALL_ROWS) {
+        let mut qb: QueryBuilder<Db> = QueryBuilder::new(
+            "INSERT INTO media_matches (media_id, entry_id, list_id, kind, distance, variant) ",
+        );
+        qb.push_values(chunk, |mut b, (media_id, m)| {
+            b.push_bind(*media_id)
+                .push_bind(i64_of(m.entry_id))
+                .push_bind(m.list_id)
+                .push_bind(kind_name(m.kind))
+                .push_bind(i64::from(m.distance))
+                .push_bind(m.variant.clone());
+        });
+        qb.push(" ON CONFLICT (media_id, entry_id, kind) DO NOTHING");
+        qb.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+const HASH_COLUMNS: &str = "md5, sha1, sha256, pdq, pdq_quality, vpdq";
+
+impl Backend {
+    /// A value of the `meta` table.
+    pub async fn meta(&self, key: &str) -> Result<String, StoreError> {
+        let v: Option<String> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        v.ok_or_else(|| StoreError::Corrupt(format!("no {key} in meta")))
+    }
+}
+
+impl IntakeStore for Backend {
+    async fn begin_intake(&self, new: &NewIntake, now: &Timestamp) -> Result<Begun, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO intakes (source_kind, provider, report_id, path, started_at, state, hash_only, header) \
+             VALUES ($1, $2, $3, $4, $5, 'reading', $6, $7) \
+             ON CONFLICT (provider, report_id) DO NOTHING RETURNING {INTAKE_COLUMNS}"
+        )))
+        .bind(&new.source_kind)
+        .bind(&new.provider)
+        .bind(&new.report_id)
+        .bind(&new.path)
+        .bind(now.as_str())
+        .bind(new.hash_only)
+        .bind(new.header.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(r) = row {
+            return Ok(Begun::New(intake_from_row(&r)?));
+        }
+        let r = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {INTAKE_COLUMNS} FROM intakes WHERE provider = $1 AND report_id = $2"
+        )))
+        .bind(&new.provider)
+        .bind(&new.report_id)
+        .fetch_one(&self.pool)
+        .await?;
+        let info = intake_from_row(&r)?;
+        Ok(if info.state == IntakeState::Complete {
+            Begun::Complete(info)
+        } else {
+            Begun::Resumed(info)
+        })
+    }
+
+    async fn intakes(&self) -> Result<Vec<IntakeInfo>, StoreError> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {INTAKE_COLUMNS} FROM intakes ORDER BY id"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(intake_from_row).collect()
+    }
+
+    async fn set_intake_state(
+        &self,
+        intake_id: i64,
+        state: IntakeState,
+        now: &Timestamp,
+    ) -> Result<(), StoreError> {
+        let completed = (state == IntakeState::Complete).then(|| now.as_str().to_string());
+        sqlx::query("UPDATE intakes SET state = $1, completed_at = $2 WHERE id = $3")
+            .bind(state.name())
+            .bind(completed)
+            .bind(intake_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_accounts(
+        &self,
+        intake_id: i64,
+        rows: &[AccountRow],
+        findings: &[FindingRow],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for chunk in rows.chunks(SMALL_ROWS) {
+            let mut qb: QueryBuilder<Db> = QueryBuilder::new(
+                "INSERT INTO accounts (intake_id, provider_id, line, username, declared_country, data) ",
+            );
+            qb.push_values(chunk, |mut b, a| {
+                b.push_bind(intake_id)
+                    .push_bind(a.provider_id.clone())
+                    .push_bind(i64_of(a.line))
+                    .push_bind(a.username.clone())
+                    .push_bind(a.declared_country.clone())
+                    .push_bind(a.data.to_string());
+            });
+            qb.push(" ON CONFLICT (intake_id, provider_id) DO NOTHING");
+            qb.build().execute(&mut *tx).await?;
+        }
+        insert_findings(&mut tx, intake_id, findings).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn insert_media(
+        &self,
+        intake_id: i64,
+        rows: &[MediaRow],
+        findings: &[FindingRow],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut by_provider_id: HashMap<&str, &MediaRow> = HashMap::new();
+        for chunk in rows.chunks(MEDIA_ROWS) {
+            let mut qb: QueryBuilder<Db> = QueryBuilder::new(
+                "INSERT INTO media (intake_id, provider_id, line, account, file, original_name, \
+                 uploaded_at, upload_ip, viewed_by_provider, md5, sha1, sha256, pdq, pdq_quality, \
+                 vpdq, hash_state, triage, data) ",
+            );
+            qb.push_values(chunk, |mut b, m| {
+                let h = &m.hashes;
+                b.push_bind(intake_id)
+                    .push_bind(m.provider_id.clone())
+                    .push_bind(i64_of(m.line))
+                    .push_bind(m.account.clone())
+                    .push_bind(m.file.clone())
+                    .push_bind(m.original_name.clone())
+                    .push_bind(m.uploaded_at.clone())
+                    .push_bind(m.upload_ip.clone())
+                    .push_bind(m.viewed_by_provider)
+                    .push_bind(h.md5.map(|d| d.to_vec()))
+                    .push_bind(h.sha1.map(|d| d.to_vec()))
+                    .push_bind(h.sha256.map(|d| d.to_vec()))
+                    .push_bind(h.pdq.map(|p| p.to_bytes().to_vec()))
+                    .push_bind(h.pdq_quality.map(i64::from))
+                    .push_bind(vpdq_json(&h.vpdq))
+                    .push_bind(m.hash_state.name())
+                    .push_bind(m.triage.map(Triage::name))
+                    .push_bind(m.data.to_string());
+            });
+            qb.push(" ON CONFLICT (intake_id, provider_id) DO NOTHING RETURNING id, provider_id");
+            let inserted = qb.build().fetch_all(&mut *tx).await?;
+            if chunk.iter().all(|m| m.matches.is_empty()) {
+                continue;
+            }
+            by_provider_id.clear();
+            for m in chunk {
+                by_provider_id.insert(&m.provider_id, m);
+            }
+            let mut matches = Vec::new();
+            for r in &inserted {
+                let id: i64 = r.try_get("id")?;
+                let pid: String = r.try_get("provider_id")?;
+                if let Some(m) = by_provider_id.get(pid.as_str()) {
+                    matches.extend(m.matches.iter().map(|x| (id, x)));
+                }
+            }
+            insert_matches(&mut tx, &matches).await?;
+        }
+        insert_findings(&mut tx, intake_id, findings).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn insert_events(
+        &self,
+        intake_id: i64,
+        rows: &[EventRow],
+        findings: &[FindingRow],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for chunk in rows.chunks(SMALL_ROWS) {
+            let mut qb: QueryBuilder<Db> =
+                QueryBuilder::new("INSERT INTO events (intake_id, line, kind, at, data) ");
+            qb.push_values(chunk, |mut b, e| {
+                b.push_bind(intake_id)
+                    .push_bind(i64_of(e.line))
+                    .push_bind(e.kind.clone())
+                    .push_bind(e.at.clone())
+                    .push_bind(e.data.to_string());
+            });
+            qb.push(" ON CONFLICT (intake_id, line) DO NOTHING");
+            qb.build().execute(&mut *tx).await?;
+        }
+        insert_findings(&mut tx, intake_id, findings).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn claim_pending(
+        &self,
+        intake_id: Option<i64>,
+        worker: &str,
+        now: &Timestamp,
+        stale_before: &Timestamp,
+        limit: u32,
+    ) -> Result<Vec<PendingMedia>, StoreError> {
+        let filter = if intake_id.is_some() { "AND intake_id = $5" } else { "AND $5 IS NULL" };
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "UPDATE media SET hash_state = 'claimed', worker = $1, claimed_at = $2 \
+             WHERE id IN (SELECT id FROM media \
+                 WHERE (hash_state = 'pending' OR (hash_state = 'claimed' AND claimed_at < $3)) {filter} \
+                 ORDER BY id LIMIT $4{CLAIM_LOCK}) \
+             RETURNING id, intake_id, provider_id, line, file, data"
+        )))
+        .bind(worker)
+        .bind(now.as_str())
+        .bind(stale_before.as_str())
+        .bind(i64::from(limit))
+        .bind(intake_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let data: String = r.try_get("data")?;
+            let file: Option<String> = r.try_get("file")?;
+            let line: i64 = r.try_get("line")?;
+            out.push(PendingMedia {
+                id: r.try_get("id")?,
+                intake_id: r.try_get("intake_id")?,
+                provider_id: r.try_get("provider_id")?,
+                line: u64::try_from(line).unwrap_or(0),
+                file: file.ok_or_else(|| StoreError::Corrupt("pending media without a file".into()))?,
+                data: serde_json::from_str(&data)
+                    .map_err(|e| StoreError::Corrupt(format!("media data: {e}")))?,
+            });
+        }
+        out.sort_by_key(|p| p.id);
+        Ok(out)
+    }
+
+    async fn release_claims(&self, intake_id: i64, worker: &str) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE media SET hash_state = 'pending', worker = NULL, claimed_at = NULL \
+             WHERE intake_id = $1 AND hash_state = 'claimed' AND worker = $2",
+        )
+        .bind(intake_id)
+        .bind(worker)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn complete_hashing(&self, worker: &str, done: &[HashedMedia]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut matches = Vec::new();
+        for d in done {
+            let h = &d.hashes;
+            sqlx::query(
+                "UPDATE media SET md5 = $1, sha1 = $2, sha256 = $3, pdq = $4, pdq_quality = $5, \
+                 vpdq = $6, kind = $7, width = $8, height = $9, bytes = $10, hash_state = $11, \
+                 hash_error = $12, stored = $13, triage = $14, worker = $15 WHERE id = $16",
+            )
+            .bind(h.md5.map(|d| d.to_vec()))
+            .bind(h.sha1.map(|d| d.to_vec()))
+            .bind(h.sha256.map(|d| d.to_vec()))
+            .bind(h.pdq.map(|p| p.to_bytes().to_vec()))
+            .bind(h.pdq_quality.map(i64::from))
+            .bind(vpdq_json(&h.vpdq))
+            .bind(d.kind.clone())
+            .bind(d.width.map(i64::from))
+            .bind(d.height.map(i64::from))
+            .bind(d.bytes.map(i64_of))
+            .bind(d.state.name())
+            .bind(d.error.clone())
+            .bind(d.stored)
+            .bind(d.triage.map(Triage::name))
+            .bind(worker)
+            .bind(d.id)
+            .execute(&mut *tx)
+            .await?;
+            matches.extend(d.matches.iter().map(|m| (d.id, m)));
+            insert_findings(&mut tx, d.intake_id, &d.findings).await?;
+        }
+        insert_matches(&mut tx, &matches).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn media_hashes_page(
+        &self,
+        intake_id: Option<i64>,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<MediaHashRow>, StoreError> {
+        let filter = if intake_id.is_some() { "AND intake_id = $3" } else { "AND $3 IS NULL" };
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT id, intake_id, provider_id, account, triage, {HASH_COLUMNS} FROM media \
+             WHERE id > $1 {filter} ORDER BY id LIMIT $2"
+        )))
+        .bind(after)
+        .bind(i64::from(limit))
+        .bind(intake_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(MediaHashRow {
+                    id: r.try_get("id")?,
+                    intake_id: r.try_get("intake_id")?,
+                    provider_id: r.try_get("provider_id")?,
+                    account: r.try_get("account")?,
+                    hashes: hashes_from_row(r)?,
+                    triage: triage_of(r.try_get("triage")?)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn add_matches(&self, matches: &[(i64, MatchRow)]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let refs: Vec<(i64, &MatchRow)> = matches.iter().map(|(id, m)| (*id, m)).collect();
+        insert_matches(&mut tx, &refs).await?;
+        let mut ids: Vec<i64> = matches.iter().map(|(id, _)| *id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        for chunk in ids.chunks(SMALL_ROWS) {
+            let mut qb: QueryBuilder<Db> =
+                QueryBuilder::new("UPDATE media SET triage = 'known' WHERE id IN (");
+            let mut sep = qb.separated(", ");
+            for id in chunk {
+                sep.push_bind(*id);
+            }
+            qb.push(")");
+            qb.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn intake_counts(&self, intake_id: Option<i64>) -> Result<IntakeCounts, StoreError> {
+        let filter = if intake_id.is_some() { "WHERE intake_id = $1" } else { "WHERE $1 IS NULL" };
+        let count = |table: &str, extra: &str| {
+            let and = if extra.is_empty() { String::new() } else { format!(" AND {extra}") };
+            format!("SELECT COUNT(*) FROM {table} {filter}{and}")
+        };
+        let mut out = IntakeCounts::default();
+        let mut conn = self.pool.acquire().await?;
+        for (slot, table, extra) in [
+            (&mut out.accounts, "accounts", ""),
+            (&mut out.media, "media", ""),
+            (&mut out.media_known, "media", "triage = 'known'"),
+            (&mut out.media_new, "media", "triage = 'new'"),
+            (&mut out.media_pending, "media", "hash_state IN ('pending', 'claimed')"),
+            (&mut out.media_failed, "media", "hash_state = 'failed'"),
+            (&mut out.events, "events", ""),
+            (&mut out.findings, "findings", ""),
+        ] {
+            let n: i64 = sqlx::query_scalar(AssertSqlSafe(count(table, extra)))
+                .bind(intake_id)
+                .fetch_one(&mut *conn)
+                .await?;
+            *slot = u64::try_from(n).unwrap_or(0);
+        }
+        Ok(out)
+    }
+
+    async fn findings(&self, intake_id: i64) -> Result<Vec<FindingRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT file, line, subject, code, message FROM findings WHERE intake_id = $1 \
+             ORDER BY file, line, subject, code",
+        )
+        .bind(intake_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let line: i64 = r.try_get("line")?;
+                Ok(FindingRow {
+                    file: r.try_get("file")?,
+                    line: u64::try_from(line).unwrap_or(0),
+                    subject: r.try_get("subject")?,
+                    code: r.try_get("code")?,
+                    message: r.try_get("message")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn matches_of(&self, media_ids: &[i64]) -> Result<Vec<(i64, MatchRow)>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in media_ids.chunks(SMALL_ROWS) {
+            let mut qb: QueryBuilder<Db> = QueryBuilder::new(
+                "SELECT media_id, entry_id, list_id, kind, distance, variant FROM media_matches WHERE media_id IN (",
+            );
+            let mut sep = qb.separated(", ");
+            for id in chunk {
+                sep.push_bind(*id);
+            }
+            qb.push(") ORDER BY media_id, entry_id, kind");
+            for r in qb.build().fetch_all(&self.pool).await? {
+                let entry: i64 = r.try_get("entry_id")?;
+                let distance: i64 = r.try_get("distance")?;
+                let kind: String = r.try_get("kind")?;
+                out.push((
+                    r.try_get("media_id")?,
+                    MatchRow {
+                        entry_id: u64::try_from(entry).unwrap_or(0),
+                        list_id: r.try_get("list_id")?,
+                        kind: kind_parse(&kind)?,
+                        distance: u32::try_from(distance).unwrap_or(u32::MAX),
+                        variant: r.try_get("variant")?,
+                    },
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn dump_intakes(&self) -> Result<Vec<String>, StoreError> {
+        // Each query yields one text column; `||` concatenates in both
+        // backends, and CAST makes every piece text.
+        const QUERIES: &[&str] = &[
+            "SELECT 'intake|' || source_kind || '|' || provider || '|' || report_id || '|' || state || '|' \
+             || CAST(hash_only AS TEXT) || '|' || header FROM intakes",
+            "SELECT 'account|' || i.report_id || '|' || a.provider_id || '|' || CAST(a.line AS TEXT) || '|' \
+             || COALESCE(a.username, '-') || '|' || COALESCE(a.declared_country, '-') || '|' || a.data \
+             FROM accounts a JOIN intakes i ON i.id = a.intake_id",
+            "SELECT 'media|' || i.report_id || '|' || m.provider_id || '|' || CAST(m.line AS TEXT) || '|' \
+             || m.account || '|' || COALESCE(m.file, '-') || '|' || COALESCE(CAST(m.viewed_by_provider AS TEXT), '-') \
+             || '|' || COALESCE(LOWER(HEX_MD5), '-') || '|' || COALESCE(LOWER(HEX_SHA256), '-') || '|' \
+             || COALESCE(LOWER(HEX_PDQ), '-') || '|' || COALESCE(CAST(m.pdq_quality AS TEXT), '-') || '|' \
+             || COALESCE(m.vpdq, '-') || '|' || COALESCE(m.kind, '-') || '|' || m.hash_state || '|' \
+             || COALESCE(m.hash_error, '-') || '|' || CAST(m.stored AS TEXT) || '|' || COALESCE(m.triage, '-') \
+             || '|' || m.data FROM media m JOIN intakes i ON i.id = m.intake_id",
+            "SELECT 'match|' || i.report_id || '|' || m.provider_id || '|' || CAST(x.entry_id AS TEXT) || '|' \
+             || x.kind || '|' || CAST(x.distance AS TEXT) || '|' || COALESCE(x.variant, '-') \
+             FROM media_matches x JOIN media m ON m.id = x.media_id JOIN intakes i ON i.id = m.intake_id",
+            "SELECT 'event|' || i.report_id || '|' || CAST(e.line AS TEXT) || '|' || e.kind || '|' \
+             || COALESCE(e.at, '-') || '|' || e.data FROM events e JOIN intakes i ON i.id = e.intake_id",
+            "SELECT 'finding|' || i.report_id || '|' || f.file || '|' || CAST(f.line AS TEXT) || '|' \
+             || f.subject || '|' || f.code || '|' || f.message FROM findings f JOIN intakes i ON i.id = f.intake_id",
+        ];
+        let mut out = Vec::new();
+        for q in QUERIES {
+            let q = q
+                .replace("HEX_MD5", &hex_sql("m.md5"))
+                .replace("HEX_SHA256", &hex_sql("m.sha256"))
+                .replace("HEX_PDQ", &hex_sql("m.pdq"));
+            let rows: Vec<String> = sqlx::query_scalar(AssertSqlSafe(q)).fetch_all(&self.pool).await?;
+            out.extend(rows);
+        }
+        out.sort();
+        Ok(out)
+    }
+}
