@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use tiaki_core::blobs::BlobStore;
-use tiaki_core::ingest::{IngestOptions, Outcome, Progress as CoreProgress, ingest_bundle, local_worker_name};
+use tiaki_core::ingest::{IngestOptions, Outcome, Progress as CoreProgress, ingest, local_worker_name};
 use tiaki_core::worker::{WorkerOptions, worker_name};
 use tiaki_media::{HashOptions, Limits};
 use tiaki_store::intake::IntakeStore;
@@ -20,8 +20,9 @@ const SHOWN_FINDINGS: usize = 50;
 
 #[derive(Debug, clap::Args)]
 pub struct IngestArgs {
-    /// A provider report bundle: a directory, or a .zip, .tar, .tar.gz or
-    /// .tar.zst of one.
+    /// A provider report bundle (a directory, or a .zip, .tar, .tar.gz or
+    /// .tar.zst of one), or CyberTipline report XML (a file, or a folder of
+    /// them: one batch, each report an intake).
     bundle: PathBuf,
     /// Keep no media: files are hashed, never stored.
     #[arg(long)]
@@ -146,51 +147,69 @@ pub fn run(ctx: &Ctx, args: IngestArgs) -> anyhow::Result<ExitCode> {
     });
     runtime()?.block_on(async {
         let known = ctx.open().await?;
-        let report = ingest_bundle(&known, &ctx.data, &args.bundle, &opts, &now, &bar)
+        let results = ingest(&known, &ctx.data, &args.bundle, &opts, &now, &bar)
             .await
             .with_context(|| format!("cannot ingest {}", args.bundle.display()))?;
         bar.0.finish_and_clear();
-        let findings = known.store().findings(report.intake_id).await?;
-        if args.json {
-            println!("{}", serde_json::to_string(&report)?);
-        } else {
-            let c = &report.counts;
-            match report.outcome {
-                Outcome::AlreadyIngested => println!(
-                    "already ingested: report {:?} of {:?} (intake {}); nothing was done",
-                    report.report_id, report.provider, report.intake_id
-                ),
-                o => println!(
-                    "{} report {:?} of {:?} as intake {}: {} accounts, {} media ({} known, {} new, {} unreadable), {} events, {} findings",
-                    if o == Outcome::Resumed { "finished interrupted ingest of" } else { "ingested" },
-                    report.report_id,
-                    report.provider,
-                    report.intake_id,
-                    c.accounts,
-                    c.media,
-                    c.media_known,
-                    c.media_new,
-                    c.media_failed,
-                    c.events,
-                    c.findings
-                ),
+        let mut failed = 0;
+        for result in results {
+            match result {
+                Ok(report) => print_report(&known, &report, args.json).await?,
+                Err(e) => {
+                    failed += 1;
+                    eprintln!("tiaki: {e}");
+                }
             }
         }
-        if report.outcome != Outcome::AlreadyIngested {
-            for f in findings.iter().take(SHOWN_FINDINGS) {
-                let at = if f.line > 0 { format!("{} line {}", f.file, f.line) } else { f.file.clone() };
-                eprintln!("tiaki: {at}: {} ({})", f.message, f.code);
-            }
-            if findings.len() > SHOWN_FINDINGS {
-                eprintln!(
-                    "tiaki: … and {} more findings: tiaki intakes findings {}",
-                    findings.len() - SHOWN_FINDINGS,
-                    report.intake_id
-                );
-            }
-        }
-        Ok(ExitCode::SUCCESS)
+        Ok(if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
     })
+}
+
+async fn print_report(
+    known: &tiaki_store::Known<tiaki_store::Store>,
+    report: &tiaki_core::IngestReport,
+    json: bool,
+) -> anyhow::Result<()> {
+    let findings = known.store().findings(report.intake_id).await?;
+    if json {
+        println!("{}", serde_json::to_string(report)?);
+    } else {
+        let c = &report.counts;
+        match report.outcome {
+            Outcome::AlreadyIngested => println!(
+                "already ingested: report {:?} of {:?} (intake {}); nothing was done",
+                report.report_id, report.provider, report.intake_id
+            ),
+            o => println!(
+                "{} report {:?} of {:?} as intake {}: {} accounts, {} media ({} known, {} new, {} unreadable), {} events, {} findings",
+                if o == Outcome::Resumed { "finished interrupted ingest of" } else { "ingested" },
+                report.report_id,
+                report.provider,
+                report.intake_id,
+                c.accounts,
+                c.media,
+                c.media_known,
+                c.media_new,
+                c.media_failed,
+                c.events,
+                c.findings
+            ),
+        }
+    }
+    if report.outcome != Outcome::AlreadyIngested {
+        for f in findings.iter().take(SHOWN_FINDINGS) {
+            let at = if f.line > 0 { format!("{} line {}", f.file, f.line) } else { f.file.clone() };
+            eprintln!("tiaki: {at}: {} ({})", f.message, f.code);
+        }
+        if findings.len() > SHOWN_FINDINGS {
+            eprintln!(
+                "tiaki: … and {} more findings: tiaki intakes findings {}",
+                findings.len() - SHOWN_FINDINGS,
+                report.intake_id
+            );
+        }
+    }
+    Ok(())
 }
 
 pub fn intakes(ctx: &Ctx, args: IntakesArgs) -> anyhow::Result<ExitCode> {

@@ -67,7 +67,8 @@ enum Command {
     /// vPDQ video hashes: `compare A B`.
     Vpdq(vpdq::VpdqArgs),
     /// Ingest a provider report bundle (directory, .zip, .tar, .tar.gz,
-    /// .tar.zst): store, hash, match, triage. Resumable; idempotent.
+    /// .tar.zst) or CyberTipline report XML (file or folder): store, hash,
+    /// match, triage. Resumable; idempotent.
     Ingest(ingest::IngestArgs),
     /// Intakes: `ls`, `findings ID`.
     Intakes(ingest::IntakesArgs),

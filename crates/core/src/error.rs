@@ -12,6 +12,8 @@ pub enum CoreError {
     Blob(#[from] crate::blobs::BlobError),
     #[error("the bundle is rejected, nothing was stored: {0}")]
     Rejected(#[from] tiaki_intake::BundleError),
+    #[error("{0}")]
+    CyberTip(#[from] tiaki_intake::CyberTipError),
     #[error("{0}: reading stopped before the end; run the same command again to resume")]
     ReadFailed(tiaki_intake::LineError),
     #[error("{}: {source}", path.display())]

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rayon::prelude::*;
-use tiaki_intake::{Bundle, LineError, LineErrorKind, Media, Record, SourceKind};
+use tiaki_intake::{Bundle, CyberTip, LineError, LineErrorKind, Media, Record, SourceKind};
 use tiaki_media::HashOptions;
 use tiaki_store::intake::{
     AccountRow, Begun, EventRow, FindingRow, HashState, HashedMedia, IntakeCounts, IntakeInfo,
@@ -152,6 +152,26 @@ fn json_text<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".into())
 }
 
+/// What a media row keeps as JSON beside its columns: everything the columns
+/// do not hold (sharing, group, classification, unknown fields), and the
+/// provider's hashes when a file is to be hashed (ours go in the columns;
+/// theirs are kept for the comparison and never overwritten).
+#[derive(serde::Serialize)]
+struct MediaData<'a> {
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    shared_with: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hashes: Option<&'a tiaki_intake::ProvidedHashes>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    viewed_by_ncmec: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    industry_classification: Option<&'a str>,
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: &'a serde_json::Map<String, serde_json::Value>,
+}
+
 /// A media record as a row: provided hashes parsed, the file resolved.
 pub(crate) fn media_row(rec: &Record<Media>, file: Option<PathBuf>) -> MediaRow {
     let m = &rec.value;
@@ -179,7 +199,14 @@ pub(crate) fn media_row(rec: &Record<Media>, file: Option<PathBuf>) -> MediaRow 
         hash_state: if pending { HashState::Pending } else { HashState::Provided },
         triage: None,
         matches: Vec::new(),
-        data: json_text(m),
+        data: json_text(&MediaData {
+            shared_with: &m.shared_with,
+            group: m.group.as_deref(),
+            hashes: (pending && !h.is_empty()).then_some(h),
+            viewed_by_ncmec: m.viewed_by_ncmec,
+            industry_classification: m.industry_classification.as_deref(),
+            extra: &m.extra,
+        }),
     }
 }
 
@@ -262,6 +289,127 @@ fn staging_dir(data: &Path, bundle: &Path) -> PathBuf {
     data.join("staging").join(crate::blobs::hex(&key[..8]))
 }
 
+/// Ingests what `path` holds: a provider bundle (directory or archive), or
+/// CyberTipline `<report>` XML (one file, or a folder of them: each report
+/// is an intake of its own, all in one run). A report that cannot be read
+/// is an error in the list and the others still go in.
+pub async fn ingest<S: ListStore + IntakeStore + Clone + 'static>(
+    known: &Known<S>,
+    data: &Path,
+    path: &Path,
+    opts: &IngestOptions,
+    clock: Clock<'_>,
+    progress: &dyn Progress,
+) -> Result<Vec<Result<IngestReport, CoreError>>, CoreError> {
+    if !is_cybertip(path) {
+        return Ok(vec![Ok(ingest_bundle(known, data, path, opts, clock, progress).await?)]);
+    }
+    let tip = CyberTip::open(path)?;
+    let mut out = Vec::new();
+    for report in tip.reports() {
+        let report = match report {
+            Ok(r) => r,
+            Err(e) => {
+                out.push(Err(CoreError::from(e)));
+                continue;
+            }
+        };
+        let header = report.header.clone();
+        let new = NewIntake {
+            source_kind: source_name(header.source_kind).into(),
+            provider: header.provider_name.clone(),
+            report_id: header.report_id.clone(),
+            path: report.path.to_string_lossy().into_owned(),
+            hash_only: opts.hash_only,
+            header: json(&header),
+        };
+        let batch = opts.batch.max(1);
+        let read = move |tx: mpsc::Sender<Msg>| read_cybertip(report, tx, batch);
+        out.push(ingest_one(known, data, new, read, None, opts, clock, progress).await);
+    }
+    Ok(out)
+}
+
+/// A CyberTipline path: an `.xml` file, or a directory with XML reports and
+/// no provider-bundle manifest.
+fn is_cybertip(path: &Path) -> bool {
+    let is_xml = |p: &Path| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("xml"));
+    if path.is_file() {
+        return is_xml(path);
+    }
+    path.is_dir()
+        && !path.join("manifest.json").exists()
+        && std::fs::read_dir(path)
+            .map(|d| d.flatten().any(|e| is_xml(&e.path())))
+            .unwrap_or(false)
+}
+
+/// Hands one CyberTipline report to the store in batches: its reported
+/// users, its files (each in the report's folder), its warnings as findings.
+fn read_cybertip(report: tiaki_intake::CyberTipReport, tx: mpsc::Sender<Msg>, batch: usize) {
+    let file = report
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let warnings: Vec<FindingRow> = report
+        .warnings
+        .iter()
+        .map(|w| FindingRow {
+            file: file.clone(),
+            line: 0,
+            subject: String::new(),
+            code: "warning".into(),
+            message: w.clone(),
+        })
+        .collect();
+    let accounts: Vec<AccountRow> = report
+        .accounts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| AccountRow {
+            provider_id: a.id.clone(),
+            line: i as u64 + 1,
+            username: a.username.clone(),
+            declared_country: a.declared_country.clone(),
+            data: json_text(a),
+        })
+        .collect();
+    let mut findings = Vec::new();
+    let mut media = Vec::new();
+    for (i, m) in report.media.iter().enumerate() {
+        let rec = Record { file: "fileDetails", line: i as u64 + 1, value: m.clone() };
+        let resolved = match m.file.as_deref().map(|f| report.resolve_file(f)) {
+            None => None,
+            Some(Ok(p)) => Some(p),
+            Some(Err(why)) => {
+                // No file beside the report: the reported hashes still count.
+                findings.push(FindingRow {
+                    file: file.clone(),
+                    line: 0,
+                    subject: m.id.clone(),
+                    code: "file_missing".into(),
+                    message: why,
+                });
+                None
+            }
+        };
+        media.push(media_row(&rec, resolved));
+    }
+    let send = |m: Msg| tx.blocking_send(m).is_ok();
+    if !send(Msg::Accounts(accounts, warnings)) {
+        return;
+    }
+    for chunk in media.chunks(batch) {
+        if !send(Msg::Media(chunk.to_vec(), std::mem::take(&mut findings))) {
+            return;
+        }
+    }
+    if !findings.is_empty() {
+        send(Msg::Media(Vec::new(), findings));
+    }
+}
+
 /// Ingests one provider bundle (directory or archive).
 pub async fn ingest_bundle<S: ListStore + IntakeStore + Clone + 'static>(
     known: &Known<S>,
@@ -286,12 +434,39 @@ pub async fn ingest_bundle<S: ListStore + IntakeStore + Clone + 'static>(
         hash_only: opts.hash_only,
         header: json(&header),
     };
+    let batch = opts.batch.max(1);
+    let read = move |tx: mpsc::Sender<Msg>| read_bundle(bundle, tx, batch);
+    ingest_one(known, data, new, read, Some(staging), opts, clock, progress).await
+}
+
+/// Registers one report and takes it in: records from `read` (run on its
+/// own thread), then hashing, then completion.
+#[allow(clippy::too_many_arguments)]
+async fn ingest_one<S, R>(
+    known: &Known<S>,
+    data: &Path,
+    new: NewIntake,
+    read: R,
+    staging: Option<PathBuf>,
+    opts: &IngestOptions,
+    clock: Clock<'_>,
+    progress: &dyn Progress,
+) -> Result<IngestReport, CoreError>
+where
+    S: ListStore + IntakeStore + Clone + 'static,
+    R: FnOnce(mpsc::Sender<Msg>) + Send + 'static,
+{
+    let cleanup = || {
+        if let Some(dir) = &staging {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    };
     let store = known.store();
     let (info, outcome) = match store.begin_intake(&new, &clock()).await? {
         Begun::New(i) => (i, Outcome::Ingested),
         Begun::Resumed(i) => (i, Outcome::Resumed),
         Begun::Complete(i) => {
-            let _ = std::fs::remove_dir_all(&staging);
+            cleanup();
             return report(store, &i, Outcome::AlreadyIngested).await;
         }
     };
@@ -301,11 +476,10 @@ pub async fn ingest_bundle<S: ListStore + IntakeStore + Clone + 'static>(
     }
     if info.state == IntakeState::Reading {
         let (tx, mut rx) = mpsc::channel(4);
-        let batch = opts.batch.max(1);
         let reader = std::thread::Builder::new()
             .name("tiaki-ingest-reader".into())
-            .spawn(move || read_bundle(bundle, tx, batch))
-            .map_err(|source| CoreError::Io { path: path.to_path_buf(), source })?;
+            .spawn(move || read(tx))
+            .map_err(|source| CoreError::Io { path: PathBuf::from(&new.path), source })?;
         let matcher = known.matcher(&MatchOptions::default()).await?;
         let mut cache = MatchCache::default();
         progress.stage("reading", None);
@@ -332,7 +506,7 @@ pub async fn ingest_bundle<S: ListStore + IntakeStore + Clone + 'static>(
     }
     finish_hashing(known, data, intake_id, opts, clock, progress).await?;
     store.set_intake_state(intake_id, IntakeState::Complete, &clock()).await?;
-    let _ = std::fs::remove_dir_all(&staging);
+    cleanup();
     let info = IntakeInfo { state: IntakeState::Complete, ..info };
     report(store, &info, outcome).await
 }
@@ -413,7 +587,20 @@ pub async fn hash_claimed<S: ListStore + IntakeStore>(
     if claimed.is_empty() {
         return Ok(0);
     }
-    let mut done = hash_many(&claimed, &opts.hash, blobs);
+    let names: std::collections::HashMap<i64, String> = store
+        .intakes()
+        .await?
+        .into_iter()
+        .map(|i| {
+            let file = if i.source_kind == "cybertip" {
+                Path::new(&i.path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+            } else {
+                MEDIA_FILE.to_string()
+            };
+            (i.id, file)
+        })
+        .collect();
+    let mut done = hash_many(&claimed, &names, &opts.hash, blobs);
     let probes: Vec<_> = done.iter().map(|d| probe_of(&d.hashes, opts.all_variants)).collect();
     let hits = known.find_many(matcher, &probes).await?;
     for ((d, hits), probe) in done.iter_mut().zip(hits).zip(&probes) {
@@ -425,16 +612,23 @@ pub async fn hash_claimed<S: ListStore + IntakeStore>(
 }
 
 /// Hashes claimed files on the rayon pool, one reused hasher per thread.
-fn hash_many(claimed: &[PendingMedia], opts: &HashOptions, blobs: Option<&BlobStore>) -> Vec<HashedMedia> {
+fn hash_many(
+    claimed: &[PendingMedia],
+    media_file: &std::collections::HashMap<i64, String>,
+    opts: &HashOptions,
+    blobs: Option<&BlobStore>,
+) -> Vec<HashedMedia> {
     claimed
         .par_iter()
         .map(|p| {
+            let file = media_file.get(&p.intake_id).map_or(MEDIA_FILE, String::as_str);
             tiaki_media::with_thread_hasher(tiaki_media::DEFAULT_LUMA, |h| {
-                hash_pending(p, MEDIA_FILE, opts, h, blobs)
+                hash_pending(p, file, opts, h, blobs)
             })
         })
         .collect()
 }
 
-/// The bundle file media findings point at.
+/// The bundle file media findings point at (a CyberTipline report's
+/// findings point at its XML file).
 const MEDIA_FILE: &str = "media.ndjson";

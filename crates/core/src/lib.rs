@@ -18,4 +18,4 @@ pub mod triage;
 pub mod worker;
 
 pub use error::CoreError;
-pub use ingest::{IngestOptions, IngestReport, NoProgress, Outcome, Progress, ingest_bundle};
+pub use ingest::{IngestOptions, IngestReport, NoProgress, Outcome, Progress, ingest, ingest_bundle};

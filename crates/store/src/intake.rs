@@ -167,8 +167,8 @@ pub struct MediaRow {
     pub hash_state: HashState,
     pub triage: Option<Triage>,
     pub matches: Vec<MatchRow>,
-    /// The whole media line as read (provided hashes, sharing, unknown
-    /// fields), as JSON text.
+    /// What the columns do not hold (sharing, group, unknown fields; the
+    /// provider's hashes of a file to be hashed), as JSON text.
     pub data: String,
 }
 

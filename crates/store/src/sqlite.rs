@@ -37,11 +37,11 @@ impl SqliteStore {
             .foreign_keys(true)
             // Another `tiaki` writing at the same time waits instead of failing.
             .busy_timeout(Duration::from_secs(60))
-            // Bulk intake: a 64 MiB page cache per connection and reads
-            // through mmap keep index lookups (ON CONFLICT, natural keys)
-            // off the read(2) path; fewer, larger WAL checkpoints.
+            // Bulk intake: a 64 MiB page cache per connection keeps index
+            // lookups (ON CONFLICT, natural keys) off the read(2) path;
+            // fewer, larger WAL checkpoints. (No mmap: mapped pages would
+            // count against the memory an ingest may use.)
             .pragma("cache_size", "-65536")
-            .pragma("mmap_size", "1073741824")
             .pragma("temp_store", "memory")
             .pragma("wal_autocheckpoint", "10000");
         let pool = SqlitePoolOptions::new()

@@ -285,6 +285,12 @@ fn killed_ingest_resumes_to_the_clean_state() {
     let killed = stores("kill_killed");
     for (a, b) in clean.iter().zip(&killed) {
         a.ok(&["ingest", "--hash-only", bundle.to_str().unwrap()]);
+        let blobs = a.data().join("blobs");
+        assert!(
+            !blobs.exists() || std::fs::read_dir(&blobs).unwrap().next().is_none(),
+            "[{}] --hash-only keeps no media",
+            a.name()
+        );
         let want = a.ok(&["intakes", "dump"]);
         assert!(want.lines().count() > 40_000);
         // Kill at several points: early (reading), later (hashing), and
@@ -364,4 +370,39 @@ fn two_workers_share_the_postgres_queue() {
     let table = String::from_utf8_lossy(&psql.stdout).trim().to_string();
     assert_eq!(table, "hashed 2 60", "both workers hashed, all 60 done; workers said {hashed_by:?}");
     assert_eq!(counts(&s)["media_new"], 60);
+}
+
+#[test]
+fn cybertip_folder_ingests_as_one_batch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let folder = tmp.path().join("tips");
+    std::fs::create_dir_all(&folder).unwrap();
+    let samples = crate::common::repo().join("crates/intake/tests/data/cybertip");
+    // The all-sections report under its report id, with the separate
+    // fileDetails document that belongs to it (matched by reportId).
+    std::fs::copy(samples.join("report.all-sections.example.xml"), folder.join("123456.xml")).unwrap();
+    std::fs::copy(samples.join("fileDetails.all-fields.example.xml"), folder.join("123456-file1.xml")).unwrap();
+    std::fs::copy(samples.join("report.doc-example.xml"), folder.join("report.doc-example.xml")).unwrap();
+    std::fs::write(folder.join("zz-broken.xml"), "<report><reportedPerson>").unwrap();
+    for s in stores("cybertip") {
+        let name = s.name();
+        let out = s.run(&["ingest", folder.to_str().unwrap()]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "[{name}] one bad report: {stdout} {stderr}");
+        assert!(stderr.contains("zz-broken.xml"), "[{name}] the bad file is named: {stderr}");
+        assert_eq!(stdout.matches("ingested report").count(), 2, "[{name}] {stdout}");
+        let ls = ndjson(s.ok(&["intakes", "ls", "--json"]).as_bytes());
+        assert_eq!(ls.len(), 2, "[{name}] {ls:?}");
+        for i in &ls {
+            assert_eq!(i["intake"]["source_kind"], "cybertip");
+        }
+        // The all-sections sample has a reported user (→ an account); the
+        // documentation example has none.
+        let full = ls.iter().find(|i| i["intake"]["report_id"] != "report.doc-example").unwrap();
+        assert!(full["counts"]["accounts"].as_u64().unwrap() >= 1, "[{name}] reported person → account: {full}");
+        assert!(ls.iter().map(|i| i["counts"]["media"].as_u64().unwrap()).sum::<u64>() >= 1);
+        let again = s.run(&["ingest", folder.to_str().unwrap()]);
+        assert_eq!(String::from_utf8_lossy(&again.stdout).matches("already ingested").count(), 2, "[{name}]");
+    }
 }

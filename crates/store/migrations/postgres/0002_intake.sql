@@ -60,8 +60,9 @@ CREATE TABLE media (
     data               TEXT NOT NULL DEFAULT '{}',
     UNIQUE (intake_id, provider_id)
 );
-CREATE INDEX media_hash_state ON media (hash_state, id);
-CREATE INDEX media_triage ON media (triage, id);
+-- Only the queue is indexed (partial: stays small); every other media
+-- index would slow the bulk insert of millions of rows.
+CREATE INDEX media_queue ON media (id) WHERE hash_state IN ('pending', 'claimed');
 
 CREATE TABLE media_matches (
     media_id  BIGINT NOT NULL REFERENCES media (id) ON DELETE CASCADE,

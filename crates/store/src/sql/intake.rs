@@ -330,7 +330,8 @@ impl IntakeStore for Backend {
         let rows = sqlx::query(AssertSqlSafe(format!(
             "UPDATE media SET hash_state = 'claimed', worker = $1, claimed_at = $2 \
              WHERE id IN (SELECT id FROM media \
-                 WHERE (hash_state = 'pending' OR (hash_state = 'claimed' AND claimed_at < $3)) {filter} \
+                 WHERE hash_state IN ('pending', 'claimed') \
+                   AND (hash_state = 'pending' OR claimed_at < $3) {filter} \
                  ORDER BY id LIMIT $4{CLAIM_LOCK}) \
              RETURNING id, intake_id, provider_id, line, file, data"
         )))
@@ -461,28 +462,42 @@ impl IntakeStore for Backend {
 
     async fn intake_counts(&self, intake_id: Option<i64>) -> Result<IntakeCounts, StoreError> {
         let filter = if intake_id.is_some() { "WHERE intake_id = $1" } else { "WHERE $1 IS NULL" };
-        let count = |table: &str, extra: &str| {
-            let and = if extra.is_empty() { String::new() } else { format!(" AND {extra}") };
-            format!("SELECT COUNT(*) FROM {table} {filter}{and}")
-        };
+        let count = |table: &str| format!("SELECT COUNT(*) FROM {table} {filter}");
         let mut out = IntakeCounts::default();
         let mut conn = self.pool.acquire().await?;
-        for (slot, table, extra) in [
-            (&mut out.accounts, "accounts", ""),
-            (&mut out.media, "media", ""),
-            (&mut out.media_known, "media", "triage = 'known'"),
-            (&mut out.media_new, "media", "triage = 'new'"),
-            (&mut out.media_pending, "media", "hash_state IN ('pending', 'claimed')"),
-            (&mut out.media_failed, "media", "hash_state = 'failed'"),
-            (&mut out.events, "events", ""),
-            (&mut out.findings, "findings", ""),
+        for (slot, table) in [
+            (&mut out.accounts, "accounts"),
+            (&mut out.events, "events"),
+            (&mut out.findings, "findings"),
         ] {
-            let n: i64 = sqlx::query_scalar(AssertSqlSafe(count(table, extra)))
+            let n: i64 = sqlx::query_scalar(AssertSqlSafe(count(table)))
                 .bind(intake_id)
                 .fetch_one(&mut *conn)
                 .await?;
             *slot = u64::try_from(n).unwrap_or(0);
         }
+        // The media counts in one pass over the table (millions of rows,
+        // deliberately not indexed by state).
+        let sum = |cond: &str| format!("COALESCE(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END), 0)");
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT COUNT(*) AS n, {} AS known, {} AS new, {} AS pending, {} AS failed FROM media {filter}",
+            sum("triage = 'known'"),
+            sum("triage = 'new'"),
+            sum("hash_state IN ('pending', 'claimed')"),
+            sum("hash_state = 'failed'"),
+        )))
+        .bind(intake_id)
+        .fetch_one(&mut *conn)
+        .await?;
+        let get = |name: &str| -> Result<u64, StoreError> {
+            let v: i64 = row.try_get(name)?;
+            Ok(u64::try_from(v).unwrap_or(0))
+        };
+        out.media = get("n")?;
+        out.media_known = get("known")?;
+        out.media_new = get("new")?;
+        out.media_pending = get("pending")?;
+        out.media_failed = get("failed")?;
         Ok(out)
     }
 
