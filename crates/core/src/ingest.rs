@@ -31,7 +31,7 @@ use crate::attribute::{AttributeOptions, AttributeReport, attribute_with, open_g
 use crate::blobs::BlobStore;
 use crate::error::CoreError;
 use crate::hashing::{hash_pending, parse_hex};
-use crate::matching::{match_rows, probe_of, searchable, triage_of};
+use crate::matching::{MatchCache, match_rows, probe_of, searchable, triage_of};
 
 /// How an ingest runs.
 #[derive(Debug, Clone)]
@@ -156,6 +156,11 @@ fn json<T: serde::Serialize>(v: &T) -> serde_json::Value {
     serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
 }
 
+/// A record as stored JSON text (serialised once, on the reader thread).
+fn json_text<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
 /// A media record as a row: provided hashes parsed, the file resolved.
 pub(crate) fn media_row(rec: &Record<Media>, file: Option<PathBuf>) -> MediaRow {
     let m = &rec.value;
@@ -183,7 +188,7 @@ pub(crate) fn media_row(rec: &Record<Media>, file: Option<PathBuf>) -> MediaRow 
         hash_state: if pending { HashState::Pending } else { HashState::Provided },
         triage: None,
         matches: Vec::new(),
-        data: json(m),
+        data: json_text(m),
     }
 }
 
@@ -219,7 +224,7 @@ fn read_bundle(mut bundle: Bundle, tx: mpsc::Sender<Msg>, batch: usize) {
         line: rec.line,
         username: rec.value.username.clone(),
         declared_country: rec.value.declared_country.clone(),
-        data: json(&rec.value),
+        data: json_text(&rec.value),
     });
     let root = bundle.root().to_path_buf();
     pump!(bundle.media(), Media, |rec: Record<Media>| {
@@ -231,7 +236,7 @@ fn read_bundle(mut bundle: Bundle, tx: mpsc::Sender<Msg>, batch: usize) {
         line: rec.line,
         kind: rec.value.kind.clone(),
         at: rec.value.at.clone(),
-        data: json(&rec.value),
+        data: json_text(&rec.value),
     });
 }
 
@@ -240,20 +245,17 @@ fn read_bundle(mut bundle: Bundle, tx: mpsc::Sender<Msg>, batch: usize) {
 async fn match_provided<S: ListStore>(
     known: &Known<S>,
     matcher: &Matcher,
+    cache: &mut MatchCache,
     rows: &mut [MediaRow],
     all_variants: bool,
 ) -> Result<(), CoreError> {
     let targets: Vec<usize> = (0..rows.len())
         .filter(|&i| rows[i].hash_state == HashState::Provided)
         .collect();
-    let probes: Vec<_> = targets
-        .iter()
-        .map(|&i| probe_of(&rows[i].hashes, all_variants))
-        .collect();
-    let hits = known.find_many(matcher, &probes).await?;
-    for ((&i, hits), probe) in targets.iter().zip(hits).zip(&probes) {
-        let matches = match_rows(&hits);
-        rows[i].triage = Some(if searchable(probe) { triage_of(&matches) } else { triage_of(&[]) });
+    let hashes: Vec<&MediaHashes> = targets.iter().map(|&i| &rows[i].hashes).collect();
+    let found = cache.lookup(known, matcher, &hashes, all_variants).await?;
+    for (&i, matches) in targets.iter().zip(found) {
+        rows[i].triage = Some(triage_of(&matches));
         rows[i].matches = matches;
     }
     Ok(())
@@ -316,6 +318,7 @@ pub async fn ingest_bundle<S: ListStore + IntakeStore + LinkStore + Clone + 'sta
             .spawn(move || read_bundle(bundle, tx, batch))
             .map_err(|source| CoreError::Io { path: path.to_path_buf(), source })?;
         let matcher = known.matcher(&MatchOptions::default()).await?;
+        let mut cache = MatchCache::default();
         progress.stage("reading", None);
         while let Some(msg) = rx.recv().await {
             match msg {
@@ -325,7 +328,7 @@ pub async fn ingest_bundle<S: ListStore + IntakeStore + LinkStore + Clone + 'sta
                 }
                 Msg::Media(mut rows, f) => {
                     progress.inc((rows.len() + f.len()) as u64);
-                    match_provided(known, &matcher, &mut rows, opts.all_variants).await?;
+                    match_provided(known, &matcher, &mut cache, &mut rows, opts.all_variants).await?;
                     store.insert_media(intake_id, &rows, &f).await?;
                 }
                 Msg::Events(rows, f) => {

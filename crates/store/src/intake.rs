@@ -147,8 +147,9 @@ pub struct AccountRow {
     pub line: u64,
     pub username: Option<String>,
     pub declared_country: Option<String>,
-    /// The whole account as read (identifiers, logins, unknown fields).
-    pub data: serde_json::Value,
+    /// The whole account as read (identifiers, logins, unknown fields), as
+    /// JSON text.
+    pub data: String,
 }
 
 /// A media line to store.
@@ -166,8 +167,9 @@ pub struct MediaRow {
     pub hash_state: HashState,
     pub triage: Option<Triage>,
     pub matches: Vec<MatchRow>,
-    /// The whole media line as read (provided hashes, sharing, unknown fields).
-    pub data: serde_json::Value,
+    /// The whole media line as read (provided hashes, sharing, unknown
+    /// fields), as JSON text.
+    pub data: String,
 }
 
 /// An event line to store.
@@ -176,7 +178,8 @@ pub struct EventRow {
     pub line: u64,
     pub kind: String,
     pub at: Option<String>,
-    pub data: serde_json::Value,
+    /// The event as read, as JSON text.
+    pub data: String,
 }
 
 /// Something the intake could not take as it was.

@@ -104,11 +104,11 @@ async fn insert_findings(
         );
         qb.push_values(chunk, |mut b, f| {
             b.push_bind(intake_id)
-                .push_bind(f.file.clone())
+                .push_bind(f.file.as_str())
                 .push_bind(i64_of(f.line))
-                .push_bind(f.subject.clone())
-                .push_bind(f.code.clone())
-                .push_bind(f.message.clone());
+                .push_bind(f.subject.as_str())
+                .push_bind(f.code.as_str())
+                .push_bind(f.message.as_str());
         });
         qb.push(" ON CONFLICT (intake_id, file, line, subject, code) DO NOTHING");
         qb.build().execute(&mut *conn).await?;
@@ -127,7 +127,7 @@ async fn insert_matches(conn: &mut DbConn, rows: &[(i64, &MatchRow)]) -> Result<
                 .push_bind(m.list_id)
                 .push_bind(kind_name(m.kind))
                 .push_bind(i64::from(m.distance))
-                .push_bind(m.variant.clone());
+                .push_bind(m.variant.as_deref());
         });
         qb.push(" ON CONFLICT (media_id, entry_id, kind) DO NOTHING");
         qb.build().execute(&mut *conn).await?;
@@ -220,11 +220,11 @@ impl IntakeStore for Backend {
             );
             qb.push_values(chunk, |mut b, a| {
                 b.push_bind(intake_id)
-                    .push_bind(a.provider_id.clone())
+                    .push_bind(a.provider_id.as_str())
                     .push_bind(i64_of(a.line))
-                    .push_bind(a.username.clone())
-                    .push_bind(a.declared_country.clone())
-                    .push_bind(a.data.to_string());
+                    .push_bind(a.username.as_deref())
+                    .push_bind(a.declared_country.as_deref())
+                    .push_bind(a.data.as_str());
             });
             qb.push(" ON CONFLICT (intake_id, provider_id) DO NOTHING");
             qb.build().execute(&mut *tx).await?;
@@ -251,23 +251,23 @@ impl IntakeStore for Backend {
             qb.push_values(chunk, |mut b, m| {
                 let h = &m.hashes;
                 b.push_bind(intake_id)
-                    .push_bind(m.provider_id.clone())
+                    .push_bind(m.provider_id.as_str())
                     .push_bind(i64_of(m.line))
-                    .push_bind(m.account.clone())
-                    .push_bind(m.file.clone())
-                    .push_bind(m.original_name.clone())
-                    .push_bind(m.uploaded_at.clone())
-                    .push_bind(m.upload_ip.clone())
+                    .push_bind(m.account.as_str())
+                    .push_bind(m.file.as_deref())
+                    .push_bind(m.original_name.as_deref())
+                    .push_bind(m.uploaded_at.as_deref())
+                    .push_bind(m.upload_ip.as_deref())
                     .push_bind(m.viewed_by_provider)
-                    .push_bind(h.md5.map(|d| d.to_vec()))
-                    .push_bind(h.sha1.map(|d| d.to_vec()))
-                    .push_bind(h.sha256.map(|d| d.to_vec()))
+                    .push_bind(h.md5.as_ref().map(|d| d.as_slice()))
+                    .push_bind(h.sha1.as_ref().map(|d| d.as_slice()))
+                    .push_bind(h.sha256.as_ref().map(|d| d.as_slice()))
                     .push_bind(h.pdq.map(|p| p.to_bytes().to_vec()))
                     .push_bind(h.pdq_quality.map(i64::from))
                     .push_bind(vpdq_json(&h.vpdq))
                     .push_bind(m.hash_state.name())
                     .push_bind(m.triage.map(Triage::name))
-                    .push_bind(m.data.to_string());
+                    .push_bind(m.data.as_str());
             });
             qb.push(" ON CONFLICT (intake_id, provider_id) DO NOTHING RETURNING id, provider_id");
             let inserted = qb.build().fetch_all(&mut *tx).await?;
@@ -306,9 +306,9 @@ impl IntakeStore for Backend {
             qb.push_values(chunk, |mut b, e| {
                 b.push_bind(intake_id)
                     .push_bind(i64_of(e.line))
-                    .push_bind(e.kind.clone())
-                    .push_bind(e.at.clone())
-                    .push_bind(e.data.to_string());
+                    .push_bind(e.kind.as_str())
+                    .push_bind(e.at.as_deref())
+                    .push_bind(e.data.as_str());
             });
             qb.push(" ON CONFLICT (intake_id, line) DO NOTHING");
             qb.build().execute(&mut *tx).await?;
