@@ -8,7 +8,7 @@
 //! 2. [`Attributor::score`] scores one or more [`Collected`] together: one for an account,
 //!    all of its accounts for a person.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -301,7 +301,9 @@ impl<'g> Attributor<'g> {
             _ => 1.0,
         };
 
-        let mut votes: HashMap<Country, f64> = HashMap::new();
+        // Ordered, so the total is summed in the same order every run: a rerun on the same
+        // data gives bit-identical confidences (a HashMap's order changes per process).
+        let mut votes: BTreeMap<Country, f64> = BTreeMap::new();
         let mut grouped: HashMap<(EvidenceKind, &str, Option<Country>, &str), Evidence> =
             HashMap::new();
         for item in parts.iter().flat_map(|p| p.items.iter()) {

@@ -44,6 +44,10 @@ pub struct IngestArgs {
     /// Wall-clock limit for one video, in seconds.
     #[arg(long, default_value_t = 600)]
     video_timeout: u64,
+    /// A geolocation source for the linking and attribution that end the
+    /// ingest: a .mmdb or a CIDR→country CSV. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    geoip: Vec<PathBuf>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -138,6 +142,7 @@ pub fn run(ctx: &Ctx, args: IngestArgs) -> anyhow::Result<ExitCode> {
         all_variants: !args.no_dihedral,
         local_hashing: !args.queue,
         worker: local_worker_name(),
+        geoip: args.geoip,
         ..IngestOptions::default()
     };
     let bar = Bar(if args.progress.enabled() {
@@ -159,6 +164,9 @@ pub fn run(ctx: &Ctx, args: IngestArgs) -> anyhow::Result<ExitCode> {
                     failed += 1;
                     eprintln!("tiaki: {e}");
                 }
+            }
+            if let Some(a) = &report.attribution {
+                crate::persons::print_report(a);
             }
         }
         Ok(if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })

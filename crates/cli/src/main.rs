@@ -13,6 +13,7 @@ mod ingest;
 mod lists;
 mod lookup;
 mod matching;
+mod persons;
 mod triage;
 mod vpdq;
 
@@ -78,6 +79,11 @@ enum Command {
     /// Take hashing jobs from the store's queue (PostgreSQL: any number of
     /// workers on any machines).
     Worker(ingest::WorkerArgs),
+    /// Link every account of every intake into persons and attribute
+    /// accounts and persons to countries (recomputes; ingest does it too).
+    Attribute(persons::AttributeArgs),
+    /// Persons: `ls`, `show ID|LABEL` (each link explained).
+    Persons(persons::PersonsArgs),
 }
 
 fn main() -> ExitCode {
@@ -93,6 +99,8 @@ fn main() -> ExitCode {
         Command::Intakes(args) => ingest::intakes(&ctx, args),
         Command::Triage(args) => triage::run(&ctx, args),
         Command::Worker(args) => ingest::worker(&ctx, args),
+        Command::Attribute(args) => persons::run_attribute(&ctx, args),
+        Command::Persons(args) => persons::run_persons(&ctx, args),
     };
     match result {
         Ok(code) => code,

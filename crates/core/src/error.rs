@@ -18,6 +18,8 @@ pub enum CoreError {
     ReadFailed(tiaki_intake::LineError),
     #[error("{}: {source}", path.display())]
     Io { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Geo(#[from] tiaki_attrib::GeoError),
     #[error("the reader thread stopped unexpectedly")]
     ReaderLost,
 }

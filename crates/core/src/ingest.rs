@@ -24,9 +24,10 @@ use tiaki_store::intake::{
     AccountRow, Begun, EventRow, FindingRow, HashState, HashedMedia, IntakeCounts, IntakeInfo,
     IntakeState, IntakeStore, MediaHashes, MediaRow, NewIntake, PendingMedia,
 };
-use tiaki_store::{Known, ListStore, MatchOptions, Matcher, Timestamp};
+use tiaki_store::{Known, LinkStore, ListStore, MatchOptions, Matcher, Timestamp};
 use tokio::sync::mpsc;
 
+use crate::attribute::{AttributeOptions, AttributeReport, attribute_with, open_geo};
 use crate::blobs::BlobStore;
 use crate::error::CoreError;
 use crate::hashing::{hash_pending, parse_hex};
@@ -52,6 +53,9 @@ pub struct IngestOptions {
     pub batch: usize,
     /// Files claimed at a time.
     pub claim: u32,
+    /// Geolocation sources for the linking and attribution that end an
+    /// ingest which stored something (`.mmdb` or CIDR→country CSV).
+    pub geoip: Vec<PathBuf>,
 }
 
 impl Default for IngestOptions {
@@ -66,6 +70,7 @@ impl Default for IngestOptions {
             limits: tiaki_intake::Limits::default(),
             batch: 4000,
             claim: 64,
+            geoip: Vec::new(),
         }
     }
 }
@@ -104,6 +109,10 @@ pub struct IngestReport {
     pub report_id: String,
     pub outcome: Outcome,
     pub counts: IntakeCounts,
+    /// Linking and attribution over the whole store, run after the intake
+    /// completed (not when it was already ingested).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<AttributeReport>,
 }
 
 /// Progress of a long ingest; the CLI draws it, tests ignore it.
@@ -411,7 +420,7 @@ fn read_cybertip(report: tiaki_intake::CyberTipReport, tx: mpsc::Sender<Msg>, ba
 }
 
 /// Ingests one provider bundle (directory or archive).
-pub async fn ingest_bundle<S: ListStore + IntakeStore + Clone + 'static>(
+pub async fn ingest_bundle<S: ListStore + IntakeStore + LinkStore + Clone + 'static>(
     known: &Known<S>,
     data: &Path,
     path: &Path,
@@ -425,6 +434,8 @@ pub async fn ingest_bundle<S: ListStore + IntakeStore + Clone + 'static>(
             .map_err(|source| CoreError::Io { path: staging.clone(), source })?;
     }
     let bundle = Bundle::open(path, &staging, &opts.limits)?;
+    // Opened first: a bad --geoip fails before anything is stored.
+    let geo = open_geo(&opts.geoip)?;
     let header = bundle.header().clone();
     let new = NewIntake {
         source_kind: source_name(header.source_kind).into(),
@@ -508,7 +519,12 @@ where
     store.set_intake_state(intake_id, IntakeState::Complete, &clock()).await?;
     cleanup();
     let info = IntakeInfo { state: IntakeState::Complete, ..info };
-    report(store, &info, outcome).await
+    // Links across reports count: the whole store is linked and attributed again.
+    let attribute_opts = AttributeOptions { geoip: opts.geoip.clone(), ..AttributeOptions::default() };
+    let attribution = attribute_with(store, &geo, &attribute_opts, clock, progress).await?;
+    let mut done = report(store, &info, outcome).await?;
+    done.attribution = Some(attribution);
+    Ok(done)
 }
 
 fn source_name(k: SourceKind) -> &'static str {
@@ -530,6 +546,7 @@ async fn report<S: IntakeStore>(
         report_id: info.report_id.clone(),
         outcome,
         counts: store.intake_counts(Some(info.id)).await?,
+        attribution: None,
     })
 }
 

@@ -1,6 +1,7 @@
 //! Tiaki's pipeline, one module per stage in the pipeline's order:
 //! [`ingest`] (intake → hashing → matching), [`triage`] (new material
-//! first, near-duplicate clusters), [`worker`] (hashing jobs taken from a
+//! first, near-duplicate clusters), [`attribute`] (accounts linked into
+//! persons, a country for each), [`worker`] (hashing jobs taken from a
 //! PostgreSQL queue), [`rematch`] (a list imported later matched against
 //! earlier intakes). Helpers: [`blobs`] (encrypted content-addressed media),
 //! [`hashing`] (one file, compared with the provider's hashes), [`matching`].
@@ -8,6 +9,7 @@
 //! The library never reads the clock (a [`ingest::Clock`] is passed in)
 //! and never prints: progress goes through [`ingest::Progress`].
 
+pub mod attribute;
 pub mod blobs;
 mod error;
 pub mod hashing;

@@ -52,6 +52,7 @@ use tokio::sync::mpsc;
 mod error;
 pub mod intake;
 mod known;
+pub mod persons;
 mod postgres;
 mod sqlite;
 mod store;
@@ -63,6 +64,7 @@ pub use known::{
     dihedral_of_hash, parse_query, usable_quality,
 };
 pub use intake::IntakeStore;
+pub use persons::LinkStore;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use store::Store;

@@ -11,6 +11,9 @@ use crate::intake::{
     AccountRow, Begun, EventRow, FindingRow, HashedMedia, IntakeCounts, IntakeInfo, IntakeState,
     IntakeStore, MatchRow, MediaHashRow, MediaRow, NewIntake, PendingMedia,
 };
+use crate::persons::{
+    AccountSource, LinkCounts, LinkResult, LinkStore, PersonDetail, PersonInfo, UploadSource,
+};
 use crate::{
     Feed, Imported, ListInfo, ListStore, NewList, PgStore, SqliteStore, StoreError, StoredEntry,
     Timestamp,
@@ -44,7 +47,9 @@ impl Store {
                     path: dir.to_path_buf(),
                     source,
                 })?;
-                Ok(Store::Sqlite(SqliteStore::open(&dir.join("tiaki.db")).await?))
+                Ok(Store::Sqlite(
+                    SqliteStore::open(&dir.join("tiaki.db")).await?,
+                ))
             }
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 Ok(Store::Postgres(PgStore::connect(url).await?))
@@ -182,5 +187,34 @@ impl IntakeStore for Store {
     }
     async fn dump_intakes(&self) -> Result<Vec<String>, StoreError> {
         dispatch!(self, s => s.dump_intakes().await)
+    }
+}
+
+impl LinkStore for Store {
+    async fn account_sources_page(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<AccountSource>, StoreError> {
+        dispatch!(self, s => s.account_sources_page(after, limit).await)
+    }
+    async fn upload_sources_page(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<UploadSource>, StoreError> {
+        dispatch!(self, s => s.upload_sources_page(after, limit).await)
+    }
+    async fn replace_links(&self, result: &LinkResult, now: &Timestamp) -> Result<(), StoreError> {
+        dispatch!(self, s => s.replace_links(result, now).await)
+    }
+    async fn persons(&self, country: Option<&str>) -> Result<Vec<PersonInfo>, StoreError> {
+        dispatch!(self, s => s.persons(country).await)
+    }
+    async fn person(&self, key: &str) -> Result<Option<PersonDetail>, StoreError> {
+        dispatch!(self, s => s.person(key).await)
+    }
+    async fn link_counts(&self) -> Result<LinkCounts, StoreError> {
+        dispatch!(self, s => s.link_counts().await)
     }
 }

@@ -1,0 +1,399 @@
+//! Linking and attribution over the whole store: `tiaki attribute`, and the
+//! last step of every ingest that stored something.
+//!
+//! Every account of every intake is read (links across reports and intakes
+//! count), with the uploads of the media table (upload IPs are evidence,
+//! shared SHA-256 are weak links). `tiaki-attrib` normalises, links and
+//! scores them in parallel (rayon); the result replaces the persons,
+//! account attributions and links in one transaction.
+//!
+//! # Determinism
+//!
+//! The same data gives the same rows: accounts are taken in id order, and
+//! persons and links get ids 1.. in the library's deterministic order. The
+//! reference time for recency is the newest event in the data (a login or
+//! an upload), capped at the clock's "now": an old report analysed today is
+//! judged by its own time, not decayed to nothing, and a rerun does not
+//! change a confidence because the wall clock moved. Evidence dated after
+//! "now" is a finding.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+use serde::Deserialize;
+use tiaki_attrib::{
+    AccountInput, Attribution, AttributionConfig, Attributor, Finding, GeoDb, IpEvent, LinkConfig,
+    PreparedAccount, UnixTime, UploadInput, attribute_all, link, prepare,
+};
+use tiaki_store::Timestamp;
+use tiaki_store::persons::{
+    AccountSource, AttributionRow, LinkCounts, LinkResult, LinkRow, LinkStore, PersonRow,
+    UploadSource,
+};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::error::CoreError;
+use crate::ingest::{Clock, Progress};
+
+/// Accounts (and uploads) read per page.
+const PAGE: u32 = 5000;
+
+/// How linking and attribution run.
+#[derive(Debug, Clone, Default)]
+pub struct AttributeOptions {
+    /// Geolocation sources (`.mmdb` or CIDR→country CSV, detected by content).
+    pub geoip: Vec<PathBuf>,
+    pub link: LinkConfig,
+    pub attribution: AttributionConfig,
+}
+
+/// What a recompute produced.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AttributeReport {
+    #[serde(flatten)]
+    pub counts: LinkCounts,
+    /// Shared values not allowed to link (too many accounts, proxies).
+    pub skipped_identifiers: u64,
+    /// The reference time recency was measured against (RFC 3339).
+    pub reference_time: String,
+    /// Problems of the geolocation files (bad CSV lines), not fatal.
+    pub geo_warnings: Vec<String>,
+}
+
+/// The fields of `accounts.data` (the intake model's account) that matter
+/// here; everything else is ignored.
+#[derive(Debug, Default, Deserialize)]
+struct AccountData {
+    #[serde(default)]
+    emails: Vec<String>,
+    #[serde(default)]
+    phones: Vec<String>,
+    #[serde(default)]
+    devices: Vec<String>,
+    #[serde(default)]
+    logins: Vec<LoginData>,
+    declared_country: Option<String>,
+    estimated_location: Option<LocationData>,
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginData {
+    ip: String,
+    at: Option<String>,
+    possible_proxy: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+struct LocationData {
+    country_code: Option<String>,
+}
+
+/// Opens the geolocation sources.
+pub fn open_geo(paths: &[PathBuf]) -> Result<GeoDb, CoreError> {
+    Ok(GeoDb::open(paths)?)
+}
+
+/// Recomputes links, persons and attributions over the whole store.
+pub async fn attribute<S: LinkStore>(
+    store: &S,
+    opts: &AttributeOptions,
+    clock: Clock<'_>,
+    progress: &dyn Progress,
+) -> Result<AttributeReport, CoreError> {
+    let geo = open_geo(&opts.geoip)?;
+    attribute_with(store, &geo, opts, clock, progress).await
+}
+
+/// [`attribute`] with sources already open (an ingest opens them before it
+/// stores anything, so a bad `--geoip` fails first).
+pub async fn attribute_with<S: LinkStore>(
+    store: &S,
+    geo: &GeoDb,
+    opts: &AttributeOptions,
+    clock: Clock<'_>,
+    progress: &dyn Progress,
+) -> Result<AttributeReport, CoreError> {
+    progress.stage("linking", None);
+    let accounts = read_accounts(store, progress).await?;
+    let uploads = read_uploads(store).await?;
+    let now = clock();
+
+    let built: Vec<(AccountInput, Vec<Finding>, Option<UnixTime>)> = accounts
+        .par_iter()
+        .map(|a| build_input(a, uploads.get(&a.id).map(Vec::as_slice).unwrap_or(&[])))
+        .collect();
+    let newest = built.iter().filter_map(|b| b.2).max();
+    let reference = newest.map_or(now.unix(), |t| t.min(now.unix()));
+
+    let prepared: Vec<PreparedAccount> = built
+        .par_iter()
+        .map(|(input, extra, _)| {
+            let mut p = prepare(input);
+            p.findings.extend(extra.iter().cloned());
+            p
+        })
+        .collect();
+    drop(built);
+    let linking = link(&prepared, &opts.link);
+    let attributor = Attributor::new(geo, opts.attribution.clone(), reference);
+    let (per_account, per_person) = attribute_all(&attributor, &prepared, &linking.persons);
+    drop(prepared);
+
+    let ids: Vec<i64> = accounts.iter().map(|a| a.id).collect();
+    let account_id = |i: u32| ids.get(i as usize).copied().unwrap_or(0);
+    let persons: Vec<PersonRow> = linking
+        .persons
+        .par_iter()
+        .zip(per_person.par_iter())
+        .enumerate()
+        .map(|(i, (p, a))| {
+            let first = p.members.first().map_or(0, |&m| account_id(m));
+            let (evidence, shares) = attribution_json(a);
+            PersonRow {
+                id: i as i64 + 1,
+                label: format!("P-{first}"),
+                country: a.country.map(|c| c.alpha2().to_string()),
+                confidence: a.confidence,
+                runner_up: a.runner_up.map(|r| r.country.alpha2().to_string()),
+                runner_up_share: a.runner_up.map(|r| r.share),
+                evidence,
+                shares,
+                accounts: p.members.len() as u64,
+            }
+        })
+        .collect();
+    let attributions: Vec<AttributionRow> = per_account
+        .par_iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let (evidence, shares) = attribution_json(a);
+            AttributionRow {
+                account_id: account_id(i as u32),
+                person_id: linking.person_of.get(i).map(|&p| i64::from(p) + 1),
+                country: a.country.map(|c| c.alpha2().to_string()),
+                confidence: a.confidence,
+                runner_up: a.runner_up.map(|r| r.country.alpha2().to_string()),
+                runner_up_share: a.runner_up.map(|r| r.share),
+                evidence,
+                shares,
+                findings: to_json(&a.findings),
+            }
+        })
+        .collect();
+    let links: Vec<LinkRow> = linking
+        .links
+        .iter()
+        .enumerate()
+        .map(|(i, l)| LinkRow {
+            id: i as i64 + 1,
+            a: account_id(l.a),
+            b: account_id(l.b),
+            kind: kind_name(l.kind),
+            evidence: l.evidence.clone(),
+            weight: l.weight,
+            pair_weight: l.pair_weight,
+        })
+        .collect();
+    progress.stage("storing", None);
+    let result = LinkResult {
+        persons,
+        attributions,
+        links,
+    };
+    store.replace_links(&result, &clock()).await?;
+    Ok(AttributeReport {
+        counts: store.link_counts().await?,
+        skipped_identifiers: linking.skipped.len() as u64,
+        reference_time: Timestamp::from_unix(reference).as_str().to_string(),
+        geo_warnings: geo
+            .warnings()
+            .iter()
+            .map(|w| format!("{} line {}: {}", w.file, w.line, w.reason))
+            .collect(),
+    })
+}
+
+async fn read_accounts<S: LinkStore>(
+    store: &S,
+    progress: &dyn Progress,
+) -> Result<Vec<AccountSource>, CoreError> {
+    let mut out = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store.account_sources_page(after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        progress.inc(page.len() as u64);
+        out.extend(page);
+    }
+    Ok(out)
+}
+
+async fn read_uploads<S: LinkStore>(
+    store: &S,
+) -> Result<HashMap<i64, Vec<UploadSource>>, CoreError> {
+    let mut out: HashMap<i64, Vec<UploadSource>> = HashMap::new();
+    let mut after = 0;
+    loop {
+        let page = store.upload_sources_page(after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.media_id;
+        for u in page {
+            out.entry(u.account_id).or_default().push(u);
+        }
+    }
+    Ok(out)
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
+}
+
+fn attribution_json(a: &Attribution) -> (String, String) {
+    (to_json(&a.evidence), to_json(&a.shares))
+}
+
+fn kind_name(k: tiaki_attrib::LinkKind) -> String {
+    // The serde name (`ip_time`), the form the JSON output uses too.
+    serde_json::to_value(k)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| format!("{k:?}"))
+}
+
+/// Seconds since the epoch of an RFC 3339 time, or a finding.
+fn unix_of(s: &str, field: &str, findings: &mut Vec<Finding>) -> Option<UnixTime> {
+    match OffsetDateTime::parse(s, &Rfc3339) {
+        Ok(t) => Some(t.unix_timestamp()),
+        Err(e) => {
+            findings.push(Finding {
+                field: field.to_string(),
+                value: s.to_string(),
+                reason: format!("not an RFC 3339 time ({e})"),
+            });
+            None
+        }
+    }
+}
+
+/// One stored account as the library's input, the findings of what could
+/// not be read, and its newest event time.
+fn build_input(
+    a: &AccountSource,
+    uploads: &[UploadSource],
+) -> (AccountInput, Vec<Finding>, Option<UnixTime>) {
+    let mut findings = Vec::new();
+    let data: AccountData = match serde_json::from_str(&a.data) {
+        Ok(d) => d,
+        Err(e) => {
+            findings.push(Finding {
+                field: "data".into(),
+                value: a.data.chars().take(80).collect(),
+                reason: format!("the stored account is not readable JSON ({e})"),
+            });
+            AccountData::default()
+        }
+    };
+    let mut newest: Option<UnixTime> = None;
+    let mut logins = Vec::with_capacity(data.logins.len());
+    for (i, l) in data.logins.into_iter().enumerate() {
+        let at =
+            l.at.as_deref()
+                .and_then(|s| unix_of(s, &format!("logins[{i}].at"), &mut findings));
+        newest = newest.max(at);
+        logins.push(IpEvent {
+            ip: l.ip,
+            at,
+            possible_proxy: l.possible_proxy.unwrap_or(false),
+        });
+    }
+    let mut ups = Vec::with_capacity(uploads.len());
+    for u in uploads {
+        let at = u.uploaded_at.as_deref().and_then(|s| {
+            unix_of(
+                s,
+                &format!("media {} uploaded_at", u.media_id),
+                &mut findings,
+            )
+        });
+        if u.upload_ip.is_some() {
+            newest = newest.max(at);
+        }
+        ups.push(UploadInput {
+            ip: u.upload_ip.as_ref().map(|ip| IpEvent {
+                ip: ip.clone(),
+                at,
+                possible_proxy: false,
+            }),
+            content_key: u.sha256,
+        });
+    }
+    let input = AccountInput {
+        declared_country: data.declared_country.or_else(|| a.declared_country.clone()),
+        estimated_location: data.estimated_location.and_then(|l| l.country_code),
+        emails: data.emails,
+        phones: data.phones,
+        device_ids: data.devices,
+        logins,
+        uploads: ups,
+    };
+    (input, findings, newest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(data: &str) -> AccountSource {
+        AccountSource {
+            id: 7,
+            intake_id: 1,
+            provider_id: "a".into(),
+            declared_country: Some("NZ".into()),
+            data: data.into(),
+        }
+    }
+
+    #[test]
+    fn reads_the_intake_model() {
+        let (input, findings, newest) = build_input(
+            &source(
+                r#"{"id":"a","emails":["x@example.test"],"phones":["+64211234567"],"devices":["d1"],
+                "logins":[{"ip":"203.0.113.9","at":"2019-10-02T11:00:00Z","possible_proxy":true},
+                          {"ip":"203.0.113.10","at":"2019-10-02T12:00:00+01:00"}],
+                "estimated_location":{"country_code":"AU"},"extra":{"x":1}}"#,
+            ),
+            &[UploadSource {
+                media_id: 3,
+                account_id: 7,
+                upload_ip: Some("198.51.100.1".into()),
+                uploaded_at: Some("2019-10-03T00:00:00Z".into()),
+                sha256: Some([1; 32]),
+            }],
+        );
+        assert!(findings.is_empty(), "{findings:?}");
+        assert_eq!(input.declared_country.as_deref(), Some("NZ"));
+        assert_eq!(input.estimated_location.as_deref(), Some("AU"));
+        assert_eq!(input.logins.len(), 2);
+        assert!(input.logins[0].possible_proxy);
+        assert_eq!(input.logins[0].at, Some(1_570_014_000));
+        assert_eq!(input.logins[1].at, Some(1_570_014_000));
+        assert_eq!(input.uploads[0].content_key, Some([1; 32]));
+        assert_eq!(newest, Some(1_570_060_800));
+    }
+
+    #[test]
+    fn unreadable_values_are_findings() {
+        let (input, findings, _) = build_input(
+            &source(r#"{"logins":[{"ip":"203.0.113.9","at":"yesterday"}]}"#),
+            &[],
+        );
+        assert_eq!(input.logins[0].at, None);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].field, "logins[0].at");
+        let (_, findings, _) = build_input(&source("{broken"), &[]);
+        assert_eq!(findings[0].field, "data");
+    }
+}

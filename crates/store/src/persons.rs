@@ -1,0 +1,211 @@
+//! The linking and attribution side of the store: what the pipeline reads
+//! (every account with its data, every upload) and what it writes (persons,
+//! account attributions, links), as plain rows. Both backends store them
+//! with the same SQL (`sql/persons.rs`); the schema is
+//! `migrations/*/0003_persons.sql`.
+//!
+//! The three tables are derived: [`LinkStore::replace_links`] replaces their
+//! whole content in one transaction, so readers see the previous result or
+//! the new one, never a mix.
+
+use std::future::Future;
+
+use crate::{StoreError, Timestamp};
+
+/// One stored account, as the linker reads it.
+#[derive(Debug, Clone)]
+pub struct AccountSource {
+    /// `accounts.id`.
+    pub id: i64,
+    pub intake_id: i64,
+    pub provider_id: String,
+    pub declared_country: Option<String>,
+    /// `accounts.data`: the intake model's account as JSON text (emails,
+    /// phones, devices, logins, estimated_location, …), parsed by the caller.
+    pub data: String,
+}
+
+/// One media item's upload facts, resolved to its account.
+#[derive(Debug, Clone)]
+pub struct UploadSource {
+    /// `media.id`.
+    pub media_id: i64,
+    /// `accounts.id` of the uploader (same intake, `media.account`).
+    pub account_id: i64,
+    pub upload_ip: Option<String>,
+    /// RFC 3339, as written.
+    pub uploaded_at: Option<String>,
+    pub sha256: Option<[u8; 32]>,
+}
+
+/// A person to store. JSON columns are serialised by the caller.
+#[derive(Debug, Clone)]
+pub struct PersonRow {
+    /// Assigned by the caller, 1.. in a fixed order.
+    pub id: i64,
+    pub label: String,
+    pub country: Option<String>,
+    pub confidence: f64,
+    pub runner_up: Option<String>,
+    pub runner_up_share: Option<f64>,
+    /// JSON array of evidence.
+    pub evidence: String,
+    /// JSON array of country shares.
+    pub shares: String,
+    pub accounts: u64,
+}
+
+/// One account's attribution to store.
+#[derive(Debug, Clone)]
+pub struct AttributionRow {
+    pub account_id: i64,
+    pub person_id: Option<i64>,
+    pub country: Option<String>,
+    pub confidence: f64,
+    pub runner_up: Option<String>,
+    pub runner_up_share: Option<f64>,
+    /// JSON array of evidence.
+    pub evidence: String,
+    /// JSON array of country shares.
+    pub shares: String,
+    /// JSON array of findings (values that could not be used).
+    pub findings: String,
+}
+
+/// One link between two accounts to store.
+#[derive(Debug, Clone)]
+pub struct LinkRow {
+    /// Assigned by the caller, 1.. in a fixed order.
+    pub id: i64,
+    /// `accounts.id`, `a < b`.
+    pub a: i64,
+    pub b: i64,
+    /// `email`, `phone`, `device`, `ip_time`, `shared_upload`.
+    pub kind: String,
+    pub evidence: String,
+    pub weight: f64,
+    pub pair_weight: f64,
+}
+
+/// Everything one recompute produced.
+#[derive(Debug, Clone, Default)]
+pub struct LinkResult {
+    pub persons: Vec<PersonRow>,
+    pub attributions: Vec<AttributionRow>,
+    pub links: Vec<LinkRow>,
+}
+
+/// Which account, of which report.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AccountRef {
+    pub account_id: i64,
+    pub intake_id: i64,
+    pub report_id: String,
+    pub provider: String,
+    pub provider_id: String,
+    pub username: Option<String>,
+}
+
+/// A stored attribution (of an account or a person), JSON parsed back.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StoredAttribution {
+    pub country: Option<String>,
+    pub confidence: f64,
+    pub runner_up: Option<String>,
+    pub runner_up_share: Option<f64>,
+    pub shares: serde_json::Value,
+    pub evidence: serde_json::Value,
+    pub computed_at: String,
+}
+
+/// A stored person, with its members in account id order.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PersonInfo {
+    pub id: i64,
+    pub label: String,
+    pub accounts: u64,
+    pub attribution: StoredAttribution,
+    pub members: Vec<MemberInfo>,
+}
+
+/// A member account and its own attribution.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct MemberInfo {
+    #[serde(flatten)]
+    pub account: AccountRef,
+    pub attribution: StoredAttribution,
+    pub findings: serde_json::Value,
+}
+
+/// A stored link with both accounts named.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LinkInfo {
+    pub id: i64,
+    pub kind: String,
+    pub evidence: String,
+    pub weight: f64,
+    pub pair_weight: f64,
+    pub a: AccountRef,
+    pub b: AccountRef,
+    /// Label of the other account's person, when it is not this person
+    /// (a link too weak to join).
+    pub other_person: Option<String>,
+}
+
+/// A person with everything that explains it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PersonDetail {
+    #[serde(flatten)]
+    pub person: PersonInfo,
+    /// Every link with at least one end in this person, in id order.
+    pub links: Vec<LinkInfo>,
+}
+
+/// Counts of the stored result.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct LinkCounts {
+    pub accounts: u64,
+    pub persons: u64,
+    pub links: u64,
+    /// Distinct countries attributed to accounts.
+    pub countries: u64,
+    pub accounts_without_country: u64,
+    /// Accounts with at least one finding.
+    pub accounts_with_findings: u64,
+}
+
+/// The storage interface of linking and attribution.
+pub trait LinkStore: Send + Sync {
+    /// Up to `limit` accounts of every intake with id > `after`, in id order.
+    fn account_sources_page(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<AccountSource>, StoreError>> + Send;
+    /// Up to `limit` media with id > `after` that carry an upload IP or a
+    /// SHA-256, in id order, resolved to their account (media whose account
+    /// line is missing are left out).
+    fn upload_sources_page(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<UploadSource>, StoreError>> + Send;
+    /// Replaces persons, attributions and links with `result`, in one
+    /// transaction.
+    fn replace_links(
+        &self,
+        result: &LinkResult,
+        now: &Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Every person (of one country, or all) with members, by id.
+    fn persons(
+        &self,
+        country: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<PersonInfo>, StoreError>> + Send;
+    /// One person by id (`17`) or label (`P-17`), with its links.
+    fn person(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<PersonDetail>, StoreError>> + Send;
+    fn link_counts(&self) -> impl Future<Output = Result<LinkCounts, StoreError>> + Send;
+}
