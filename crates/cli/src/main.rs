@@ -8,11 +8,13 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod ctx;
+mod declared;
 mod hash;
 mod ingest;
 mod lists;
 mod lookup;
 mod matching;
+mod referrals;
 mod triage;
 mod vpdq;
 
@@ -77,6 +79,19 @@ enum Command {
     /// Take hashing jobs from the store's queue (PostgreSQL: any number of
     /// workers on any machines).
     Worker(ingest::WorkerArgs),
+    /// Receiving agencies: `import FILE` (TOML), `ls`.
+    Agencies(referrals::AgenciesArgs),
+    /// Referral packages and their ledger: build, ls, show, mark, verify, open.
+    Referrals(referrals::ReferralsArgs),
+    /// Outcome events agencies report: `import FILE` (NDJSON).
+    Outcomes(referrals::OutcomesArgs),
+    /// The operation's figures.
+    Stats(referrals::StatsArgs),
+    /// Keys: `issuer` prints the issuer's minisign public key.
+    Keys(referrals::KeysArgs),
+    /// STAND-IN (hidden) until issue 6: attribute accounts to their declared country.
+    #[command(hide = true)]
+    Attribute(declared::AttributeArgs),
 }
 
 fn main() -> ExitCode {
@@ -92,6 +107,12 @@ fn main() -> ExitCode {
         Command::Intakes(args) => ingest::intakes(&ctx, args),
         Command::Triage(args) => triage::run(&ctx, args),
         Command::Worker(args) => ingest::worker(&ctx, args),
+        Command::Agencies(args) => referrals::agencies(&ctx, args),
+        Command::Referrals(args) => referrals::run(&ctx, args),
+        Command::Outcomes(args) => referrals::outcomes(&ctx, args),
+        Command::Stats(args) => referrals::stats(&ctx, args),
+        Command::Keys(args) => referrals::keys(&ctx, args),
+        Command::Attribute(args) => declared::run(&ctx, args),
     };
     match result {
         Ok(code) => code,

@@ -2,18 +2,22 @@
 //! [`ingest`] (intake → hashing → matching), [`triage`] (new material
 //! first, near-duplicate clusters), [`worker`] (hashing jobs taken from a
 //! PostgreSQL queue), [`rematch`] (a list imported later matched against
-//! earlier intakes). Helpers: [`blobs`] (encrypted content-addressed media),
+//! earlier intakes), [`refer`] (agencies, issuer keys, per-country packages
+//! and the referral ledger), [`stats`] (the operation's figures). Helpers: [`blobs`] (encrypted content-addressed media),
 //! [`hashing`] (one file, compared with the provider's hashes), [`matching`].
 //!
 //! The library never reads the clock (a [`ingest::Clock`] is passed in)
 //! and never prints: progress goes through [`ingest::Progress`].
 
 pub mod blobs;
+pub mod declared;
 mod error;
 pub mod hashing;
 pub mod ingest;
 pub mod matching;
+pub mod refer;
 pub mod rematch;
+pub mod stats;
 pub mod triage;
 pub mod worker;
 

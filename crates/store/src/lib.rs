@@ -53,6 +53,7 @@ mod error;
 pub mod intake;
 mod known;
 mod postgres;
+pub mod referrals;
 mod sqlite;
 mod store;
 mod time;
@@ -63,6 +64,7 @@ pub use known::{
     dihedral_of_hash, parse_query, usable_quality,
 };
 pub use intake::IntakeStore;
+pub use referrals::{DeclaredStandIn, ReferralStore};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use store::Store;
