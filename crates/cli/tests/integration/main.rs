@@ -9,4 +9,5 @@ mod hash;
 mod ingest;
 mod lists;
 mod peer_pdqhash;
+mod referrals;
 mod video;
