@@ -158,6 +158,10 @@ fn referrals_end_to_end_on_both_backends() {
         let tmp = tempfile::tempdir().unwrap();
         let t = tmp.path();
         let bundle = write_bundle(&t.join("bundle"));
+        // One hash-only item of nz-1 is known, with a category and series.
+        let list = t.join("known.csv");
+        std::fs::write(&list, format!("md5,category,series\n{:032x},1,S-1\n", 1)).unwrap();
+        ok(&s, &["lists", "import", "--name", "known", "--category-scheme", "US", list.to_str().unwrap()]);
         ok(&s, &["ingest", bundle.to_str().unwrap()]);
         ok(&s, &["attribute", "--from-declared"]);
 
@@ -229,6 +233,21 @@ fn referrals_end_to_end_on_both_backends() {
             let media_files = files.keys().filter(|k| k.starts_with("media/")).count();
             assert_eq!(media_files, if country == "NZ" { want.len() } else { 0 }, "{country}");
             assert!(dir.join("summary.html").is_file());
+            let vics = std::fs::read_to_string(dir.join("media.vics.json")).unwrap();
+            if country == "NZ" {
+                let doc: serde_json::Value = serde_json::from_str(&vics).unwrap();
+                let known: Vec<&serde_json::Value> = doc["value"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|m| m["MatchStatus"] == "known")
+                    .collect();
+                assert_eq!(known.len(), 1, "{vics}");
+                assert_eq!(known[0]["Series"], "S-1", "{vics}");
+                assert_eq!(known[0]["Matches"][0]["list"], "known", "{vics}");
+                assert_eq!(known[0]["Matches"][0]["kind"], "md5", "{vics}");
+                assert_eq!(known[0]["Category"], 1, "{vics}");
+            }
             first_tar.insert(country, tar_sha);
             ids.insert(country, manifest["referral_id"].as_str().unwrap().to_string());
         }
@@ -307,7 +326,7 @@ fn referrals_end_to_end_on_both_backends() {
 
         let stats: serde_json::Value = serde_json::from_str(&ok(&s, &["stats", "--json"])).unwrap();
         let expect = serde_json::json!({
-            "accounts": 7, "media": 14, "media_known": 0, "media_new": 14,
+            "accounts": 7, "media": 14, "media_known": 1, "media_new": 13,
             "persons": 6, "countries_attributed": 3, "referrals": 2, "countries_referred": 2,
             "accounts_referred": 5, "investigations": inv, "arrests": arrests,
             "children_safeguarded": children, "series": 0, "victims_identified": 0,
