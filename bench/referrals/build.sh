@@ -62,7 +62,7 @@ export TIAKI_ISSUER_PASSPHRASE=bench
 data="$out/data"
 echo "machine: $(lscpu | grep 'Model name' | sed 's/Model name:[[:space:]]*//'), $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "operation: $accounts accounts, $media media, $countries countries (one without an agency)"
-stage() { local t0 t1; t0=$(date +%s.%N); "$@" > /dev/null; t1=$(date +%s.%N); python3 -c "print(f'{$t1 - $t0:7.2f} s')"; }
+stage() { local t0 t1; t0=$(date +%s.%N); "$@" > /dev/null 2>&1; t1=$(date +%s.%N); python3 -c "print(f'{$t1 - $t0:7.2f} s')"; }
 printf 'ingest (hash-only)      '; stage "$bin" --data "$data" ingest "$out/bundle"
 printf 'attribute (stand-in)    '; stage "$bin" --data "$data" attribute --from-declared
 printf 'agencies import         '; stage "$bin" --data "$data" agencies import "$out/agencies.toml"

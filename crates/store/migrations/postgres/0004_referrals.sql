@@ -48,6 +48,9 @@ CREATE TABLE referral_accounts (
 );
 CREATE INDEX referral_accounts_account ON referral_accounts (account_id);
 
+-- A package gathers the media of its accounts: media by uploader.
+CREATE INDEX media_account ON media (intake_id, account);
+
 -- The ledger: our own events (built, rebuilt, sent, ...) and the outcome
 -- events agencies report. count 0 and note '' stand for "not given", so the
 -- natural key below makes a re-import of the same events a no-op (NULLs
