@@ -159,14 +159,16 @@ pub fn run(ctx: &Ctx, args: IngestArgs) -> anyhow::Result<ExitCode> {
         let mut failed = 0;
         for result in results {
             match result {
-                Ok(report) => print_report(&known, &report, args.json).await?,
+                Ok(report) => {
+                    print_report(&known, &report, args.json).await?;
+                    if let (Some(a), false) = (&report.attribution, args.json) {
+                        crate::persons::print_report(a);
+                    }
+                }
                 Err(e) => {
                     failed += 1;
                     eprintln!("tiaki: {e}");
                 }
-            }
-            if let Some(a) = &report.attribution {
-                crate::persons::print_report(a);
             }
         }
         Ok(if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })

@@ -8,12 +8,14 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod ctx;
+mod declared;
 mod hash;
 mod ingest;
 mod lists;
 mod lookup;
 mod matching;
 mod persons;
+mod referrals;
 mod triage;
 mod vpdq;
 
@@ -84,6 +86,20 @@ enum Command {
     Attribute(persons::AttributeArgs),
     /// Persons: `ls`, `show ID|LABEL` (each link explained).
     Persons(persons::PersonsArgs),
+    /// Receiving agencies: `import FILE` (TOML), `ls`.
+    Agencies(referrals::AgenciesArgs),
+    /// Referral packages and their ledger: build, ls, show, mark, verify, open.
+    Referrals(referrals::ReferralsArgs),
+    /// Outcome events agencies report: `import FILE` (NDJSON).
+    Outcomes(referrals::OutcomesArgs),
+    /// The operation's figures.
+    Stats(referrals::StatsArgs),
+    /// Keys: `issuer` prints the issuer's minisign public key.
+    Keys(referrals::KeysArgs),
+    /// Test stand-in (hidden): attribute each account to its declared
+    /// country, one person per account, without linking.
+    #[command(hide = true, name = "attribute-declared")]
+    AttributeDeclared(declared::AttributeArgs),
 }
 
 fn main() -> ExitCode {
@@ -101,6 +117,12 @@ fn main() -> ExitCode {
         Command::Worker(args) => ingest::worker(&ctx, args),
         Command::Attribute(args) => persons::run_attribute(&ctx, args),
         Command::Persons(args) => persons::run_persons(&ctx, args),
+        Command::Agencies(args) => referrals::agencies(&ctx, args),
+        Command::Referrals(args) => referrals::run(&ctx, args),
+        Command::Outcomes(args) => referrals::outcomes(&ctx, args),
+        Command::Stats(args) => referrals::stats(&ctx, args),
+        Command::Keys(args) => referrals::keys(&ctx, args),
+        Command::AttributeDeclared(args) => declared::run(&ctx, args),
     };
     match result {
         Ok(code) => code,

@@ -302,7 +302,34 @@ fn staging_dir(data: &Path, bundle: &Path) -> PathBuf {
 /// CyberTipline `<report>` XML (one file, or a folder of them: each report
 /// is an intake of its own, all in one run). A report that cannot be read
 /// is an error in the list and the others still go in.
-pub async fn ingest<S: ListStore + IntakeStore + Clone + 'static>(
+pub async fn ingest<S: ListStore + IntakeStore + LinkStore + Clone + 'static>(
+    known: &Known<S>,
+    data: &Path,
+    path: &Path,
+    opts: &IngestOptions,
+    clock: Clock<'_>,
+    progress: &dyn Progress,
+) -> Result<Vec<Result<IngestReport, CoreError>>, CoreError> {
+    // Opened first: a bad --geoip fails before anything is stored.
+    let geo = open_geo(&opts.geoip)?;
+    let mut out = ingest_reports(known, data, path, opts, clock, progress).await?;
+    // Links across reports count: when anything new went in, every account
+    // of every intake is linked and attributed again, once for the batch.
+    if let Some(last) = out
+        .iter_mut()
+        .rev()
+        .filter_map(|r| r.as_mut().ok())
+        .find(|r| r.outcome != Outcome::AlreadyIngested)
+    {
+        let attribute_opts = AttributeOptions { geoip: opts.geoip.clone(), ..AttributeOptions::default() };
+        let attribution = attribute_with(known.store(), &geo, &attribute_opts, clock, progress).await?;
+        last.attribution = Some(attribution);
+    }
+    Ok(out)
+}
+
+/// The intake part of [`ingest`]: every report stored, hashed and matched.
+async fn ingest_reports<S: ListStore + IntakeStore + Clone + 'static>(
     known: &Known<S>,
     data: &Path,
     path: &Path,
@@ -419,8 +446,9 @@ fn read_cybertip(report: tiaki_intake::CyberTipReport, tx: mpsc::Sender<Msg>, ba
     }
 }
 
-/// Ingests one provider bundle (directory or archive).
-pub async fn ingest_bundle<S: ListStore + IntakeStore + LinkStore + Clone + 'static>(
+/// Ingests one provider bundle (directory or archive): intake only, no
+/// linking or attribution ([`ingest`] does those).
+pub async fn ingest_bundle<S: ListStore + IntakeStore + Clone + 'static>(
     known: &Known<S>,
     data: &Path,
     path: &Path,
@@ -434,8 +462,6 @@ pub async fn ingest_bundle<S: ListStore + IntakeStore + LinkStore + Clone + 'sta
             .map_err(|source| CoreError::Io { path: staging.clone(), source })?;
     }
     let bundle = Bundle::open(path, &staging, &opts.limits)?;
-    // Opened first: a bad --geoip fails before anything is stored.
-    let geo = open_geo(&opts.geoip)?;
     let header = bundle.header().clone();
     let new = NewIntake {
         source_kind: source_name(header.source_kind).into(),
@@ -519,12 +545,7 @@ where
     store.set_intake_state(intake_id, IntakeState::Complete, &clock()).await?;
     cleanup();
     let info = IntakeInfo { state: IntakeState::Complete, ..info };
-    // Links across reports count: the whole store is linked and attributed again.
-    let attribute_opts = AttributeOptions { geoip: opts.geoip.clone(), ..AttributeOptions::default() };
-    let attribution = attribute_with(store, &geo, &attribute_opts, clock, progress).await?;
-    let mut done = report(store, &info, outcome).await?;
-    done.attribution = Some(attribution);
-    Ok(done)
+    report(store, &info, outcome).await
 }
 
 fn source_name(k: SourceKind) -> &'static str {

@@ -3,7 +3,8 @@
 //! first, near-duplicate clusters), [`attribute`] (accounts linked into
 //! persons, a country for each), [`worker`] (hashing jobs taken from a
 //! PostgreSQL queue), [`rematch`] (a list imported later matched against
-//! earlier intakes). Helpers: [`blobs`] (encrypted content-addressed media),
+//! earlier intakes), [`refer`] (agencies, issuer keys, per-country packages
+//! and the referral ledger), [`stats`] (the operation's figures). Helpers: [`blobs`] (encrypted content-addressed media),
 //! [`hashing`] (one file, compared with the provider's hashes), [`matching`].
 //!
 //! The library never reads the clock (a [`ingest::Clock`] is passed in)
@@ -11,11 +12,14 @@
 
 pub mod attribute;
 pub mod blobs;
+pub mod declared;
 mod error;
 pub mod hashing;
 pub mod ingest;
 pub mod matching;
+pub mod refer;
 pub mod rematch;
+pub mod stats;
 pub mod triage;
 pub mod worker;
 

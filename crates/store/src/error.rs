@@ -30,6 +30,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("unknown database {0:?}: give a postgres:// URL, or nothing for SQLite in the data directory")]
     BadDatabase(String),
+    #[error("no referral with id {0:?}")]
+    NoSuchReferral(String),
     #[error("not a hash: {0}")]
     BadQuery(String),
 }

@@ -54,6 +54,7 @@ pub mod intake;
 mod known;
 pub mod persons;
 mod postgres;
+pub mod referrals;
 mod sqlite;
 mod store;
 mod time;
@@ -65,6 +66,7 @@ pub use known::{
 };
 pub use intake::IntakeStore;
 pub use persons::LinkStore;
+pub use referrals::{DeclaredStandIn, ReferralStore};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use store::Store;

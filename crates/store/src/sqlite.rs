@@ -75,3 +75,4 @@ fn hex_sql(col: &str) -> String {
 include!("sql/lists.rs");
 include!("sql/intake.rs");
 include!("sql/persons.rs");
+include!("sql/referrals.rs");

@@ -14,6 +14,11 @@ use crate::intake::{
 use crate::persons::{
     AccountSource, LinkCounts, LinkResult, LinkStore, PersonDetail, PersonInfo, UploadSource,
 };
+use crate::referrals::{
+    AccountMedia, AgencyChange, AgencyRow, AttributedAccount, CountryAccounts, DeclaredStandIn,
+    EventsAdded, LedgerCounts, NewAgency, NewReferralEvent, ReferralRow, ReferralStore,
+    StoredReferralEvent,
+};
 use crate::{
     Feed, Imported, ListInfo, ListStore, NewList, PgStore, SqliteStore, StoreError, StoredEntry,
     Timestamp,
@@ -216,5 +221,64 @@ impl LinkStore for Store {
     }
     async fn link_counts(&self) -> Result<LinkCounts, StoreError> {
         dispatch!(self, s => s.link_counts().await)
+    }
+}
+
+impl ReferralStore for Store {
+    async fn import_agencies(
+        &self,
+        agencies: &[NewAgency],
+        now: &Timestamp,
+    ) -> Result<Vec<AgencyChange>, StoreError> {
+        dispatch!(self, s => s.import_agencies(agencies, now).await)
+    }
+    async fn agencies(&self) -> Result<Vec<AgencyRow>, StoreError> {
+        dispatch!(self, s => s.agencies().await)
+    }
+    async fn attributed_countries(&self) -> Result<Vec<CountryAccounts>, StoreError> {
+        dispatch!(self, s => s.attributed_countries().await)
+    }
+    async fn attributed_accounts(
+        &self,
+        country: &str,
+        include_referred: bool,
+    ) -> Result<Vec<AttributedAccount>, StoreError> {
+        dispatch!(self, s => s.attributed_accounts(country, include_referred).await)
+    }
+    async fn media_of_accounts(&self, account_ids: &[i64]) -> Result<Vec<AccountMedia>, StoreError> {
+        dispatch!(self, s => s.media_of_accounts(account_ids).await)
+    }
+    async fn record_referral(
+        &self,
+        referral: &ReferralRow,
+        account_ids: &[i64],
+        now: &Timestamp,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.record_referral(referral, account_ids, now).await)
+    }
+    async fn referrals(&self, country: Option<&str>) -> Result<Vec<ReferralRow>, StoreError> {
+        dispatch!(self, s => s.referrals(country).await)
+    }
+    async fn referral(&self, id: &str) -> Result<Option<ReferralRow>, StoreError> {
+        dispatch!(self, s => s.referral(id).await)
+    }
+    async fn referral_events(&self, id: &str) -> Result<Vec<StoredReferralEvent>, StoreError> {
+        dispatch!(self, s => s.referral_events(id).await)
+    }
+    async fn add_referral_events(
+        &self,
+        events: &[NewReferralEvent],
+        now: &Timestamp,
+    ) -> Result<EventsAdded, StoreError> {
+        dispatch!(self, s => s.add_referral_events(events, now).await)
+    }
+    async fn ledger_counts(&self) -> Result<LedgerCounts, StoreError> {
+        dispatch!(self, s => s.ledger_counts().await)
+    }
+}
+
+impl DeclaredStandIn for Store {
+    async fn attribute_declared(&self, now: &Timestamp) -> Result<u64, StoreError> {
+        dispatch!(self, s => s.attribute_declared(now).await)
     }
 }

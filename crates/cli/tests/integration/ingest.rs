@@ -10,7 +10,11 @@ use crate::common::{TestStore, fresh_postgres, ndjson, stores};
 
 /// A benign generated picture: gradients and a pattern that differ per seed.
 fn picture(seed: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(96, 80, |x, y| {
+    picture_sized(seed, 96, 80)
+}
+
+fn picture_sized(seed: u32, w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
         let v = (x * (seed % 7 + 1) + y * (seed % 5 + 2) + (x ^ y) * (seed % 3)) % 256;
         let w = ((x / (4 + seed % 9)) + (y / (3 + seed % 11)) * seed) % 2 * 200;
         image::Rgb([v as u8, w as u8, ((v + w) / 2) as u8])
@@ -331,8 +335,9 @@ fn two_workers_share_the_postgres_queue() {
     let tmp = tempfile::tempdir().unwrap();
     let mut b = Bundle::new(&tmp.path().join("w"), "W-1");
     b.accounts.push(account("u1"));
+    // Pictures large enough that hashing them takes both workers a while.
     for i in 0..60 {
-        b.files.push((format!("files/{i}.png"), picture(i * 5 + 2)));
+        b.files.push((format!("files/{i}.png"), picture_sized(i * 5 + 2, 1600, 1200)));
         b.media.push(serde_json::json!({"id": format!("m{i}"), "file": format!("files/{i}.png"), "account": "u1"}).to_string());
     }
     let bundle = b.write(true).to_path_buf();
@@ -345,7 +350,7 @@ fn two_workers_share_the_postgres_queue() {
             let child = crate::common::tiaki()
                 .arg("--data")
                 .arg(d.path())
-                .args(["--database", &url, "worker", "--idle-exit", "6", "--claim", "2", "--hash-only"])
+                .args(["--database", &url, "worker", "--idle-exit", "6", "--claim", "1", "--hash-only", "--threads", "1"])
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped())
                 .spawn()

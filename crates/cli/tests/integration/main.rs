@@ -10,4 +10,5 @@ mod ingest;
 mod lists;
 mod peer_pdqhash;
 mod persons;
+mod referrals;
 mod video;

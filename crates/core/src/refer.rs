@@ -1,0 +1,848 @@
+//! Refer: agencies, the issuer's key pair, per-country packages built from
+//! the store, and the ledger each package enters (its state and the outcome
+//! events agencies report).
+//!
+//! Packages themselves are `tiaki-referral`'s; this module gathers what goes
+//! into them from the store and records what was built. Nothing here reads
+//! the clock or prompts: times and the passphrase are passed in.
+//!
+//! **Referral ids** are derived from content: `R-<country>-<16 hex>`, the hex
+//! being the start of the SHA-256 of the country and the (report id, account
+//! id) pairs carried. Rebuilding the same accounts (`again`) therefore gives
+//! the same referral, and with the same `created_at` the same plaintext tar;
+//! the ledger records it as `rebuilt`, not as a second referral.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use sha2::{Digest, Sha256};
+use tiaki_formats::model::HexDigest;
+use tiaki_referral::{
+    AgeRecipient, BuildOptions, Evidence, Identifier, IssuerKeys, KeyError, MediaMatch,
+    MediaStatus, PackageAccount, PackageContent, PackageMedia,
+};
+use tiaki_store::intake::Triage;
+use tiaki_store::referrals::{
+    AccountMedia, AgencyChange, AttributedAccount, NewAgency, NewReferralEvent, ReferralEvent,
+    ReferralRow, ReferralState,
+};
+use tiaki_store::{IntakeStore, ListStore, MatchKind, ReferralStore, StoreError, Timestamp};
+
+use crate::blobs::{BlobError, BlobStore, hex};
+
+/// The issuer's public key file in the data directory.
+pub const ISSUER_PUB: &str = "issuer.pub";
+/// The issuer's secret key file (encrypted with the issuer passphrase).
+pub const ISSUER_KEY: &str = "issuer.key";
+/// The report of countries without an agency, in the output directory.
+pub const NO_RECIPIENT: &str = "no-recipient.json";
+
+/// Why a referral operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReferError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("issuer key: {0}")]
+    Key(#[from] KeyError),
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: io::Error },
+    #[error(
+        "the issuer key pair in {} is incomplete ({} is missing); restore it from a backup, or remove the other file to make a new pair",
+        dir.display(), missing
+    )]
+    IncompleteKeys { dir: PathBuf, missing: &'static str },
+    #[error("no issuer key in {}: run `tiaki keys issuer` to create one", .0.display())]
+    NoKeys(PathBuf),
+    #[error("agency of {country}: stored age recipient is unusable: {why}")]
+    StoredAgency { country: String, why: String },
+    #[error("country {country}: {source}")]
+    Build {
+        country: String,
+        source: tiaki_referral::BuildError,
+    },
+    #[error(transparent)]
+    Blob(#[from] BlobError),
+    #[error(transparent)]
+    Agencies(#[from] tiaki_referral::AgencyError),
+    #[error("line {line}: {message}")]
+    Outcome { line: usize, message: String },
+    #[error("line {line}: unknown referral id {id:?}; nothing was imported")]
+    UnknownReferral { line: usize, id: String },
+    #[error("no referral with id {0:?}")]
+    NoSuchReferral(String),
+    #[error("referral {id} is {from}; it cannot go back to {to}")]
+    Backwards {
+        id: String,
+        from: &'static str,
+        to: &'static str,
+    },
+}
+
+fn io_at(path: &Path) -> impl FnOnce(io::Error) -> ReferError + '_ {
+    move |source| ReferError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Issuer keys
+
+/// The issuer's public key file content, if the data directory has a pair.
+pub fn issuer_public_key(dir: &Path) -> Result<Option<String>, ReferError> {
+    let (public, secret) = (dir.join(ISSUER_PUB), dir.join(ISSUER_KEY));
+    match (public.is_file(), secret.is_file()) {
+        (true, true) => fs::read_to_string(&public)
+            .map(Some)
+            .map_err(io_at(&public)),
+        (false, false) => Ok(None),
+        (true, false) => Err(ReferError::IncompleteKeys {
+            dir: dir.to_path_buf(),
+            missing: ISSUER_KEY,
+        }),
+        (false, true) => Err(ReferError::IncompleteKeys {
+            dir: dir.to_path_buf(),
+            missing: ISSUER_PUB,
+        }),
+    }
+}
+
+/// Makes the issuer key pair (secret key encrypted with `passphrase`) and
+/// returns the public key file content. The secret file is created mode
+/// 0600 and never overwritten.
+pub fn create_issuer_keys(dir: &Path, passphrase: &str) -> Result<String, ReferError> {
+    fs::create_dir_all(dir).map_err(io_at(dir))?;
+    let files = IssuerKeys::generate(passphrase)?;
+    let secret = dir.join(ISSUER_KEY);
+    let mut opts = fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(&secret).map_err(io_at(&secret))?;
+    f.write_all(files.secret_key.as_bytes())
+        .and_then(|()| f.sync_all())
+        .map_err(io_at(&secret))?;
+    // The public file appears last: its presence means the pair is complete.
+    let public = dir.join(ISSUER_PUB);
+    let tmp = dir.join(".issuer.pub.tmp");
+    fs::write(&tmp, &files.public_key).map_err(io_at(&tmp))?;
+    fs::rename(&tmp, &public).map_err(io_at(&public))?;
+    Ok(files.public_key)
+}
+
+/// Decrypts the data directory's issuer key pair.
+pub fn load_issuer_keys(dir: &Path, passphrase: &str) -> Result<IssuerKeys, ReferError> {
+    let Some(public) = issuer_public_key(dir)? else {
+        return Err(ReferError::NoKeys(dir.to_path_buf()));
+    };
+    let path = dir.join(ISSUER_KEY);
+    let secret = fs::read_to_string(&path).map_err(io_at(&path))?;
+    Ok(IssuerKeys::load(&secret, &public, passphrase)?)
+}
+
+// ---------------------------------------------------------------------------
+// Agencies
+
+/// Checks an agencies file (`tiaki-referral`'s rules) and upserts it.
+pub async fn import_agencies<S: ReferralStore>(
+    store: &S,
+    text: &str,
+    now: &Timestamp,
+) -> Result<Vec<(String, AgencyChange)>, ReferError> {
+    let parsed = tiaki_referral::parse_agencies(text)?;
+    let rows: Vec<NewAgency> = parsed
+        .into_iter()
+        .map(|a| NewAgency {
+            country: a.country,
+            name: a.name,
+            age_recipient: a.age_recipient,
+            contact: a.contact,
+        })
+        .collect();
+    let changes = store.import_agencies(&rows, now).await?;
+    Ok(rows.into_iter().map(|r| r.country).zip(changes).collect())
+}
+
+// ---------------------------------------------------------------------------
+// Building
+
+/// What `referrals build` is asked.
+#[derive(Debug, Clone)]
+pub struct BuildRequest {
+    pub out: PathBuf,
+    /// One country only.
+    pub country: Option<String>,
+    /// Copy media files into packages (`--include-media`) ...
+    pub include_media: bool,
+    /// ... only for these countries, when given (`--media-countries`).
+    pub media_countries: Option<Vec<String>>,
+    /// Refer accounts again that earlier referrals carried (`--again`).
+    pub again: bool,
+    /// RFC 3339 time written into the packages (injected: determinism).
+    pub created_at: String,
+    /// Who issues the referrals.
+    pub issuer: String,
+}
+
+/// A country with attributed accounts but no agency to receive them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct NoRecipient {
+    pub country: String,
+    pub accounts: u64,
+    pub unreferred: u64,
+}
+
+/// A country for which no package was built, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Skipped {
+    pub country: String,
+    pub reason: String,
+}
+
+/// What a build did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct BuildReport {
+    pub built: Vec<ReferralRow>,
+    pub skipped: Vec<Skipped>,
+    pub no_recipient: Vec<NoRecipient>,
+    /// Where the no-recipient report was written.
+    pub no_recipient_file: PathBuf,
+}
+
+/// Builds one package per country that has (unreferred, unless `again`)
+/// attributed accounts and an agency, records each in the ledger, and writes
+/// `out/no-recipient.json` listing the countries that have accounts but no
+/// agency (empty list when there are none).
+pub async fn build_referrals<S>(
+    store: &S,
+    blobs: &BlobStore,
+    keys: &IssuerKeys,
+    req: &BuildRequest,
+    now: &Timestamp,
+) -> Result<BuildReport, ReferError>
+where
+    S: ReferralStore + IntakeStore + ListStore,
+{
+    let agencies: HashMap<String, _> = store
+        .agencies()
+        .await?
+        .into_iter()
+        .map(|a| (a.country.clone(), a))
+        .collect();
+    let mut report = BuildReport::default();
+    let countries = store.attributed_countries().await?;
+    if let Some(c) = &req.country
+        && !countries.iter().any(|x| &x.country == c)
+    {
+        report.skipped.push(Skipped {
+            country: c.clone(),
+            reason: "no attributed accounts".into(),
+        });
+    }
+    let list_names: HashMap<i64, String> = store
+        .lists()
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l.name))
+        .collect();
+    for c in countries {
+        if req.country.as_ref().is_some_and(|x| x != &c.country) {
+            continue;
+        }
+        let Some(agency) = agencies.get(&c.country) else {
+            report.no_recipient.push(NoRecipient {
+                country: c.country,
+                accounts: c.accounts,
+                unreferred: c.unreferred,
+            });
+            continue;
+        };
+        let accounts = store.attributed_accounts(&c.country, req.again).await?;
+        if accounts.is_empty() {
+            report.skipped.push(Skipped {
+                country: c.country,
+                reason: format!(
+                    "all {} attributed accounts were referred already (--again refers them again)",
+                    c.accounts
+                ),
+            });
+            continue;
+        }
+        let recipient = AgeRecipient::from_str(&agency.age_recipient).map_err(|why| {
+            ReferError::StoredAgency {
+                country: c.country.clone(),
+                why,
+            }
+        })?;
+        let media = store
+            .media_of_accounts(&accounts.iter().map(|a| a.account_id).collect::<Vec<_>>())
+            .await?;
+        let include_media = req.include_media
+            && req
+                .media_countries
+                .as_ref()
+                .is_none_or(|l| l.contains(&c.country));
+        let spool = tempfile::tempdir().map_err(io_at(&std::env::temp_dir()))?;
+        let mut content = package_content(store, &list_names, &accounts, &media).await?;
+        content.referral_id = referral_id(&c.country, &accounts);
+        content.country.clone_from(&c.country);
+        content.agency_name.clone_from(&agency.name);
+        content.issuer.clone_from(&req.issuer);
+        content.created_at.clone_from(&req.created_at);
+        if include_media {
+            attach_files(blobs, &media, &mut content, spool.path())?;
+        }
+        let opts = BuildOptions {
+            include_media,
+            ..BuildOptions::default()
+        };
+        let dir = req.out.join(&c.country);
+        let built = tiaki_referral::build_package(&content, &recipient, keys, &dir, &opts)
+            .map_err(|source| ReferError::Build {
+                country: c.country.clone(),
+                source,
+            })?;
+        // The ledger points at the files: make them durable first.
+        for p in [&built.package, &built.signature] {
+            fs::File::open(p)
+                .and_then(|f| f.sync_all())
+                .map_err(io_at(p))?;
+        }
+        let row = ReferralRow {
+            id: content.referral_id.clone(),
+            country: c.country.clone(),
+            agency: agency.name.clone(),
+            state: ReferralState::Built,
+            accounts: built.manifest.accounts,
+            persons: built.manifest.persons,
+            media: built.manifest.media,
+            created_at: req.created_at.clone(),
+            updated_at: now.as_str().to_owned(),
+            package: built.package.display().to_string(),
+            tar_sha256: built.tar_sha256.clone(),
+        };
+        let ids: Vec<i64> = accounts.iter().map(|a| a.account_id).collect();
+        store.record_referral(&row, &ids, now).await?;
+        report
+            .built
+            .push(store.referral(&row.id).await?.unwrap_or(row));
+    }
+    fs::create_dir_all(&req.out).map_err(io_at(&req.out))?;
+    let path = req.out.join(NO_RECIPIENT);
+    let doc = serde_json::json!({ "countries": report.no_recipient });
+    let text = serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n";
+    fs::write(&path, text).map_err(io_at(&path))?;
+    report.no_recipient_file = path;
+    Ok(report)
+}
+
+/// `R-<country>-<16 hex>` from the country and the accounts carried.
+pub fn referral_id(country: &str, accounts: &[AttributedAccount]) -> String {
+    let mut h = Sha256::new();
+    h.update(b"tiaki-referral/1\n");
+    h.update(country.as_bytes());
+    let keys: BTreeSet<(&str, &str)> = accounts
+        .iter()
+        .map(|a| (a.report_id.as_str(), a.provider_id.as_str()))
+        .collect();
+    for (r, a) in keys {
+        // Lengths first: no two different lists hash the same bytes.
+        h.update(format!("\n{}:{r}{}:{a}", r.len(), a.len()).as_bytes());
+    }
+    let d = h.finalize();
+    format!("R-{country}-{}", &hex(&d)[..16])
+}
+
+/// The identifiers an account line carries, in a fixed order.
+fn identifiers(data: &serde_json::Value) -> Vec<Identifier> {
+    let mut out: Vec<Identifier> = Vec::new();
+    let mut push = |kind: &str, v: &serde_json::Value| {
+        let value = match v {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Null => return,
+            other => other.to_string(),
+        };
+        if !value.is_empty() && !out.iter().any(|i| i.kind == kind && i.value == value) {
+            out.push(Identifier {
+                kind: kind.to_owned(),
+                value,
+            });
+        }
+    };
+    for (field, kind) in [
+        ("emails", "email"),
+        ("phones", "phone"),
+        ("devices", "device"),
+    ] {
+        if let Some(list) = data.get(field).and_then(|v| v.as_array()) {
+            list.iter().for_each(|v| push(kind, v));
+        }
+    }
+    for field in ["display_name", "profile_url"] {
+        if let Some(v) = data.get(field) {
+            push(field, v);
+        }
+    }
+    if let Some(logins) = data.get("logins").and_then(|v| v.as_array()) {
+        for l in logins {
+            if let Some(ip) = l.get("ip") {
+                push("ip", ip);
+            }
+        }
+    }
+    out
+}
+
+/// Attribution evidence as stored; an element of another shape is kept as
+/// its JSON text rather than dropped.
+fn evidence(v: &serde_json::Value) -> Vec<Evidence> {
+    let Some(items) = v.as_array() else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .map(|e| {
+            serde_json::from_value::<Evidence>(e.clone()).unwrap_or_else(|_| Evidence {
+                kind: "other".into(),
+                value: e.to_string(),
+                country: None,
+                weight: None,
+                detail: None,
+            })
+        })
+        .collect()
+}
+
+/// Accounts and media as a package says them (id, country, agency, issuer
+/// and time are the caller's to fill in).
+async fn package_content<S: IntakeStore + ListStore>(
+    store: &S,
+    list_names: &HashMap<i64, String>,
+    accounts: &[AttributedAccount],
+    media: &[AccountMedia],
+) -> Result<PackageContent, ReferError> {
+    let index: HashMap<i64, usize> = accounts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.account_id, i))
+        .collect();
+    let package_accounts = accounts
+        .iter()
+        .map(|a| PackageAccount {
+            report_id: a.report_id.clone(),
+            id: a.provider_id.clone(),
+            username: a.username.clone(),
+            identifiers: identifiers(&a.data),
+            person: a.person.clone(),
+            country: a.country.clone(),
+            confidence: a.confidence.clamp(0.0, 1.0),
+            evidence: evidence(&a.evidence),
+        })
+        .collect();
+    let matches = store
+        .matches_of(&media.iter().map(|m| m.id).collect::<Vec<_>>())
+        .await?;
+    let entry_ids: Vec<u64> = matches
+        .iter()
+        .map(|(_, m)| m.entry_id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let entries: HashMap<u64, _> = store
+        .entries_by_ids(&entry_ids)
+        .await?
+        .into_iter()
+        .map(|e| (e.id, e))
+        .collect();
+    let mut by_media: BTreeMap<i64, Vec<_>> = BTreeMap::new();
+    for (id, m) in &matches {
+        by_media.entry(*id).or_default().push(m);
+    }
+    let mut out_media = Vec::with_capacity(media.len());
+    for m in media {
+        let h = &m.hashes;
+        let mut pm = PackageMedia {
+            id: Some(m.provider_id.clone()),
+            md5: h.md5.map(HexDigest),
+            sha1: h.sha1.map(HexDigest),
+            sha256: h.sha256.map(HexDigest),
+            pdq: h.pdq,
+            pdq_quality: h.pdq_quality,
+            size: m.bytes,
+            status: match m.triage {
+                Some(Triage::Known) => MediaStatus::Known,
+                Some(Triage::New) => MediaStatus::New,
+                None => MediaStatus::Unmatched,
+            },
+            viewed_by_provider: m.viewed_by_provider,
+            accounts: index.get(&m.account_id).copied().into_iter().collect(),
+            original_name: m.original_name.clone(),
+            ..PackageMedia::default()
+        };
+        for x in by_media.get(&m.id).into_iter().flatten() {
+            let entry = entries.get(&x.entry_id);
+            let e = entry.map(|e| &e.entry);
+            if pm.category.is_none() {
+                pm.category = e.and_then(|e| e.category.clone());
+            }
+            if pm.series.is_none() {
+                pm.series = e.and_then(|e| e.series.clone());
+            }
+            // Which digest an exact match was on.
+            let kind = match x.kind {
+                MatchKind::Pdq => "pdq",
+                MatchKind::Vpdq => "vpdq",
+                MatchKind::Exact => match e {
+                    Some(e) if e.md5.is_some() && e.md5.map(|d| d.0) == h.md5 => "md5",
+                    Some(e) if e.sha1.is_some() && e.sha1.map(|d| d.0) == h.sha1 => "sha1",
+                    _ => "sha256",
+                },
+            };
+            pm.matches.push(MediaMatch {
+                list: list_names
+                    .get(&x.list_id)
+                    .cloned()
+                    .unwrap_or_else(|| format!("list {}", x.list_id)),
+                entry: e
+                    .and_then(|e| e.source_id.clone())
+                    .unwrap_or_else(|| x.entry_id.to_string()),
+                kind: kind.to_owned(),
+                distance: matches!(x.kind, MatchKind::Pdq | MatchKind::Vpdq).then_some(x.distance),
+            });
+        }
+        out_media.push(pm);
+    }
+    Ok(PackageContent {
+        accounts: package_accounts,
+        media: out_media,
+        ..PackageContent::default()
+    })
+}
+
+/// Decrypts the stored files of the package's media into `spool` and points
+/// the media at them (one file per distinct content).
+fn attach_files(
+    blobs: &BlobStore,
+    media: &[AccountMedia],
+    content: &mut PackageContent,
+    spool: &Path,
+) -> Result<(), ReferError> {
+    let mut written: HashMap<[u8; 32], PathBuf> = HashMap::new();
+    for (m, pm) in media.iter().zip(content.media.iter_mut()) {
+        let Some(sha) = m.hashes.sha256 else { continue };
+        if !m.stored || !blobs.contains(&sha) {
+            continue;
+        }
+        if let Some(p) = written.get(&sha) {
+            pm.file = Some(p.clone());
+            continue;
+        }
+        let path = spool.join(hex(&sha));
+        let bytes = blobs.read(&sha)?;
+        fs::write(&path, bytes).map_err(io_at(&path))?;
+        written.insert(sha, path.clone());
+        pm.file = Some(path);
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// The ledger
+
+/// Outcome events an agency may report, and the state each implies.
+pub const OUTCOME_EVENTS: [(&str, Option<ReferralState>); 6] = [
+    ("acknowledged", Some(ReferralState::Acknowledged)),
+    ("investigation_opened", Some(ReferralState::Investigating)),
+    // An arrest or a safeguarded child means an investigation is running.
+    ("arrest", Some(ReferralState::Investigating)),
+    ("children_safeguarded", Some(ReferralState::Investigating)),
+    ("closed", Some(ReferralState::Closed)),
+    ("note", None),
+];
+
+/// Events that carry a `count` (required, at least 1).
+const COUNTED: [&str; 2] = ["arrest", "children_safeguarded"];
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutcomeLine {
+    referral_id: String,
+    at: String,
+    event: String,
+    #[serde(default)]
+    count: Option<serde_json::Value>,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+/// Parses and checks outcome NDJSON; every line is checked before anything
+/// is returned. Lines are numbered from 1; blank lines are skipped.
+pub fn parse_outcomes(text: &str) -> Result<Vec<(usize, NewReferralEvent)>, ReferError> {
+    let mut out = Vec::new();
+    for (i, line) in text.trim_start_matches('\u{feff}').lines().enumerate() {
+        let n = i + 1;
+        let err = |message: String| ReferError::Outcome { line: n, message };
+        if line.trim().is_empty() {
+            continue;
+        }
+        let o: OutcomeLine =
+            serde_json::from_str(line).map_err(|e| err(format!("not an outcome event: {e}")))?;
+        if o.referral_id.trim().is_empty() {
+            return Err(err("referral_id is empty".into()));
+        }
+        if !is_rfc3339(&o.at) {
+            return Err(err(format!(
+                "at {:?} is not an RFC 3339 time (e.g. 2021-03-01T00:00:00Z)",
+                o.at
+            )));
+        }
+        let Some(&(_, moves_to)) = OUTCOME_EVENTS.iter().find(|(e, _)| *e == o.event) else {
+            let names: Vec<&str> = OUTCOME_EVENTS.iter().map(|(e, _)| *e).collect();
+            return Err(err(format!(
+                "unknown event {:?} (expected one of {})",
+                o.event,
+                names.join(", ")
+            )));
+        };
+        let count = match (&o.count, COUNTED.contains(&o.event.as_str())) {
+            (Some(v), true) => match v.as_u64() {
+                Some(c) if c >= 1 => c,
+                _ => {
+                    return Err(err(format!(
+                        "count {v} of {} is not a whole number of at least 1",
+                        o.event
+                    )));
+                }
+            },
+            (None, true) => return Err(err(format!("event {} needs a count", o.event))),
+            (Some(_), false) => {
+                return Err(err(format!(
+                    "event {} takes no count (only {} do)",
+                    o.event,
+                    COUNTED.join(" and ")
+                )));
+            }
+            (None, false) => 0,
+        };
+        out.push((
+            n,
+            NewReferralEvent {
+                event: ReferralEvent {
+                    referral_id: o.referral_id,
+                    at: o.at,
+                    event: o.event,
+                    count,
+                    note: o.note.unwrap_or_default(),
+                },
+                moves_to,
+            },
+        ));
+    }
+    Ok(out)
+}
+
+/// What an outcomes import did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct OutcomesImported {
+    pub events: u64,
+    pub added: u64,
+    /// Already in the ledger (a file imported twice).
+    pub duplicates: u64,
+}
+
+/// Imports outcome NDJSON: all lines valid and every referral known, or
+/// nothing is imported. Re-importing the same events adds nothing.
+pub async fn import_outcomes<S: ReferralStore>(
+    store: &S,
+    text: &str,
+    now: &Timestamp,
+) -> Result<OutcomesImported, ReferError> {
+    let events = parse_outcomes(text)?;
+    let mut known: BTreeSet<&str> = BTreeSet::new();
+    for (line, e) in &events {
+        let id = e.event.referral_id.as_str();
+        if known.contains(id) {
+            continue;
+        }
+        if store.referral(id).await?.is_none() {
+            return Err(ReferError::UnknownReferral {
+                line: *line,
+                id: id.to_owned(),
+            });
+        }
+        known.insert(id);
+    }
+    let rows: Vec<NewReferralEvent> = events.into_iter().map(|(_, e)| e).collect();
+    let added = store.add_referral_events(&rows, now).await?;
+    Ok(OutcomesImported {
+        events: rows.len() as u64,
+        added: added.added,
+        duplicates: added.duplicates,
+    })
+}
+
+/// Moves a referral forward (`referrals mark ID --state sent`), recording
+/// the event `<state>` at `now`.
+pub async fn mark_referral<S: ReferralStore>(
+    store: &S,
+    id: &str,
+    state: ReferralState,
+    note: Option<&str>,
+    now: &Timestamp,
+) -> Result<ReferralRow, ReferError> {
+    let Some(current) = store.referral(id).await? else {
+        return Err(ReferError::NoSuchReferral(id.to_owned()));
+    };
+    if state < current.state {
+        return Err(ReferError::Backwards {
+            id: id.to_owned(),
+            from: current.state.name(),
+            to: state.name(),
+        });
+    }
+    let event = NewReferralEvent {
+        event: ReferralEvent {
+            referral_id: id.to_owned(),
+            at: now.as_str().to_owned(),
+            event: state.name().to_owned(),
+            count: 0,
+            note: note.unwrap_or_default().to_owned(),
+        },
+        moves_to: Some(state),
+    };
+    store.add_referral_events(&[event], now).await?;
+    store
+        .referral(id)
+        .await?
+        .ok_or_else(|| ReferError::NoSuchReferral(id.to_owned()))
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, with fields in range.
+pub fn is_rfc3339(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        let part = b.get(r)?;
+        if !part.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        std::str::from_utf8(part).ok()?.parse().ok()
+    };
+    let ok_date = || -> Option<()> {
+        digits(0..4)?;
+        let (mo, d) = (digits(5..7)?, digits(8..10)?);
+        let (h, mi, se) = (digits(11..13)?, digits(14..16)?, digits(17..19)?);
+        if b.get(4) != Some(&b'-')
+            || b.get(7) != Some(&b'-')
+            || !matches!(b.get(10), Some(b'T' | b't'))
+            || b.get(13) != Some(&b':')
+            || b.get(16) != Some(&b':')
+        {
+            return None;
+        }
+        if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
+            return None;
+        }
+        let mut rest = &s[19..];
+        if let Some(frac) = rest.strip_prefix('.') {
+            let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+            if n == 0 {
+                return None;
+            }
+            rest = &frac[n..];
+        }
+        match rest {
+            "Z" | "z" => Some(()),
+            tz if tz.len() == 6
+                && matches!(tz.as_bytes()[0], b'+' | b'-')
+                && tz.as_bytes()[3] == b':'
+                && tz[1..3]
+                    .bytes()
+                    .chain(tz[4..6].bytes())
+                    .all(|c| c.is_ascii_digit()) =>
+            {
+                Some(())
+            }
+            _ => None,
+        }
+    };
+    s.is_ascii() && ok_date().is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_shapes() {
+        for ok in [
+            "2021-03-01T00:00:00Z",
+            "2021-03-01T00:00:00.5+13:00",
+            "2021-12-31t23:59:60z",
+        ] {
+            assert!(is_rfc3339(ok), "{ok}");
+        }
+        for bad in [
+            "2021-03-01",
+            "2021-13-01T00:00:00Z",
+            "2021-03-01T00:00:00",
+            "2021-03-01T00:00:00+1300",
+            "x",
+        ] {
+            assert!(!is_rfc3339(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn outcome_lines_are_checked() {
+        let ok = "{\"referral_id\":\"R\",\"at\":\"2021-03-01T00:00:00Z\",\"event\":\"arrest\",\"count\":2}\n\n\
+                  {\"referral_id\":\"R\",\"at\":\"2021-03-02T00:00:00Z\",\"event\":\"closed\",\"note\":\"done\"}\n";
+        let v = parse_outcomes(ok).unwrap();
+        assert_eq!(v.len(), 2);
+        assert_eq!((v[0].0, v[0].1.event.count), (1, 2));
+        assert_eq!((v[1].0, v[1].1.moves_to), (3, Some(ReferralState::Closed)));
+        for (bad, want) in [
+            (
+                "{\"referral_id\":\"R\",\"at\":\"2021-03-01T00:00:00Z\",\"event\":\"arrest\"}",
+                "needs a count",
+            ),
+            (
+                "{\"referral_id\":\"R\",\"at\":\"2021-03-01T00:00:00Z\",\"event\":\"arrest\",\"count\":-1}",
+                "at least 1",
+            ),
+            (
+                "{\"referral_id\":\"R\",\"at\":\"2021-03-01T00:00:00Z\",\"event\":\"closed\",\"count\":1}",
+                "takes no count",
+            ),
+            (
+                "{\"referral_id\":\"R\",\"at\":\"2021-03-01T00:00:00Z\",\"event\":\"party\"}",
+                "unknown event",
+            ),
+            (
+                "{\"referral_id\":\"R\",\"at\":\"yesterday\",\"event\":\"closed\"}",
+                "RFC 3339",
+            ),
+            (
+                "{\"referral_id\":\"R\",\"at\":\"2021-03-01T00:00:00Z\",\"event\":\"closed\",\"x\":1}",
+                "unknown field",
+            ),
+        ] {
+            let text = format!("{}\n{bad}\n", ok.lines().next().unwrap());
+            let e = parse_outcomes(&text).unwrap_err().to_string();
+            assert!(e.starts_with("line 2: ") && e.contains(want), "{e}");
+        }
+    }
+
+    #[test]
+    fn identifiers_in_fixed_order() {
+        let data = serde_json::json!({"emails": ["a@x"], "phones": ["+64 1"], "profile_url": "u",
+            "logins": [{"ip": "203.0.113.9"}, {"ip": "203.0.113.9"}]});
+        let kinds: Vec<String> = identifiers(&data).into_iter().map(|i| i.kind).collect();
+        assert_eq!(kinds, ["email", "phone", "profile_url", "ip"]);
+    }
+}

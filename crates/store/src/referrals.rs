@@ -1,0 +1,259 @@
+//! The referral side of the store: receiving agencies, the referral ledger
+//! (referrals, the accounts each carried, their events) and the figures
+//! `tiaki stats` reports. Both backends share the SQL (`sql/referrals.rs`).
+
+use std::future::Future;
+
+use crate::intake::{MediaHashes, Triage};
+use crate::{StoreError, Timestamp};
+
+/// An agency as an import gives it (already checked by `tiaki-referral`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct NewAgency {
+    pub country: String,
+    pub name: String,
+    pub age_recipient: String,
+    pub contact: String,
+}
+
+/// A stored agency.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AgencyRow {
+    pub country: String,
+    pub name: String,
+    pub age_recipient: String,
+    pub contact: String,
+    pub updated_at: String,
+}
+
+/// What an import did to one country's agency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AgencyChange {
+    Added,
+    Changed,
+    Unchanged,
+}
+
+/// A country that accounts are attributed to.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CountryAccounts {
+    pub country: String,
+    pub accounts: u64,
+    /// Of those, the accounts no referral has carried yet.
+    pub unreferred: u64,
+}
+
+/// An attributed account with what a package says about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttributedAccount {
+    pub account_id: i64,
+    pub intake_id: i64,
+    pub report_id: String,
+    pub provider_id: String,
+    pub username: Option<String>,
+    /// The account line as the provider gave it (identifiers live here).
+    pub data: serde_json::Value,
+    /// The label of the person the account was linked to.
+    pub person: Option<String>,
+    pub country: String,
+    pub confidence: f64,
+    /// `account_attribution.evidence` as stored (a JSON array).
+    pub evidence: serde_json::Value,
+}
+
+/// A media item of an attributed account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountMedia {
+    pub id: i64,
+    /// `accounts.id` of the uploader.
+    pub account_id: i64,
+    pub provider_id: String,
+    pub original_name: Option<String>,
+    pub viewed_by_provider: Option<bool>,
+    pub hashes: MediaHashes,
+    pub triage: Option<Triage>,
+    pub bytes: Option<u64>,
+    /// Whether its file is kept in the blob store.
+    pub stored: bool,
+}
+
+/// Where a referral is. States only move forward, in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReferralState {
+    Built,
+    Sent,
+    Acknowledged,
+    Investigating,
+    Closed,
+}
+
+impl ReferralState {
+    pub const ALL: [ReferralState; 5] = [
+        ReferralState::Built,
+        ReferralState::Sent,
+        ReferralState::Acknowledged,
+        ReferralState::Investigating,
+        ReferralState::Closed,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ReferralState::Built => "built",
+            ReferralState::Sent => "sent",
+            ReferralState::Acknowledged => "acknowledged",
+            ReferralState::Investigating => "investigating",
+            ReferralState::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ReferralState> {
+        ReferralState::ALL.into_iter().find(|st| st.name() == s)
+    }
+}
+
+/// One referral in the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ReferralRow {
+    pub id: String,
+    pub country: String,
+    /// The agency's name.
+    pub agency: String,
+    pub state: ReferralState,
+    pub accounts: u64,
+    pub persons: u64,
+    pub media: u64,
+    pub created_at: String,
+    pub updated_at: String,
+    /// Path of the `.tar.age` file as written.
+    pub package: String,
+    /// SHA-256 of the plaintext tar (equal for equal content).
+    pub tar_sha256: String,
+}
+
+/// One ledger event: ours (`built`, `rebuilt`, `sent`, …) or an outcome an
+/// agency reported (`investigation_opened`, `arrest`, …).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ReferralEvent {
+    pub referral_id: String,
+    pub at: String,
+    pub event: String,
+    /// 0 when not given.
+    pub count: u64,
+    /// Empty when not given.
+    pub note: String,
+}
+
+/// A stored event, with when it entered the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StoredReferralEvent {
+    #[serde(flatten)]
+    pub event: ReferralEvent,
+    pub imported_at: String,
+}
+
+/// An event to add, and the state it moves its referral to (forward only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewReferralEvent {
+    pub event: ReferralEvent,
+    pub moves_to: Option<ReferralState>,
+}
+
+/// What adding events did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct EventsAdded {
+    pub added: u64,
+    /// Events already in the ledger (same referral, time, event, count, note).
+    pub duplicates: u64,
+}
+
+/// The ledger's figures for `tiaki stats`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct LedgerCounts {
+    pub persons: u64,
+    pub countries_attributed: u64,
+    pub referrals: u64,
+    pub countries_referred: u64,
+    pub accounts_referred: u64,
+    /// `investigation_opened` events.
+    pub investigations: u64,
+    /// Sum of `arrest` counts.
+    pub arrests: u64,
+    /// Sum of `children_safeguarded` counts.
+    pub children_safeguarded: u64,
+}
+
+/// The storage interface of agencies and the referral ledger.
+pub trait ReferralStore: Send + Sync {
+    /// Upserts agencies by country in one transaction; every added or
+    /// changed version is also appended to `agency_history`.
+    fn import_agencies(
+        &self,
+        agencies: &[NewAgency],
+        now: &Timestamp,
+    ) -> impl Future<Output = Result<Vec<AgencyChange>, StoreError>> + Send;
+    /// Every agency, by country.
+    fn agencies(&self) -> impl Future<Output = Result<Vec<AgencyRow>, StoreError>> + Send;
+    /// Countries with attributed accounts, by country.
+    fn attributed_countries(
+        &self,
+    ) -> impl Future<Output = Result<Vec<CountryAccounts>, StoreError>> + Send;
+    /// The accounts attributed to `country`, ordered by report id then
+    /// provider id (a stable order: packages are deterministic); without
+    /// `include_referred`, only those no referral has carried yet.
+    fn attributed_accounts(
+        &self,
+        country: &str,
+        include_referred: bool,
+    ) -> impl Future<Output = Result<Vec<AttributedAccount>, StoreError>> + Send;
+    /// Media uploaded by these accounts (`accounts.id`), by media id.
+    fn media_of_accounts(
+        &self,
+        account_ids: &[i64],
+    ) -> impl Future<Output = Result<Vec<AccountMedia>, StoreError>> + Send;
+    /// Records a built package in one transaction: the referral (a rebuild
+    /// of the same id updates its package, keeping its state), the accounts
+    /// it carried, and the event `built` or `rebuilt` at `now`.
+    fn record_referral(
+        &self,
+        referral: &ReferralRow,
+        account_ids: &[i64],
+        now: &Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Referrals, of one country or all, by id.
+    fn referrals(
+        &self,
+        country: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<ReferralRow>, StoreError>> + Send;
+    fn referral(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<ReferralRow>, StoreError>> + Send;
+    /// A referral's events in time order.
+    fn referral_events(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Vec<StoredReferralEvent>, StoreError>> + Send;
+    /// Adds events in one transaction, skipping those already there, and
+    /// moves referrals forward (never back). An unknown referral id fails
+    /// the whole call ([`StoreError::NoSuchReferral`]) and adds nothing.
+    fn add_referral_events(
+        &self,
+        events: &[NewReferralEvent],
+        now: &Timestamp,
+    ) -> impl Future<Output = Result<EventsAdded, StoreError>> + Send;
+    fn ledger_counts(&self) -> impl Future<Output = Result<LedgerCounts, StoreError>> + Send;
+}
+
+/// STAND-IN for issue 6's `tiaki attribute`, to be deleted when it lands:
+/// attributes every account that has a `declared_country` to that country
+/// with confidence 1 and makes one person per account.
+pub trait DeclaredStandIn: Send + Sync {
+    /// Returns how many accounts it attributed (those already attributed
+    /// are left alone).
+    fn attribute_declared(
+        &self,
+        now: &Timestamp,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+}

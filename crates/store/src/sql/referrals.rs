@@ -1,0 +1,475 @@
+// Agencies and the referral ledger: the SQL both backends share (see
+// `sql/lists.rs` for how it is included).
+
+use crate::referrals::{
+    AccountMedia, AgencyChange, AgencyRow, AttributedAccount, CountryAccounts, DeclaredStandIn,
+    EventsAdded, LedgerCounts, NewAgency, NewReferralEvent, ReferralRow, ReferralState,
+    ReferralStore, ReferralEvent, StoredReferralEvent,
+};
+
+const REFERRAL_COLUMNS: &str = "id, country, agency, state, accounts, persons, media, created_at, \
+     updated_at, package, tar_sha256";
+
+fn u64_of(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+fn json_of(text: &str, what: &str) -> Result<serde_json::Value, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+fn referral_from_row(r: &DbRow) -> Result<ReferralRow, StoreError> {
+    let state: String = r.try_get("state")?;
+    Ok(ReferralRow {
+        id: r.try_get("id")?,
+        country: r.try_get("country")?,
+        agency: r.try_get("agency")?,
+        state: ReferralState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("referral state {state:?}")))?,
+        accounts: u64_of(r.try_get("accounts")?),
+        persons: u64_of(r.try_get("persons")?),
+        media: u64_of(r.try_get("media")?),
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        package: r.try_get("package")?,
+        tar_sha256: r.try_get("tar_sha256")?,
+    })
+}
+
+async fn insert_referral_event(
+    conn: &mut DbConn,
+    e: &ReferralEvent,
+    now: &Timestamp,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "INSERT INTO referral_events (referral_id, at, event, count, note, imported_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (referral_id, at, event, count, note) DO NOTHING",
+    )
+    .bind(&e.referral_id)
+    .bind(&e.at)
+    .bind(&e.event)
+    .bind(i64_of(e.count))
+    .bind(&e.note)
+    .bind(now.as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+impl ReferralStore for Backend {
+    async fn import_agencies(
+        &self,
+        agencies: &[NewAgency],
+        now: &Timestamp,
+    ) -> Result<Vec<AgencyChange>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut out = Vec::with_capacity(agencies.len());
+        for a in agencies {
+            let old = sqlx::query(
+                "SELECT name, age_recipient, contact FROM agencies WHERE country = $1",
+            )
+            .bind(&a.country)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let change = match old {
+                None => AgencyChange::Added,
+                Some(r) => {
+                    let same = r.try_get::<String, _>("name")? == a.name
+                        && r.try_get::<String, _>("age_recipient")? == a.age_recipient
+                        && r.try_get::<String, _>("contact")? == a.contact;
+                    if same { AgencyChange::Unchanged } else { AgencyChange::Changed }
+                }
+            };
+            if change != AgencyChange::Unchanged {
+                sqlx::query(
+                    "INSERT INTO agencies (country, name, age_recipient, contact, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (country) DO UPDATE SET \
+                     name = excluded.name, age_recipient = excluded.age_recipient, \
+                     contact = excluded.contact, updated_at = excluded.updated_at",
+                )
+                .bind(&a.country)
+                .bind(&a.name)
+                .bind(&a.age_recipient)
+                .bind(&a.contact)
+                .bind(now.as_str())
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO agency_history (country, name, age_recipient, contact, imported_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&a.country)
+                .bind(&a.name)
+                .bind(&a.age_recipient)
+                .bind(&a.contact)
+                .bind(now.as_str())
+                .execute(&mut *tx)
+                .await?;
+            }
+            out.push(change);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn agencies(&self) -> Result<Vec<AgencyRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT country, name, age_recipient, contact, updated_at FROM agencies ORDER BY country",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AgencyRow {
+                    country: r.try_get("country")?,
+                    name: r.try_get("name")?,
+                    age_recipient: r.try_get("age_recipient")?,
+                    contact: r.try_get("contact")?,
+                    updated_at: r.try_get("updated_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn attributed_countries(&self) -> Result<Vec<CountryAccounts>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT t.country AS country, COUNT(*) AS accounts, \
+             CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM referral_accounts r \
+                 WHERE r.account_id = t.account_id) THEN 0 ELSE 1 END) AS BIGINT) AS unreferred \
+             FROM account_attribution t WHERE t.country IS NOT NULL \
+             GROUP BY t.country ORDER BY t.country",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CountryAccounts {
+                    country: r.try_get("country")?,
+                    accounts: u64_of(r.try_get("accounts")?),
+                    unreferred: u64_of(r.try_get("unreferred")?),
+                })
+            })
+            .collect()
+    }
+
+    async fn attributed_accounts(
+        &self,
+        country: &str,
+        include_referred: bool,
+    ) -> Result<Vec<AttributedAccount>, StoreError> {
+        let filter = if include_referred {
+            ""
+        } else {
+            " AND NOT EXISTS (SELECT 1 FROM referral_accounts r WHERE r.account_id = a.id)"
+        };
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT a.id AS account_id, a.intake_id AS intake_id, i.report_id AS report_id, \
+             a.provider_id AS provider_id, a.username AS username, a.data AS data, \
+             p.label AS person, t.country AS country, t.confidence AS confidence, \
+             t.evidence AS evidence \
+             FROM account_attribution t \
+             JOIN accounts a ON a.id = t.account_id \
+             JOIN intakes i ON i.id = a.intake_id \
+             LEFT JOIN persons p ON p.id = t.person_id \
+             WHERE t.country = $1{filter} \
+             ORDER BY i.report_id, a.provider_id, a.id"
+        )))
+        .bind(country)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let data: String = r.try_get("data")?;
+                let evidence: String = r.try_get("evidence")?;
+                Ok(AttributedAccount {
+                    account_id: r.try_get("account_id")?,
+                    intake_id: r.try_get("intake_id")?,
+                    report_id: r.try_get("report_id")?,
+                    provider_id: r.try_get("provider_id")?,
+                    username: r.try_get("username")?,
+                    data: json_of(&data, "account data")?,
+                    person: r.try_get("person")?,
+                    country: r.try_get("country")?,
+                    confidence: r.try_get("confidence")?,
+                    evidence: json_of(&evidence, "attribution evidence")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn media_of_accounts(&self, account_ids: &[i64]) -> Result<Vec<AccountMedia>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in account_ids.chunks(SMALL_ROWS) {
+            let mut qb: QueryBuilder<Db> = QueryBuilder::new(
+                "SELECT m.id AS id, a.id AS account_id, m.provider_id AS provider_id, \
+                 m.original_name AS original_name, m.viewed_by_provider AS viewed_by_provider, \
+                 m.md5 AS md5, m.sha1 AS sha1, m.sha256 AS sha256, m.pdq AS pdq, \
+                 m.pdq_quality AS pdq_quality, m.vpdq AS vpdq, m.triage AS triage, \
+                 m.bytes AS bytes, m.stored AS stored \
+                 FROM media m JOIN accounts a ON a.intake_id = m.intake_id AND a.provider_id = m.account \
+                 WHERE a.id IN (",
+            );
+            let mut sep = qb.separated(", ");
+            for id in chunk {
+                sep.push_bind(*id);
+            }
+            qb.push(")");
+            for r in qb.build().fetch_all(&self.pool).await? {
+                let bytes: Option<i64> = r.try_get("bytes")?;
+                out.push(AccountMedia {
+                    id: r.try_get("id")?,
+                    account_id: r.try_get("account_id")?,
+                    provider_id: r.try_get("provider_id")?,
+                    original_name: r.try_get("original_name")?,
+                    viewed_by_provider: r.try_get("viewed_by_provider")?,
+                    hashes: hashes_from_row(&r)?,
+                    triage: triage_of(r.try_get("triage")?)?,
+                    bytes: bytes.map(u64_of),
+                    stored: r.try_get("stored")?,
+                });
+            }
+        }
+        out.sort_by_key(|m| m.id);
+        Ok(out)
+    }
+
+    async fn record_referral(
+        &self,
+        referral: &ReferralRow,
+        account_ids: &[i64],
+        now: &Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let existed: Option<String> = sqlx::query_scalar("SELECT id FROM referrals WHERE id = $1")
+            .bind(&referral.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO referrals (id, country, agency, state, accounts, persons, media, \
+             created_at, updated_at, package, tar_sha256) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             ON CONFLICT (id) DO UPDATE SET agency = excluded.agency, accounts = excluded.accounts, \
+             persons = excluded.persons, media = excluded.media, updated_at = excluded.updated_at, \
+             package = excluded.package, tar_sha256 = excluded.tar_sha256",
+        )
+        .bind(&referral.id)
+        .bind(&referral.country)
+        .bind(&referral.agency)
+        .bind(referral.state.name())
+        .bind(i64_of(referral.accounts))
+        .bind(i64_of(referral.persons))
+        .bind(i64_of(referral.media))
+        .bind(&referral.created_at)
+        .bind(&referral.updated_at)
+        .bind(&referral.package)
+        .bind(&referral.tar_sha256)
+        .execute(&mut *tx)
+        .await?;
+        for chunk in account_ids.chunks(SMALL_ROWS) {
+            let mut qb: QueryBuilder<Db> =
+                QueryBuilder::new("INSERT INTO referral_accounts (referral_id, account_id) ");
+            qb.push_values(chunk, |mut b, id| {
+                b.push_bind(referral.id.clone()).push_bind(*id);
+            });
+            qb.push(" ON CONFLICT (referral_id, account_id) DO NOTHING");
+            qb.build().execute(&mut *tx).await?;
+        }
+        let event = ReferralEvent {
+            referral_id: referral.id.clone(),
+            at: now.as_str().to_owned(),
+            event: if existed.is_some() { "rebuilt" } else { "built" }.to_owned(),
+            count: 0,
+            note: referral.tar_sha256.clone(),
+        };
+        insert_referral_event(&mut tx, &event, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn referrals(&self, country: Option<&str>) -> Result<Vec<ReferralRow>, StoreError> {
+        let filter = if country.is_some() { "WHERE country = $1" } else { "WHERE $1 IS NULL" };
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {REFERRAL_COLUMNS} FROM referrals {filter} ORDER BY id"
+        )))
+        .bind(country)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(referral_from_row).collect()
+    }
+
+    async fn referral(&self, id: &str) -> Result<Option<ReferralRow>, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {REFERRAL_COLUMNS} FROM referrals WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(referral_from_row).transpose()
+    }
+
+    async fn referral_events(&self, id: &str) -> Result<Vec<StoredReferralEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT referral_id, at, event, count, note, imported_at FROM referral_events \
+             WHERE referral_id = $1 ORDER BY at, id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredReferralEvent {
+                    event: ReferralEvent {
+                        referral_id: r.try_get("referral_id")?,
+                        at: r.try_get("at")?,
+                        event: r.try_get("event")?,
+                        count: u64_of(r.try_get("count")?),
+                        note: r.try_get("note")?,
+                    },
+                    imported_at: r.try_get("imported_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn add_referral_events(
+        &self,
+        events: &[NewReferralEvent],
+        now: &Timestamp,
+    ) -> Result<EventsAdded, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut known: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        for e in events {
+            let id = e.event.referral_id.as_str();
+            if known.contains(id) {
+                continue;
+            }
+            let found: Option<String> = sqlx::query_scalar("SELECT id FROM referrals WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if found.is_none() {
+                return Err(StoreError::NoSuchReferral(id.to_owned()));
+            }
+            known.insert(id);
+        }
+        let mut out = EventsAdded::default();
+        for e in events {
+            if insert_referral_event(&mut tx, &e.event, now).await? {
+                out.added += 1;
+            } else {
+                out.duplicates += 1;
+            }
+            if let Some(to) = e.moves_to {
+                // Forward only: the states before `to`, listed.
+                let earlier: Vec<&str> = ReferralState::ALL
+                    .iter()
+                    .filter(|s| **s < to)
+                    .map(|s| s.name())
+                    .collect();
+                if earlier.is_empty() {
+                    continue;
+                }
+                let mut qb: QueryBuilder<Db> = QueryBuilder::new("UPDATE referrals SET state = ");
+                qb.push_bind(to.name())
+                    .push(", updated_at = ")
+                    .push_bind(now.as_str().to_owned())
+                    .push(" WHERE id = ")
+                    .push_bind(e.event.referral_id.clone())
+                    .push(" AND state IN (");
+                let mut sep = qb.separated(", ");
+                for s in earlier {
+                    sep.push_bind(s);
+                }
+                qb.push(")");
+                qb.build().execute(&mut *tx).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn ledger_counts(&self) -> Result<LedgerCounts, StoreError> {
+        const QUERIES: [&str; 8] = [
+            "SELECT COUNT(*) FROM persons",
+            "SELECT COUNT(DISTINCT country) FROM account_attribution WHERE country IS NOT NULL",
+            "SELECT COUNT(*) FROM referrals",
+            "SELECT COUNT(DISTINCT country) FROM referrals",
+            "SELECT COUNT(DISTINCT account_id) FROM referral_accounts",
+            "SELECT COUNT(*) FROM referral_events WHERE event = 'investigation_opened'",
+            "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM referral_events WHERE event = 'arrest'",
+            "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) FROM referral_events \
+             WHERE event = 'children_safeguarded'",
+        ];
+        let mut conn = self.pool.acquire().await?;
+        let mut v = [0u64; 8];
+        for (slot, q) in v.iter_mut().zip(QUERIES) {
+            let n: i64 = sqlx::query_scalar(q).fetch_one(&mut *conn).await?;
+            *slot = u64_of(n);
+        }
+        Ok(LedgerCounts {
+            persons: v[0],
+            countries_attributed: v[1],
+            referrals: v[2],
+            countries_referred: v[3],
+            accounts_referred: v[4],
+            investigations: v[5],
+            arrests: v[6],
+            children_safeguarded: v[7],
+        })
+    }
+}
+
+// STAND-IN for issue 6 (see `DeclaredStandIn`): delete with it.
+impl DeclaredStandIn for Backend {
+    async fn attribute_declared(&self, now: &Timestamp) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // Replaces whatever linking and attribution computed: every account
+        // with a declared country becomes a person of its own in it.
+        for table in ["account_links", "account_attribution", "persons"] {
+            sqlx::query(AssertSqlSafe(format!("DELETE FROM {table}")))
+                .execute(&mut *tx)
+                .await?;
+        }
+        let rows = sqlx::query(
+            "SELECT a.id AS id, a.declared_country AS country FROM accounts a \
+             WHERE a.declared_country IS NOT NULL ORDER BY a.id",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut n: i64 = 0;
+        for r in &rows {
+            let id: i64 = r.try_get("id")?;
+            let country: String = r.try_get("country")?;
+            let evidence = serde_json::json!([{
+                "kind": "declared_country", "value": country, "country": country, "weight": 1.0
+            }])
+            .to_string();
+            let person: i64 = sqlx::query_scalar(
+                "INSERT INTO persons (id, label, country, confidence, evidence, accounts, computed_at) \
+                 VALUES ($1, $2, $3, 1.0, $4, 1, $5) RETURNING id",
+            )
+            .bind(n + 1)
+            .bind(format!("P-{id}"))
+            .bind(&country)
+            .bind(&evidence)
+            .bind(now.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO account_attribution (account_id, person_id, country, confidence, \
+                 evidence, computed_at) VALUES ($1, $2, $3, 1.0, $4, $5)",
+            )
+            .bind(id)
+            .bind(person)
+            .bind(&country)
+            .bind(&evidence)
+            .bind(now.as_str())
+            .execute(&mut *tx)
+            .await?;
+            n += 1;
+        }
+        tx.commit().await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}
