@@ -54,7 +54,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let t = Instant::now();
     let attributor = Attributor::new(&geo, AttributionConfig::default(), s.now);
-    let (acc, per) = attribute_all(&attributor, &prepared, &linking.persons);
+    let (acc, per) = attribute_all(&attributor, prepared, &linking.persons);
     let t_attr = t.elapsed();
     let total = start.elapsed();
 

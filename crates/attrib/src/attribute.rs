@@ -175,9 +175,14 @@ impl<'g> Attributor<'g> {
 
     /// Raw evidence of one account.
     pub fn collect(&self, acc: &PreparedAccount) -> Collected {
+        self.collect_with(acc, acc.findings.clone())
+    }
+
+    /// [`Attributor::collect`] with the account's findings already taken out of it (a run
+    /// over many accounts moves them rather than holding two copies).
+    fn collect_with(&self, acc: &PreparedAccount, mut findings: Vec<Finding>) -> Collected {
         let w = &self.config.weights;
         let mut items = Vec::with_capacity(acc.sightings.len() + acc.phones.len() + 4);
-        let mut findings = acc.findings.clone();
         let fixed = |kind, value: String, country, base, source: &str| Item {
             kind,
             value,
@@ -236,11 +241,13 @@ impl<'g> Attributor<'g> {
             };
             let at = s.at.map(|t| {
                 if t > self.now {
-                    findings.push(Finding::new(
+                    Finding::record_grouped(
+                        &mut findings,
                         "ip time",
+                        || "ip time".into(),
                         &format!("{} at {t}", s.ip),
-                        format!("after the reference time {}; counted as of then", self.now),
-                    ));
+                        &format!("after the reference time {}; counted as of then", self.now),
+                    );
                     self.now
                 } else {
                     t
@@ -287,6 +294,16 @@ impl<'g> Attributor<'g> {
     /// Scores the evidence of one account, or of all the accounts of a person together.
     /// Findings of all parts are carried over.
     pub fn score(&self, parts: &[&Collected]) -> Attribution {
+        let mut a = self.score_evidence(parts);
+        a.findings = parts
+            .iter()
+            .flat_map(|p| p.findings.iter().cloned())
+            .collect();
+        a
+    }
+
+    /// [`Attributor::score`] without the findings.
+    fn score_evidence(&self, parts: &[&Collected]) -> Attribution {
         let newest = parts
             .iter()
             .flat_map(|p| p.items.iter().filter_map(|i| i.at))
@@ -372,10 +389,7 @@ impl<'g> Attributor<'g> {
             shares,
             total_weight: total,
             evidence,
-            findings: parts
-                .iter()
-                .flat_map(|p| p.findings.iter().cloned())
-                .collect(),
+            findings: Vec::new(),
         }
     }
 
@@ -387,16 +401,28 @@ impl<'g> Attributor<'g> {
 
 /// Attributes every account and every person, in parallel (rayon).
 /// Person attributions keep only the scoring, not the members' findings (those are on the
-/// accounts already).
+/// accounts already). The accounts' findings are moved into their attributions, so the
+/// accounts are taken by value: an operation's worth of findings is never held twice.
 pub fn attribute_all(
     attributor: &Attributor<'_>,
-    accounts: &[PreparedAccount],
+    mut accounts: Vec<PreparedAccount>,
     persons: &[Person],
 ) -> (Vec<Attribution>, Vec<Attribution>) {
-    let collected: Vec<Collected> = accounts.par_iter().map(|a| attributor.collect(a)).collect();
+    let mut collected: Vec<Collected> = accounts
+        .par_iter_mut()
+        .map(|a| {
+            let findings = std::mem::take(&mut a.findings);
+            attributor.collect_with(a, findings)
+        })
+        .collect();
+    drop(accounts);
     let per_account: Vec<Attribution> = collected
-        .par_iter()
-        .map(|c| attributor.score(&[c]))
+        .par_iter_mut()
+        .map(|c| {
+            let mut a = attributor.score_evidence(&[c]);
+            a.findings = std::mem::take(&mut c.findings);
+            a
+        })
         .collect();
     let per_person: Vec<Attribution> = persons
         .par_iter()
@@ -406,9 +432,7 @@ pub fn attribute_all(
                 .iter()
                 .filter_map(|&m| collected.get(m as usize))
                 .collect();
-            let mut a = attributor.score(&parts);
-            a.findings.clear();
-            a
+            attributor.score_evidence(&parts)
         })
         .collect();
     (per_account, per_person)

@@ -6,7 +6,6 @@
 //! writes `OUT_DIR/bundle/` and `OUT_DIR/networks.csv`.
 
 use std::io::{BufWriter, Write};
-use std::net::IpAddr;
 use std::path::PathBuf;
 
 use tiaki_attrib::Country;
@@ -17,19 +16,12 @@ fn time(t: i64) -> String {
     Timestamp::from_unix(t).as_str().to_string()
 }
 
-/// The intake rejects an account line with an unparseable IP; the
-/// scenario's malformed one is written as loopback (still a finding).
-fn intake_ip(ip: &str) -> String {
-    if ip.parse::<IpAddr>().is_ok() {
-        ip.to_string()
-    } else {
-        "127.0.0.1".into()
-    }
-}
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let out = PathBuf::from(args.next().ok_or("usage: scenario_bundle OUT_DIR [ACCOUNTS] [LOGINS]")?);
+    let out = PathBuf::from(
+        args.next()
+            .ok_or("usage: scenario_bundle OUT_DIR [ACCOUNTS] [LOGINS]")?,
+    );
     let accounts: usize = args.next().map_or(Ok(150_000), |a| a.parse())?;
     let logins: usize = args.next().map_or(Ok(1_000_000), |a| a.parse())?;
     let s = generate(&ScenarioConfig {
@@ -50,7 +42,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "phones": a.phones,
             "devices": a.device_ids,
             "logins": a.logins.iter().map(|l| serde_json::json!({
-                "ip": intake_ip(&l.ip), "at": l.at.map(time), "possible_proxy": l.possible_proxy,
+                "ip": l.ip, "at": l.at.map(time), "possible_proxy": l.possible_proxy,
             })).collect::<Vec<_>>(),
         });
         if let Some(c) = a.declared_country.as_deref().and_then(Country::parse) {
@@ -66,7 +58,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let mut m = serde_json::json!({"id": format!("m{n}"), "account": format!("acc{i}"),
                 "hashes": {"sha256": hex}});
             if let Some(ip) = &u.ip {
-                m["upload_ip"] = intake_ip(&ip.ip).into();
+                m["upload_ip"] = ip.ip.clone().into();
                 m["uploaded_at"] = ip.at.map(time).into();
             }
             writeln!(media_w, "{m}")?;

@@ -7,6 +7,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+/// mimalloc rather than glibc's malloc: an ingest or an attribution makes
+/// millions of small rows on one thread and frees them on another (the
+/// reader thread builds rows, the store's thread consumes them), and there
+/// glibc's allocator spent a quarter of the CPU time in the profile
+/// (docs/benchmarks.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod ctx;
 mod declared;
 mod hash;
@@ -20,7 +28,11 @@ mod triage;
 mod vpdq;
 
 #[derive(Debug, Parser)]
-#[command(name = "tiaki", version, about = "Hash, match, link, attribute and refer: Tiaki's command line")]
+#[command(
+    name = "tiaki",
+    version,
+    about = "Hash, match, link, attribute and refer: Tiaki's command line"
+)]
 struct Cli {
     /// Data directory (SQLite store, blobs, issuer key). Defaults to
     /// $TIAKI_DATA, else ./tiaki-data.
@@ -104,7 +116,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let ctx = ctx::Ctx { data: cli.data, database: cli.database };
+    let ctx = ctx::Ctx {
+        data: cli.data,
+        database: cli.database,
+    };
     let result = match cli.command {
         Command::Hash(args) => hash::run(args),
         Command::Lists(args) => lists::run(&ctx, args),

@@ -17,19 +17,18 @@
 //! change a confidence because the wall clock moved. Evidence dated after
 //! "now" is a finding.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 use rayon::prelude::*;
 use serde::Deserialize;
 use tiaki_attrib::{
     AccountInput, Attribution, AttributionConfig, Attributor, Finding, GeoDb, IpEvent, LinkConfig,
-    PreparedAccount, UnixTime, UploadInput, attribute_all, link, prepare,
+    PreparedAccount, UnixTime, UploadInput, add_upload, attribute_all, finish_uploads, link,
+    prepare,
 };
 use tiaki_store::Timestamp;
 use tiaki_store::persons::{
     AccountSource, AttributionRow, LinkCounts, LinkResult, LinkRow, LinkStore, PersonRow,
-    UploadSource,
 };
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -116,41 +115,29 @@ pub async fn attribute_with<S: LinkStore>(
     progress: &dyn Progress,
 ) -> Result<AttributeReport, CoreError> {
     progress.stage("linking", None);
-    let accounts = read_accounts(store, progress).await?;
-    let uploads = read_uploads(store).await?;
+    let Prepared {
+        ids,
+        accounts: prepared,
+        newest,
+    } = read_prepared(store, progress).await?;
     let now = clock();
-
-    let built: Vec<(AccountInput, Vec<Finding>, Option<UnixTime>)> = accounts
-        .par_iter()
-        .map(|a| build_input(a, uploads.get(&a.id).map(Vec::as_slice).unwrap_or(&[])))
-        .collect();
-    let newest = built.iter().filter_map(|b| b.2).max();
     let reference = newest.map_or(now.unix(), |t| t.min(now.unix()));
 
-    let prepared: Vec<PreparedAccount> = built
-        .par_iter()
-        .map(|(input, extra, _)| {
-            let mut p = prepare(input);
-            p.findings.extend(extra.iter().cloned());
-            p
-        })
-        .collect();
-    drop(built);
     let linking = link(&prepared, &opts.link);
     let attributor = Attributor::new(geo, opts.attribution.clone(), reference);
-    let (per_account, per_person) = attribute_all(&attributor, &prepared, &linking.persons);
-    drop(prepared);
+    let (per_account, per_person) = attribute_all(&attributor, prepared, &linking.persons);
 
-    let ids: Vec<i64> = accounts.iter().map(|a| a.id).collect();
     let account_id = |i: u32| ids.get(i as usize).copied().unwrap_or(0);
+    // Each attribution is consumed as its row is made (into_par_iter), so
+    // an operation's evidence is not held twice, as structs and as JSON.
     let persons: Vec<PersonRow> = linking
         .persons
         .par_iter()
-        .zip(per_person.par_iter())
+        .zip(per_person.into_par_iter())
         .enumerate()
         .map(|(i, (p, a))| {
             let first = p.members.first().map_or(0, |&m| account_id(m));
-            let (evidence, shares) = attribution_json(a);
+            let (evidence, shares) = attribution_json(&a);
             PersonRow {
                 id: i as i64 + 1,
                 label: format!("P-{first}"),
@@ -165,10 +152,10 @@ pub async fn attribute_with<S: LinkStore>(
         })
         .collect();
     let attributions: Vec<AttributionRow> = per_account
-        .par_iter()
+        .into_par_iter()
         .enumerate()
         .map(|(i, a)| {
-            let (evidence, shares) = attribution_json(a);
+            let (evidence, shares) = attribution_json(&a);
             AttributionRow {
                 account_id: account_id(i as u32),
                 person_id: linking.person_of.get(i).map(|&p| i64::from(p) + 1),
@@ -215,36 +202,85 @@ pub async fn attribute_with<S: LinkStore>(
     })
 }
 
-async fn read_accounts<S: LinkStore>(
+/// Every account of the store, prepared for linking, in id order.
+struct Prepared {
+    ids: Vec<i64>,
+    accounts: Vec<PreparedAccount>,
+    /// The newest login or upload time seen.
+    newest: Option<UnixTime>,
+}
+
+/// Reads and prepares every account a page at a time, then adds every
+/// upload to its account as it is read: memory holds the prepared form
+/// only, never every account's stored JSON or every upload row at once
+/// (an operation has millions of uploads).
+async fn read_prepared<S: LinkStore>(
     store: &S,
     progress: &dyn Progress,
-) -> Result<Vec<AccountSource>, CoreError> {
-    let mut out = Vec::new();
+) -> Result<Prepared, CoreError> {
+    let mut ids = Vec::new();
+    let mut accounts = Vec::new();
+    let mut newest: Option<UnixTime> = None;
     let mut after = 0;
     loop {
         let page = store.account_sources_page(after, PAGE).await?;
         let Some(last) = page.last() else { break };
         after = last.id;
         progress.inc(page.len() as u64);
-        out.extend(page);
+        let built: Vec<(PreparedAccount, Option<UnixTime>)> = page
+            .par_iter()
+            .map(|a| {
+                let (input, extra, newest) = build_input(a);
+                let mut p = prepare(&input);
+                p.findings.extend(extra);
+                (p, newest)
+            })
+            .collect();
+        ids.extend(page.iter().map(|a| a.id));
+        for (p, n) in built {
+            newest = newest.max(n);
+            accounts.push(p);
+        }
     }
-    Ok(out)
-}
-
-async fn read_uploads<S: LinkStore>(
-    store: &S,
-) -> Result<HashMap<i64, Vec<UploadSource>>, CoreError> {
-    let mut out: HashMap<i64, Vec<UploadSource>> = HashMap::new();
     let mut after = 0;
     loop {
         let page = store.upload_sources_page(after, PAGE).await?;
         let Some(last) = page.last() else { break };
         after = last.media_id;
         for u in page {
-            out.entry(u.account_id).or_default().push(u);
+            // An account stored after the accounts were read (a concurrent
+            // ingest) joins at the next run.
+            let Ok(i) = ids.binary_search(&u.account_id) else {
+                continue;
+            };
+            let Some(p) = accounts.get_mut(i) else {
+                continue;
+            };
+            let media = u.media_id;
+            let at = u
+                .uploaded_at
+                .as_deref()
+                .and_then(|s| unix_of(s, || format!("uploads (media {media}).uploaded_at"), &mut p.findings));
+            if u.upload_ip.is_some() {
+                newest = newest.max(at);
+            }
+            let upload = UploadInput {
+                ip: u.upload_ip.map(|ip| IpEvent {
+                    ip,
+                    at,
+                    possible_proxy: false,
+                }),
+                content_key: u.sha256,
+            };
+            add_upload(p, || format!("uploads (media {media}).upload_ip"), &upload);
         }
     }
-    Ok(out)
+    accounts.par_iter_mut().for_each(finish_uploads);
+    Ok(Prepared {
+        ids,
+        accounts,
+        newest,
+    })
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> String {
@@ -264,35 +300,33 @@ fn kind_name(k: tiaki_attrib::LinkKind) -> String {
 }
 
 /// Seconds since the epoch of an RFC 3339 time, or a finding.
-fn unix_of(s: &str, field: &str, findings: &mut Vec<Finding>) -> Option<UnixTime> {
+fn unix_of(
+    s: &str,
+    field: impl FnOnce() -> String,
+    findings: &mut Vec<Finding>,
+) -> Option<UnixTime> {
     match OffsetDateTime::parse(s, &Rfc3339) {
         Ok(t) => Some(t.unix_timestamp()),
         Err(e) => {
-            findings.push(Finding {
-                field: field.to_string(),
-                value: s.to_string(),
-                reason: format!("not an RFC 3339 time ({e})"),
-            });
+            Finding::record(findings, field, s, &format!("not an RFC 3339 time ({e})"));
             None
         }
     }
 }
 
-/// One stored account as the library's input, the findings of what could
-/// not be read, and its newest event time.
-fn build_input(
-    a: &AccountSource,
-    uploads: &[UploadSource],
-) -> (AccountInput, Vec<Finding>, Option<UnixTime>) {
+/// One stored account as the library's input (its uploads are added after
+/// [`prepare`], see [`read_prepared`]), the findings of what could not be
+/// read, and its newest login time.
+fn build_input(a: &AccountSource) -> (AccountInput, Vec<Finding>, Option<UnixTime>) {
     let mut findings = Vec::new();
     let data: AccountData = match serde_json::from_str(&a.data) {
         Ok(d) => d,
         Err(e) => {
-            findings.push(Finding {
-                field: "data".into(),
-                value: a.data.chars().take(80).collect(),
-                reason: format!("the stored account is not readable JSON ({e})"),
-            });
+            findings.push(Finding::new(
+                "data",
+                &a.data.chars().take(80).collect::<String>(),
+                format!("the stored account is not readable JSON ({e})"),
+            ));
             AccountData::default()
         }
     };
@@ -301,33 +335,12 @@ fn build_input(
     for (i, l) in data.logins.into_iter().enumerate() {
         let at =
             l.at.as_deref()
-                .and_then(|s| unix_of(s, &format!("logins[{i}].at"), &mut findings));
+                .and_then(|s| unix_of(s, || format!("logins[{i}].at"), &mut findings));
         newest = newest.max(at);
         logins.push(IpEvent {
             ip: l.ip,
             at,
             possible_proxy: l.possible_proxy.unwrap_or(false),
-        });
-    }
-    let mut ups = Vec::with_capacity(uploads.len());
-    for u in uploads {
-        let at = u.uploaded_at.as_deref().and_then(|s| {
-            unix_of(
-                s,
-                &format!("media {} uploaded_at", u.media_id),
-                &mut findings,
-            )
-        });
-        if u.upload_ip.is_some() {
-            newest = newest.max(at);
-        }
-        ups.push(UploadInput {
-            ip: u.upload_ip.as_ref().map(|ip| IpEvent {
-                ip: ip.clone(),
-                at,
-                possible_proxy: false,
-            }),
-            content_key: u.sha256,
         });
     }
     let input = AccountInput {
@@ -337,7 +350,7 @@ fn build_input(
         phones: data.phones,
         device_ids: data.devices,
         logins,
-        uploads: ups,
+        uploads: Vec::new(),
     };
     (input, findings, newest)
 }
@@ -358,21 +371,12 @@ mod tests {
 
     #[test]
     fn reads_the_intake_model() {
-        let (input, findings, newest) = build_input(
-            &source(
-                r#"{"id":"a","emails":["x@example.test"],"phones":["+64211234567"],"devices":["d1"],
+        let (input, findings, newest) = build_input(&source(
+            r#"{"id":"a","emails":["x@example.test"],"phones":["+64211234567"],"devices":["d1"],
                 "logins":[{"ip":"203.0.113.9","at":"2019-10-02T11:00:00Z","possible_proxy":true},
                           {"ip":"203.0.113.10","at":"2019-10-02T12:00:00+01:00"}],
                 "estimated_location":{"country_code":"AU"},"extra":{"x":1}}"#,
-            ),
-            &[UploadSource {
-                media_id: 3,
-                account_id: 7,
-                upload_ip: Some("198.51.100.1".into()),
-                uploaded_at: Some("2019-10-03T00:00:00Z".into()),
-                sha256: Some([1; 32]),
-            }],
-        );
+        ));
         assert!(findings.is_empty(), "{findings:?}");
         assert_eq!(input.declared_country.as_deref(), Some("NZ"));
         assert_eq!(input.estimated_location.as_deref(), Some("AU"));
@@ -380,20 +384,19 @@ mod tests {
         assert!(input.logins[0].possible_proxy);
         assert_eq!(input.logins[0].at, Some(1_570_014_000));
         assert_eq!(input.logins[1].at, Some(1_570_014_000));
-        assert_eq!(input.uploads[0].content_key, Some([1; 32]));
-        assert_eq!(newest, Some(1_570_060_800));
+        assert!(input.uploads.is_empty(), "uploads are added after prepare");
+        assert_eq!(newest, Some(1_570_014_000));
     }
 
     #[test]
     fn unreadable_values_are_findings() {
-        let (input, findings, _) = build_input(
-            &source(r#"{"logins":[{"ip":"203.0.113.9","at":"yesterday"}]}"#),
-            &[],
-        );
+        let (input, findings, _) = build_input(&source(
+            r#"{"logins":[{"ip":"203.0.113.9","at":"yesterday"}]}"#,
+        ));
         assert_eq!(input.logins[0].at, None);
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].field, "logins[0].at");
-        let (_, findings, _) = build_input(&source("{broken"), &[]);
+        let (_, findings, _) = build_input(&source("{broken"));
         assert_eq!(findings[0].field, "data");
     }
 }

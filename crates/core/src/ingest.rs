@@ -189,9 +189,13 @@ pub(crate) fn media_row(rec: &Record<Media>, file: Option<PathBuf>) -> MediaRow 
         md5: h.md5.as_deref().and_then(parse_hex::<16>),
         sha1: h.sha1.as_deref().and_then(parse_hex::<20>),
         sha256: h.sha256.as_deref().and_then(parse_hex::<32>),
-        pdq: h.pdq.as_deref().and_then(|p| tiaki_hash::pdq::PdqHash::from_hex(p).ok()),
+        pdq: h
+            .pdq
+            .as_deref()
+            .and_then(|p| tiaki_hash::pdq::PdqHash::from_hex(p).ok()),
         pdq_quality: None,
-        vpdq: crate::hashing::provided_hashes(&serde_json::json!({"hashes": {"vpdq": h.vpdq}})).vpdq,
+        vpdq: crate::hashing::provided_hashes(&serde_json::json!({"hashes": {"vpdq": h.vpdq}}))
+            .vpdq,
     };
     let pending = file.is_some();
     MediaRow {
@@ -204,8 +208,16 @@ pub(crate) fn media_row(rec: &Record<Media>, file: Option<PathBuf>) -> MediaRow 
         upload_ip: m.upload_ip.clone(),
         viewed_by_provider: m.viewed_by_provider,
         // A file's hashes are computed in the hashing phase.
-        hashes: if pending { MediaHashes::default() } else { hashes },
-        hash_state: if pending { HashState::Pending } else { HashState::Provided },
+        hashes: if pending {
+            MediaHashes::default()
+        } else {
+            hashes
+        },
+        hash_state: if pending {
+            HashState::Pending
+        } else {
+            HashState::Provided
+        },
         triage: None,
         matches: Vec::new(),
         data: json_text(&MediaData {
@@ -223,12 +235,21 @@ pub(crate) fn media_row(rec: &Record<Media>, file: Option<PathBuf>) -> MediaRow 
 fn read_bundle(mut bundle: Bundle, tx: mpsc::Sender<Msg>, batch: usize) {
     let send = |m: Msg| tx.blocking_send(m).is_ok();
     macro_rules! pump {
-        ($iter:expr, $variant:ident, $conv:expr) => {{
+        ($iter:expr, $variant:ident, $subject:expr, $conv:expr) => {{
             let mut rows = Vec::with_capacity(batch);
             let mut findings = Vec::new();
             for item in $iter {
                 match item {
-                    Ok(rec) => rows.push($conv(rec)),
+                    Ok(rec) => {
+                        findings.extend(rec.notes.iter().map(|n| FindingRow {
+                            file: rec.file.to_string(),
+                            line: rec.line,
+                            subject: $subject(&rec),
+                            code: "invalid_value".into(),
+                            message: n.clone(),
+                        }));
+                        rows.push($conv(rec))
+                    }
                     Err(e) if e.kind == LineErrorKind::Io => {
                         send(Msg::Failed(e));
                         return;
@@ -236,7 +257,10 @@ fn read_bundle(mut bundle: Bundle, tx: mpsc::Sender<Msg>, batch: usize) {
                     Err(e) => findings.push(finding_of(&e)),
                 }
                 if rows.len() + findings.len() >= batch
-                    && !send(Msg::$variant(std::mem::take(&mut rows), std::mem::take(&mut findings)))
+                    && !send(Msg::$variant(
+                        std::mem::take(&mut rows),
+                        std::mem::take(&mut findings),
+                    ))
                 {
                     return;
                 }
@@ -246,25 +270,40 @@ fn read_bundle(mut bundle: Bundle, tx: mpsc::Sender<Msg>, batch: usize) {
             }
         }};
     }
-    pump!(bundle.accounts(), Accounts, |rec: Record<tiaki_intake::Account>| AccountRow {
-        provider_id: rec.value.id.clone(),
-        line: rec.line,
-        username: rec.value.username.clone(),
-        declared_country: rec.value.declared_country.clone(),
-        data: json_text(&rec.value),
-    });
+    pump!(
+        bundle.accounts(),
+        Accounts,
+        |r: &Record<tiaki_intake::Account>| r.value.id.clone(),
+        |rec: Record<tiaki_intake::Account>| AccountRow {
+            provider_id: rec.value.id.clone(),
+            line: rec.line,
+            username: rec.value.username.clone(),
+            declared_country: rec.value.declared_country.clone(),
+            data: json_text(&rec.value),
+        }
+    );
     let root = bundle.root().to_path_buf();
-    pump!(bundle.media(), Media, |rec: Record<Media>| {
-        // The reader checked the path stays inside the bundle.
-        let file = rec.value.file.as_ref().map(|f| root.join(f));
-        media_row(&rec, file)
-    });
-    pump!(bundle.events(), Events, |rec: Record<tiaki_intake::Event>| EventRow {
-        line: rec.line,
-        kind: rec.value.kind.clone(),
-        at: rec.value.at.clone(),
-        data: json_text(&rec.value),
-    });
+    pump!(
+        bundle.media(),
+        Media,
+        |r: &Record<Media>| r.value.id.clone(),
+        |rec: Record<Media>| {
+            // The reader checked the path stays inside the bundle.
+            let file = rec.value.file.as_ref().map(|f| root.join(f));
+            media_row(&rec, file)
+        }
+    );
+    pump!(
+        bundle.events(),
+        Events,
+        |_: &Record<tiaki_intake::Event>| String::new(),
+        |rec: Record<tiaki_intake::Event>| EventRow {
+            line: rec.line,
+            kind: rec.value.kind.clone(),
+            at: rec.value.at.clone(),
+            data: json_text(&rec.value),
+        }
+    );
 }
 
 /// Matches media rows that carry their hashes (hash-only lines) and marks
@@ -321,8 +360,12 @@ pub async fn ingest<S: ListStore + IntakeStore + LinkStore + Clone + 'static>(
         .filter_map(|r| r.as_mut().ok())
         .find(|r| r.outcome != Outcome::AlreadyIngested)
     {
-        let attribute_opts = AttributeOptions { geoip: opts.geoip.clone(), ..AttributeOptions::default() };
-        let attribution = attribute_with(known.store(), &geo, &attribute_opts, clock, progress).await?;
+        let attribute_opts = AttributeOptions {
+            geoip: opts.geoip.clone(),
+            ..AttributeOptions::default()
+        };
+        let attribution =
+            attribute_with(known.store(), &geo, &attribute_opts, clock, progress).await?;
         last.attribution = Some(attribution);
     }
     Ok(out)
@@ -338,7 +381,10 @@ async fn ingest_reports<S: ListStore + IntakeStore + Clone + 'static>(
     progress: &dyn Progress,
 ) -> Result<Vec<Result<IngestReport, CoreError>>, CoreError> {
     if !is_cybertip(path) {
-        return Ok(vec![Ok(ingest_bundle(known, data, path, opts, clock, progress).await?)]);
+        return Ok(vec![Ok(ingest_bundle(
+            known, data, path, opts, clock, progress,
+        )
+        .await?)]);
     }
     let tip = CyberTip::open(path)?;
     let mut out = Vec::new();
@@ -414,7 +460,12 @@ fn read_cybertip(report: tiaki_intake::CyberTipReport, tx: mpsc::Sender<Msg>, ba
     let mut findings = Vec::new();
     let mut media = Vec::new();
     for (i, m) in report.media.iter().enumerate() {
-        let rec = Record { file: "fileDetails", line: i as u64 + 1, value: m.clone() };
+        let rec = Record {
+            file: "fileDetails",
+            line: i as u64 + 1,
+            value: m.clone(),
+            notes: Vec::new(),
+        };
         let resolved = match m.file.as_deref().map(|f| report.resolve_file(f)) {
             None => None,
             Some(Ok(p)) => Some(p),
@@ -458,8 +509,10 @@ pub async fn ingest_bundle<S: ListStore + IntakeStore + Clone + 'static>(
 ) -> Result<IngestReport, CoreError> {
     let staging = staging_dir(data, path);
     if staging.exists() {
-        std::fs::remove_dir_all(&staging)
-            .map_err(|source| CoreError::Io { path: staging.clone(), source })?;
+        std::fs::remove_dir_all(&staging).map_err(|source| CoreError::Io {
+            path: staging.clone(),
+            source,
+        })?;
     }
     let bundle = Bundle::open(path, &staging, &opts.limits)?;
     let header = bundle.header().clone();
@@ -516,7 +569,10 @@ where
         let reader = std::thread::Builder::new()
             .name("tiaki-ingest-reader".into())
             .spawn(move || read(tx))
-            .map_err(|source| CoreError::Io { path: PathBuf::from(&new.path), source })?;
+            .map_err(|source| CoreError::Io {
+                path: PathBuf::from(&new.path),
+                source,
+            })?;
         let matcher = known.matcher(&MatchOptions::default()).await?;
         let mut cache = MatchCache::default();
         progress.stage("reading", None);
@@ -528,7 +584,8 @@ where
                 }
                 Msg::Media(mut rows, f) => {
                     progress.inc((rows.len() + f.len()) as u64);
-                    match_provided(known, &matcher, &mut cache, &mut rows, opts.all_variants).await?;
+                    match_provided(known, &matcher, &mut cache, &mut rows, opts.all_variants)
+                        .await?;
                     store.insert_media(intake_id, &rows, &f).await?;
                 }
                 Msg::Events(rows, f) => {
@@ -539,12 +596,19 @@ where
             }
         }
         reader.join().map_err(|_| CoreError::ReaderLost)?;
-        store.set_intake_state(intake_id, IntakeState::Hashing, &clock()).await?;
+        store
+            .set_intake_state(intake_id, IntakeState::Hashing, &clock())
+            .await?;
     }
     finish_hashing(known, data, intake_id, opts, clock, progress).await?;
-    store.set_intake_state(intake_id, IntakeState::Complete, &clock()).await?;
+    store
+        .set_intake_state(intake_id, IntakeState::Complete, &clock())
+        .await?;
     cleanup();
-    let info = IntakeInfo { state: IntakeState::Complete, ..info };
+    let info = IntakeInfo {
+        state: IntakeState::Complete,
+        ..info
+    };
     report(store, &info, outcome).await
 }
 
@@ -595,10 +659,22 @@ async fn finish_hashing<S: ListStore + IntakeStore>(
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
     }
-    let blobs = if opts.hash_only { None } else { Some(BlobStore::open(data)?) };
+    let blobs = if opts.hash_only {
+        None
+    } else {
+        Some(BlobStore::open(data)?)
+    };
     let matcher = known.matcher(&MatchOptions::default()).await?;
     loop {
-        let done = hash_claimed(known, &matcher, Some(intake_id), opts, blobs.as_ref(), clock).await?;
+        let done = hash_claimed(
+            known,
+            &matcher,
+            Some(intake_id),
+            opts,
+            blobs.as_ref(),
+            clock,
+        )
+        .await?;
         if done == 0 {
             return Ok(());
         }
@@ -618,7 +694,8 @@ pub async fn hash_claimed<S: ListStore + IntakeStore>(
 ) -> Result<usize, CoreError> {
     let store = known.store();
     let now = clock();
-    let stale = Timestamp::from_unix(now.unix() - i64::try_from(opts.lease.as_secs()).unwrap_or(i64::MAX));
+    let stale =
+        Timestamp::from_unix(now.unix() - i64::try_from(opts.lease.as_secs()).unwrap_or(i64::MAX));
     let claimed = store
         .claim_pending(intake, &opts.worker, &now, &stale, opts.claim)
         .await?;
@@ -631,7 +708,10 @@ pub async fn hash_claimed<S: ListStore + IntakeStore>(
         .into_iter()
         .map(|i| {
             let file = if i.source_kind == "cybertip" {
-                Path::new(&i.path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+                Path::new(&i.path)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
             } else {
                 MEDIA_FILE.to_string()
             };
@@ -639,11 +719,18 @@ pub async fn hash_claimed<S: ListStore + IntakeStore>(
         })
         .collect();
     let mut done = hash_many(&claimed, &names, &opts.hash, blobs);
-    let probes: Vec<_> = done.iter().map(|d| probe_of(&d.hashes, opts.all_variants)).collect();
+    let probes: Vec<_> = done
+        .iter()
+        .map(|d| probe_of(&d.hashes, opts.all_variants))
+        .collect();
     let hits = known.find_many(matcher, &probes).await?;
     for ((d, hits), probe) in done.iter_mut().zip(hits).zip(&probes) {
         d.matches = match_rows(&hits);
-        d.triage = Some(if searchable(probe) { triage_of(&d.matches) } else { triage_of(&[]) });
+        d.triage = Some(if searchable(probe) {
+            triage_of(&d.matches)
+        } else {
+            triage_of(&[])
+        });
     }
     store.complete_hashing(&opts.worker, &done).await?;
     Ok(done.len())
@@ -659,7 +746,9 @@ fn hash_many(
     claimed
         .par_iter()
         .map(|p| {
-            let file = media_file.get(&p.intake_id).map_or(MEDIA_FILE, String::as_str);
+            let file = media_file
+                .get(&p.intake_id)
+                .map_or(MEDIA_FILE, String::as_str);
             tiaki_media::with_thread_hasher(tiaki_media::DEFAULT_LUMA, |h| {
                 hash_pending(p, file, opts, h, blobs)
             })

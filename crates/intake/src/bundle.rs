@@ -428,12 +428,14 @@ impl Iterator for AccountReader<'_> {
             Err(e) => return Some(Err(e)),
         };
         let ids = &mut self.bundle.accounts;
-        Some(match records::account(obj) {
+        let mut notes = Vec::new();
+        Some(match records::account(obj, &mut notes) {
             Ok(account) => match ids.claim(&account.id, line, true) {
                 None => Ok(Record {
                     file: ACCOUNTS,
                     line,
                     value: account,
+                    notes,
                 }),
                 Some(first) => Err(self.src.error(
                     line,
@@ -504,7 +506,8 @@ impl Iterator for MediaReader<'_> {
             Ok(x) => x,
             Err(e) => return Some(Err(e)),
         };
-        Some(match records::media(obj) {
+        let mut notes = Vec::new();
+        Some(match records::media(obj, &mut notes) {
             Ok(media) => {
                 let verdict = self.check(&media);
                 let accepted = verdict.is_ok();
@@ -517,6 +520,7 @@ impl Iterator for MediaReader<'_> {
                         file: MEDIA,
                         line,
                         value: media,
+                        notes,
                     }),
                     (None, Err(why)) => {
                         Err(self.src.error(line, format!("media {:?}: {why}", media.id)))
@@ -559,11 +563,13 @@ impl Iterator for EventReader {
             Ok(x) => x,
             Err(e) => return Some(Err(e)),
         };
-        Some(match records::event(obj) {
+        let mut notes = Vec::new();
+        Some(match records::event(obj, &mut notes) {
             Ok(event) => Ok(Record {
                 file: EVENTS,
                 line,
                 value: event,
+                notes,
             }),
             Err(r) => Err(self.src.error(line, r.message)),
         })

@@ -139,11 +139,21 @@ pub(crate) fn check_time(s: &str) -> Result<(), String> {
         .map_err(|e| format!("not an RFC 3339 timestamp ({e}): {s:?}"))
 }
 
-/// An optional IP address (IPv4 or IPv6), kept as written.
-pub(crate) fn ip_v(v: Option<Value>, at: &str) -> Result<Option<String>, String> {
+/// An optional IP address, kept as written. A string that is not an IPv4
+/// or IPv6 address does not reject the line: an address is evidence, and a
+/// bad one is a finding on its account (issue 6), so it is kept as written
+/// and noted; attribution later ignores it with a finding of its own. A
+/// value that is not a string at all is still a malformed line.
+pub(crate) fn ip_v(
+    v: Option<Value>,
+    at: &str,
+    notes: &mut Vec<String>,
+) -> Result<Option<String>, String> {
     let v = str_v(v, at)?;
-    if let Some(s) = &v {
-        check_ip(s).map_err(|e| format!("{at}: {e}"))?;
+    if let Some(s) = &v
+        && let Err(e) = check_ip(s)
+    {
+        notes.push(format!("{at}: {e} (kept as written, not used as evidence)"));
     }
     Ok(v)
 }

@@ -409,10 +409,6 @@ pub fn generate(opts: &GenOptions) -> Result<GenSummary, GenError> {
                 "bad_country",
                 r#"{"id": "u-bad-country", "declared_country": "New Zealand"}"#.into(),
             ),
-            (
-                "bad_ip",
-                r#"{"id": "u-bad-ip", "logins": [{"ip": "203.0.113.300"}]}"#.into(),
-            ),
         ]
     } else {
         Vec::new()

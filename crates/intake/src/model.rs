@@ -181,4 +181,9 @@ pub struct Record<T> {
     /// 1-based line number.
     pub line: u64,
     pub value: T,
+    /// Problems of this line that did not stop it from going in (an IP
+    /// address that is not one is kept as written): each becomes a finding
+    /// naming the file and line.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }

@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use crate::fields::{
-    Obj, bool_v, check_ip, country_v, hex_digest, id_v, ip_v, kind, list_v, object, req_id_v,
-    split, str_v, time_v, vpdq_entry,
+    Obj, bool_v, country_v, hex_digest, id_v, ip_v, kind, list_v, object, req_id_v, split, str_v,
+    time_v, vpdq_entry,
 };
 use crate::model::{Account, EstimatedLocation, Event, Login, Media, ProvidedHashes};
 
@@ -42,7 +42,8 @@ const ACCOUNT_KEYS: [&str; 11] = [
     "estimated_location",
 ];
 
-pub(crate) fn account(o: Obj) -> Result<Account, Rejected> {
+/// An account line. `notes` receives the problems that do not reject it.
+pub(crate) fn account(o: Obj, notes: &mut Vec<String>) -> Result<Account, Rejected> {
     let (
         [
             id,
@@ -70,7 +71,7 @@ pub(crate) fn account(o: Obj) -> Result<Account, Rejected> {
             phones: list_v(phones, "phones")?,
             declared_country: country_v(country, "declared_country")?,
             devices: list_v(devices, "devices")?,
-            logins: logins(logins_v)?,
+            logins: logins(logins_v, notes)?,
             profile_url: str_v(url, "profile_url")?,
             estimated_location: match loc {
                 None | Some(Value::Null) => None,
@@ -83,7 +84,7 @@ pub(crate) fn account(o: Obj) -> Result<Account, Rejected> {
     Ok(Account { id, extra, ..rest })
 }
 
-fn logins(v: Option<Value>) -> Result<Vec<Login>, String> {
+fn logins(v: Option<Value>, notes: &mut Vec<String>) -> Result<Vec<Login>, String> {
     let items = match v {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Array(items)) => items,
@@ -98,12 +99,8 @@ fn logins(v: Option<Value>) -> Result<Vec<Login>, String> {
             let at = |f: &str| format!("logins[{i}]{f}");
             let ([ip, when, proxy], extra) =
                 split(object(v, &at(""))?, &["ip", "at", "possible_proxy"]);
-            let ip = match str_v(ip, &at(".ip"))? {
-                Some(ip) => {
-                    check_ip(&ip).map_err(|e| format!("{}: {e}", at(".ip")))?;
-                    ip
-                }
-                None => return Err(format!("{}: missing (required)", at(".ip"))),
+            let Some(ip) = ip_v(ip, &at(".ip"), notes)? else {
+                return Err(format!("{}: missing (required)", at(".ip")));
             };
             Ok(Login {
                 ip,
@@ -145,7 +142,8 @@ const MEDIA_KEYS: [&str; 12] = [
     "industry_classification",
 ];
 
-pub(crate) fn media(o: Obj) -> Result<Media, Rejected> {
+/// A media line. `notes` receives the problems that do not reject it.
+pub(crate) fn media(o: Obj, notes: &mut Vec<String>) -> Result<Media, Rejected> {
     let (
         [
             id,
@@ -182,7 +180,7 @@ pub(crate) fn media(o: Obj) -> Result<Media, Rejected> {
             file,
             account,
             uploaded_at: time_v(uploaded_at, "uploaded_at")?,
-            upload_ip: ip_v(upload_ip, "upload_ip")?,
+            upload_ip: ip_v(upload_ip, "upload_ip", notes)?,
             original_name: str_v(original_name, "original_name")?,
             shared_with: list_v(shared_with, "shared_with")?,
             group: id_v(group, "group")?,
@@ -245,7 +243,8 @@ fn hashes(h: Obj) -> Result<ProvidedHashes, String> {
     })
 }
 
-pub(crate) fn event(o: Obj) -> Result<Event, Rejected> {
+/// An event line. `notes` receives the problems that do not reject it.
+pub(crate) fn event(o: Obj, notes: &mut Vec<String>) -> Result<Event, Rejected> {
     let ([kind_v, at, account, from, to, media, ip, group], extra) = split(
         o,
         &[
@@ -261,7 +260,7 @@ pub(crate) fn event(o: Obj) -> Result<Event, Rejected> {
             from: id_v(from, "from")?,
             to: list_v(to, "to")?,
             media: id_v(media, "media")?,
-            ip: ip_v(ip, "ip")?,
+            ip: ip_v(ip, "ip", notes)?,
             group: id_v(group, "group")?,
             extra: Obj::new(),
         })
@@ -283,9 +282,10 @@ mod tests {
         #[test]
         fn never_panics(json in "\\{(\"(id|account|file|hashes|md5|logins|ip|at|type|to|vpdq)\": ?(\"[a-f0-9:., ]{0,70}\"|[0-9]{1,3}|null|true|\\[\\]|\\{\\}|\\[\"x\"\\]),? ?){0,6}\\}") {
             if let Ok(serde_json::Value::Object(o)) = serde_json::from_str::<serde_json::Value>(&json) {
-                let _ = account(o.clone());
-                let _ = media(o.clone());
-                let _ = event(o);
+                let mut notes = Vec::new();
+                let _ = account(o.clone(), &mut notes);
+                let _ = media(o.clone(), &mut notes);
+                let _ = event(o, &mut notes);
             }
         }
     }

@@ -15,7 +15,7 @@ pub use ip::{non_global_reason, parse_ip};
 pub use phone::{Phone, normalise_phone};
 
 use crate::country::Country;
-use crate::{AccountInput, Finding, IpEvent, UnixTime};
+use crate::{AccountInput, Finding, IpEvent, UnixTime, UploadInput};
 
 /// Device ids that apps send when the real one is withheld; they would link everyone.
 const PLACEHOLDER_DEVICE_IDS: &[&str] = &["unknown", "null", "none", "nil", "n/a", "undefined"];
@@ -97,8 +97,8 @@ fn country_field(
     c
 }
 
-fn sighting(
-    field: String,
+fn sighting_or_finding(
+    field: impl FnOnce() -> String,
     ev: &IpEvent,
     upload: bool,
     findings: &mut Vec<Finding>,
@@ -111,7 +111,8 @@ fn sighting(
             upload,
         }),
         Err(reason) => {
-            findings.push(Finding::new(field, &ev.ip, reason));
+            let group = if upload { "uploads" } else { "logins" };
+            Finding::record_grouped(findings, group, field, &ev.ip, &reason);
             None
         }
     }
@@ -168,44 +169,101 @@ pub fn prepare(input: &AccountInput) -> PreparedAccount {
 
     let mut sightings = Vec::with_capacity(input.logins.len() + input.uploads.len());
     for (i, ev) in input.logins.iter().enumerate() {
-        sightings.extend(sighting(
-            format!("logins[{i}].ip"),
+        sightings.extend(sighting_or_finding(
+            || format!("logins[{i}].ip"),
             ev,
             false,
             &mut findings,
         ));
     }
-    let mut content_keys = Vec::new();
-    for (i, up) in input.uploads.iter().enumerate() {
-        if let Some(ev) = &up.ip {
-            sightings.extend(sighting(
-                format!("uploads[{i}].ip"),
-                ev,
-                true,
-                &mut findings,
-            ));
-        }
-        if let Some(k) = up.content_key
-            && !content_keys.contains(&k)
-        {
-            content_keys.push(k);
-        }
-    }
-    PreparedAccount {
+    let mut p = PreparedAccount {
         declared,
         estimated_location,
         emails,
         phones,
         devices,
         sightings,
-        content_keys,
+        content_keys: Vec::new(),
         findings,
+    };
+    for (i, up) in input.uploads.iter().enumerate() {
+        add_upload(&mut p, || format!("uploads[{i}].ip"), up);
     }
+    finish_uploads(&mut p);
+    p
+}
+
+/// Adds one upload to a prepared account: its IP as a sighting (or, if it
+/// is no usable address, a finding under `field`, which starts with
+/// `uploads`: such findings are grouped by reason) and its content key.
+///
+/// [`prepare`] does this for `input.uploads`. A caller that streams the
+/// uploads of many accounts (the store holds millions) prepares each
+/// account without them, adds each upload as it is read, then calls
+/// [`finish_uploads`] once per account: no account ever holds its raw
+/// uploads.
+pub fn add_upload(p: &mut PreparedAccount, field: impl FnOnce() -> String, up: &UploadInput) {
+    if let Some(ev) = &up.ip {
+        p.sightings
+            .extend(sighting_or_finding(field, ev, true, &mut p.findings));
+    }
+    if let Some(k) = up.content_key {
+        p.content_keys.push(k);
+    }
+}
+
+/// Makes the content keys distinct (sorted: linking only asks which keys
+/// an account has, and sorting keeps an account with thousands of uploads
+/// linear-logarithmic rather than quadratic).
+pub fn finish_uploads(p: &mut PreparedAccount) {
+    p.content_keys.sort_unstable();
+    p.content_keys.dedup();
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uploads_added_one_by_one_equal_prepare() {
+        let ev = |ip: &str| IpEvent {
+            ip: ip.into(),
+            at: Some(5),
+            possible_proxy: false,
+        };
+        let uploads = vec![
+            UploadInput {
+                ip: Some(ev("81.2.69.160")),
+                content_key: Some([2; 32]),
+            },
+            UploadInput {
+                ip: Some(ev("not an address")),
+                content_key: Some([1; 32]),
+            },
+            UploadInput {
+                ip: None,
+                content_key: Some([2; 32]),
+            },
+        ];
+        let input = AccountInput {
+            logins: vec![ev("89.160.20.112")],
+            uploads: uploads.clone(),
+            ..AccountInput::default()
+        };
+        let whole = prepare(&input);
+        let mut streamed = prepare(&AccountInput {
+            uploads: Vec::new(),
+            ..input
+        });
+        for (i, u) in uploads.iter().enumerate() {
+            add_upload(&mut streamed, || format!("uploads[{i}].ip"), u);
+        }
+        finish_uploads(&mut streamed);
+        assert_eq!(whole, streamed);
+        assert_eq!(whole.content_keys, vec![[1; 32], [2; 32]]);
+        assert_eq!(whole.sightings.len(), 2);
+        assert_eq!(whole.findings[0].field, "uploads[1].ip");
+    }
 
     #[test]
     fn prepare_collects_findings() {

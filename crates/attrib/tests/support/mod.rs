@@ -19,7 +19,7 @@ pub fn run(s: &Scenario, geo: &GeoDb) -> Run {
     let prepared: Vec<PreparedAccount> = s.accounts.iter().map(prepare).collect();
     let linking = link(&prepared, &LinkConfig::default());
     let attributor = Attributor::new(geo, AttributionConfig::default(), s.now);
-    let (accounts, persons) = attribute_all(&attributor, &prepared, &linking.persons);
+    let (accounts, persons) = attribute_all(&attributor, prepared.clone(), &linking.persons);
     Run {
         prepared,
         linking,

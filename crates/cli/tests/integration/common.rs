@@ -39,7 +39,9 @@ pub fn peer_python() -> Option<PathBuf> {
         eprintln!("SKIPPED: peer comparison (TIAKI_SKIP_PEERS=1)");
         return None;
     }
-    panic!("set TIAKI_PEER_PYTHON to a Python with the peers installed (the README's test command does), or TIAKI_SKIP_PEERS=1");
+    panic!(
+        "set TIAKI_PEER_PYTHON to a Python with the peers installed (the README's test command does), or TIAKI_SKIP_PEERS=1"
+    );
 }
 
 /// A store to run `tiaki` against: a data directory, and for PostgreSQL a
@@ -50,13 +52,39 @@ pub struct TestStore {
     pub database: Option<String>,
 }
 
+/// A passing test's PostgreSQL database is dropped with it (a failing one's
+/// is kept to look at), so repeated runs do not fill the server.
+impl Drop for TestStore {
+    fn drop(&mut self) {
+        let (Some(url), Ok(admin)) = (&self.database, std::env::var("TIAKI_TEST_POSTGRES")) else {
+            return;
+        };
+        if std::thread::panicking() {
+            return;
+        }
+        if let Some((_, name)) = url.rsplit_once('/') {
+            let _ = Command::new("psql")
+                .arg(&admin)
+                .args([
+                    "-qc",
+                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                ])
+                .output();
+        }
+    }
+}
+
 impl TestStore {
     pub fn data(&self) -> &Path {
         self.dir.path()
     }
 
     pub fn name(&self) -> &'static str {
-        if self.database.is_some() { "postgres" } else { "sqlite" }
+        if self.database.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        }
     }
 
     /// `tiaki --data DIR [--database URL]`.
@@ -99,16 +127,33 @@ fn postgres_admin_url() -> Option<String> {
         eprintln!("SKIPPED: PostgreSQL backend (TIAKI_SKIP_POSTGRES=1)");
         return None;
     }
-    panic!("set TIAKI_TEST_POSTGRES to a PostgreSQL URL (the README's test command does), or TIAKI_SKIP_POSTGRES=1");
+    panic!(
+        "set TIAKI_TEST_POSTGRES to a PostgreSQL URL (the README's test command does), or TIAKI_SKIP_POSTGRES=1"
+    );
 }
 
 /// A fresh PostgreSQL database named after the test, made with `psql`.
 pub fn fresh_postgres(test: &str) -> Option<String> {
     let admin = postgres_admin_url()?;
-    let name = format!("t_{}_{}", test.replace(|c: char| !c.is_ascii_alphanumeric(), "_"), std::process::id());
-    for sql in [format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"), format!("CREATE DATABASE {name}")] {
-        let o = Command::new("psql").arg(&admin).args(["-qc", &sql]).output().expect("run psql");
-        assert!(o.status.success(), "psql {sql}: {}", String::from_utf8_lossy(&o.stderr));
+    let name = format!(
+        "t_{}_{}",
+        test.replace(|c: char| !c.is_ascii_alphanumeric(), "_"),
+        std::process::id()
+    );
+    for sql in [
+        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        format!("CREATE DATABASE {name}"),
+    ] {
+        let o = Command::new("psql")
+            .arg(&admin)
+            .args(["-qc", &sql])
+            .output()
+            .expect("run psql");
+        assert!(
+            o.status.success(),
+            "psql {sql}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
     let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
     Some(format!("{base}/{name}"))
@@ -117,9 +162,15 @@ pub fn fresh_postgres(test: &str) -> Option<String> {
 /// One store per backend: SQLite, and PostgreSQL when available. The same
 /// test body runs against each.
 pub fn stores(test: &str) -> Vec<TestStore> {
-    let mut out = vec![TestStore { dir: tempfile::tempdir().unwrap(), database: None }];
+    let mut out = vec![TestStore {
+        dir: tempfile::tempdir().unwrap(),
+        database: None,
+    }];
     if let Some(url) = fresh_postgres(test) {
-        out.push(TestStore { dir: tempfile::tempdir().unwrap(), database: Some(url) });
+        out.push(TestStore {
+            dir: tempfile::tempdir().unwrap(),
+            database: Some(url),
+        });
     }
     out
 }

@@ -269,11 +269,15 @@ impl IntakeStore for Backend {
                     .push_bind(m.triage.map(Triage::name))
                     .push_bind(m.data.as_str());
             });
-            qb.push(" ON CONFLICT (intake_id, provider_id) DO NOTHING RETURNING id, provider_id");
-            let inserted = qb.build().fetch_all(&mut *tx).await?;
+            qb.push(" ON CONFLICT (intake_id, provider_id) DO NOTHING");
+            // The new ids are only needed to attach matches: most chunks of
+            // an operation (new material) have none, and skip the returned rows.
             if chunk.iter().all(|m| m.matches.is_empty()) {
+                qb.build().execute(&mut *tx).await?;
                 continue;
             }
+            qb.push(" RETURNING id, provider_id");
+            let inserted = qb.build().fetch_all(&mut *tx).await?;
             by_provider_id.clear();
             for m in chunk {
                 by_provider_id.insert(&m.provider_id, m);
