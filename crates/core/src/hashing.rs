@@ -42,14 +42,10 @@ pub fn hashes_of_record(r: &FileRecord) -> MediaHashes {
 pub fn provided_hashes(data: &serde_json::Value) -> MediaHashes {
     let h = &data["hashes"];
     let s = |k: &str| h.get(k).and_then(|v| v.as_str());
-    let vpdq = h.get("vpdq").and_then(|v| v.as_array()).map(|frames| {
-        frames
-            .iter()
-            .filter_map(|f| f.as_str())
-            .enumerate()
-            .filter_map(|(i, f)| tiaki_hash::vpdq::format::parse_signal_entry(f, i as u64).ok())
-            .collect::<Vec<_>>()
-    });
+    let vpdq = h
+        .get("vpdq")
+        .and_then(|v| v.as_array())
+        .and_then(|frames| provided_vpdq(frames.iter().filter_map(|f| f.as_str())));
     MediaHashes {
         md5: s("md5").and_then(parse_hex::<16>),
         sha1: s("sha1").and_then(parse_hex::<20>),
@@ -59,8 +55,21 @@ pub fn provided_hashes(data: &serde_json::Value) -> MediaHashes {
             .get("pdq_quality")
             .and_then(|q| q.as_u64())
             .and_then(|q| u8::try_from(q).ok()),
-        vpdq: vpdq.filter(|v| !v.is_empty()),
+        vpdq,
     }
+}
+
+/// A provider's vPDQ frames (python-threatexchange signal entries,
+/// `"hex,quality,timestamp"`, already checked by the intake reader), or
+/// `None` when there are none.
+pub fn provided_vpdq<'a>(
+    frames: impl Iterator<Item = &'a str>,
+) -> Option<Vec<tiaki_hash::vpdq::VpdqFeature>> {
+    let v: Vec<_> = frames
+        .enumerate()
+        .filter_map(|(i, f)| tiaki_hash::vpdq::format::parse_signal_entry(f, i as u64).ok())
+        .collect();
+    (!v.is_empty()).then_some(v)
 }
 
 /// Where the provider's hashes disagree with ours: one finding each. Both

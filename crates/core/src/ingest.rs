@@ -194,8 +194,7 @@ pub(crate) fn media_row(rec: &Record<Media>, file: Option<PathBuf>) -> MediaRow 
             .as_deref()
             .and_then(|p| tiaki_hash::pdq::PdqHash::from_hex(p).ok()),
         pdq_quality: None,
-        vpdq: crate::hashing::provided_hashes(&serde_json::json!({"hashes": {"vpdq": h.vpdq}}))
-            .vpdq,
+        vpdq: crate::hashing::provided_vpdq(h.vpdq.iter().map(String::as_str)),
     };
     let pending = file.is_some();
     MediaRow {
