@@ -20,7 +20,8 @@
 //! * No rotation (`-noautorotate`): the reference hashes frames as stored.
 
 use std::path::Path;
-use std::time::Instant;
+use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
 
 use tiaki_hash::vpdq::{frame_mod, frame_timestamp};
 
@@ -72,9 +73,38 @@ fn parse_rate(s: Option<&str>) -> Option<f64> {
     (fps.is_finite() && fps > 0.0).then_some(fps)
 }
 
-/// An ffmpeg log line without its `[demuxer @ 0x55…] ` prefix: the
-/// pointer changes on every run and means nothing to a reader.
+/// The log levels ffmpeg's `-v level+…` tags lines with.
+const LEVELS: [&str; 9] = [
+    "quiet", "panic", "fatal", "error", "warning", "info", "verbose", "debug", "trace",
+];
+
+/// Splits the `[level] ` tag out of a line logged with `-v level+…`: it
+/// follows the optional `[context @ 0x…] ` prefixes. Returns the level (if
+/// any) and the line without it.
+pub(crate) fn split_level(line: &str) -> (Option<&'static str>, String) {
+    let mut rest = line;
+    let mut prefix = String::new();
+    // At most two context prefixes (parent and context) come first.
+    for _ in 0..3 {
+        let Some(inner) = rest.strip_prefix('[') else {
+            break;
+        };
+        let Some((tag, after)) = inner.split_once("] ") else {
+            break;
+        };
+        if let Some(level) = LEVELS.iter().find(|l| **l == tag) {
+            return (Some(level), format!("{prefix}{after}"));
+        }
+        prefix.push_str(&rest[..tag.len() + 3]);
+        rest = after;
+    }
+    (None, line.to_string())
+}
+
+/// An ffmpeg log line without its level tag and its `[demuxer @ 0x55…] `
+/// prefix: the pointer changes on every run and means nothing to a reader.
 fn clean(line: &str) -> String {
+    let (_, line) = split_level(line.trim());
     let line = line.trim();
     let line = match line
         .strip_prefix('[')
@@ -89,12 +119,13 @@ fn clean(line: &str) -> String {
     line.chars().take(300).collect()
 }
 
-/// First non-empty stderr line, for error messages.
+/// The first error line of a child's stderr (else its first line), for
+/// error messages.
 fn first_line(stderr: &str) -> String {
-    stderr
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
+    let lines = || stderr.lines().map(str::trim).filter(|l| !l.is_empty());
+    lines()
+        .find(|l| matches!(split_level(l).0, Some("error" | "fatal" | "panic")))
+        .or_else(|| lines().next())
         .map_or_else(|| "no message".to_string(), clean)
 }
 
@@ -195,15 +226,20 @@ pub fn filter_graph(info: &StreamInfo, frame_mod: u64) -> String {
 
 /// The ffmpeg arguments that write the selected frames of `path` as raw
 /// RGB24. The filter graph ([`filter_graph`]) is read from stdin
-/// (`-filter_script:v pipe:0`), so ffmpeg can start, load its libraries and
-/// open the input while ffprobe is still working out the graph's numbers.
+/// (`-filter_script:v pipe:0`): ffmpeg opens the input, describes it on
+/// stderr and then waits for the graph, whose numbers come from that
+/// description (or from ffprobe).
 pub fn ffmpeg_args(path: &Path, decode_threads: u32) -> Vec<std::ffi::OsString> {
     let mut a: Vec<std::ffi::OsString> = [
         "-hide_banner",
         // No interaction on stdin: it carries the filter script instead.
         "-nostdin",
+        "-nostats",
+        // `info` for the input's description (read before the filter graph
+        // is written); `level` tags each line so that the description is
+        // told apart from warnings and errors.
         "-v",
-        "error",
+        "level+info",
         // Input options: no rotation, one filter graph for the whole stream.
         "-noautorotate",
         "-reinit_filter",
@@ -242,20 +278,218 @@ pub fn ffmpeg_args(path: &Path, decode_threads: u32) -> Vec<std::ffi::OsString> 
     a
 }
 
+/// ffmpeg's description of the input's first video stream (the
+/// `Stream #0:N…: Video: …` line of its `info` log).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Described {
+    /// The demuxer's stream id, `[0x…]` (the MP4 track ID).
+    pub id: Option<u32>,
+    pub width: u32,
+    pub height: u32,
+    pub pix_fmt: String,
+    pub codec: String,
+    /// `avg_frame_rate` as ffmpeg prints it (`30`, `29.97`), if it does.
+    pub fps_text: Option<String>,
+    pub attached_pic: bool,
+}
+
+/// Splits at top-level `, ` (not inside parentheses or brackets).
+fn split_fields(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0i32, 0usize);
+    let b = s.as_bytes();
+    for i in 0..b.len() {
+        match b[i] {
+            b'(' | b'[' => depth += 1,
+            b')' | b']' => depth -= 1,
+            b',' if depth == 0 && b.get(i + 1) == Some(&b' ') => {
+                out.push(&s[start..i]);
+                start = i + 2;
+            }
+            _ => {}
+        }
+    }
+    out.push(&s[start..]);
+    out
+}
+
+/// Parses `  Stream #0:0[0x1](eng): Video: h264 (Main) (avc1 / …),
+/// yuv420p(progressive), 480x720 [SAR 1:1 DAR 2:3], 1109 kb/s, 30 fps, …`
+/// (libavformat's `av_dump_format`, libavcodec's `avcodec_string`).
+pub(crate) fn parse_stream_line(line: &str) -> Option<Described> {
+    let rest = line.strip_prefix("  Stream #0:")?;
+    let (head, body) = rest.split_once(": Video: ")?;
+    let id = match head.split_once("[0x") {
+        Some((_, after)) => Some(u32::from_str_radix(after.split_once(']')?.0, 16).ok()?),
+        None => None,
+    };
+    let fields = split_fields(body);
+    let codec = fields.first()?.split(' ').next()?.to_string();
+    let size_at = fields.iter().position(|f| {
+        let word = f.split(' ').next().unwrap_or("");
+        word.split_once('x').is_some_and(|(w, h)| {
+            !w.is_empty()
+                && !h.is_empty()
+                && w.bytes().all(|c| c.is_ascii_digit())
+                && h.bytes().all(|c| c.is_ascii_digit())
+        })
+    })?;
+    // The pixel format sits between the codec and the size; without it
+    // (an unknown format) the line is not enough.
+    if size_at != 2 {
+        return None;
+    }
+    let (w, h) = fields[2].split(' ').next()?.split_once('x')?;
+    let pix_fmt = fields[1].split('(').next()?.trim().to_string();
+    if pix_fmt.is_empty() || pix_fmt.contains(' ') {
+        return None;
+    }
+    let fps_text = fields
+        .iter()
+        .find_map(|f| f.strip_suffix(" fps"))
+        .map(str::to_string);
+    Some(Described {
+        id,
+        width: w.parse().ok()?,
+        height: h.parse().ok()?,
+        pix_fmt,
+        codec,
+        fps_text,
+        attached_pic: body.contains("(attached pic)"),
+    })
+}
+
+/// libavformat's `print_fps`: how ffmpeg prints a frame rate.
+pub(crate) fn print_fps(d: f64) -> String {
+    // `lrintf(d * 100)`: the product goes through a float, rounded to even.
+    let v = ((d * 100.0) as f32).round_ties_even() as i64;
+    if v == 0 {
+        format!("{d:.4}")
+    } else if v % 100 != 0 {
+        format!("{d:.2}")
+    } else if v % (100 * 1000) != 0 {
+        format!("{d:.0}")
+    } else {
+        format!("{:.0}k", d / 1000.0)
+    }
+}
+
+/// What ffmpeg said before it started waiting for its filter graph.
+enum Description {
+    Video(Described),
+    /// It described the input, but not in a form this parser vouches for.
+    Unclear,
+    /// It ended (or the deadline passed) without describing a video stream.
+    Ended,
+}
+
+/// Reads ffmpeg's `info` lines until the first video stream's description.
+fn wait_for_description(lines: &Receiver<String>, deadline: Instant) -> Description {
+    let mut saw_input = false;
+    loop {
+        // The watchdog kills ffmpeg at the deadline, which ends the lines;
+        // the grace only guards against a stuck pipe.
+        let wait = deadline.saturating_duration_since(Instant::now()) + Duration::from_secs(2);
+        let Ok(line) = lines.recv_timeout(wait) else {
+            return Description::Ended;
+        };
+        let Some(text) = line.strip_prefix("[info] ") else {
+            continue;
+        };
+        if text.starts_with("Input #0, ") {
+            saw_input = true;
+        } else if saw_input && text.starts_with("  Stream #0:") && text.contains(": Video: ") {
+            return parse_stream_line(text).map_or(Description::Unclear, Description::Video);
+        } else if text.starts_with("Input #") || text.starts_with("Output #") {
+            return Description::Unclear;
+        }
+    }
+}
+
+/// Decoder threads for ffmpeg: the caller's choice, or (0) one thread when
+/// the machine's cores are already busy — frame threads then only add
+/// overhead, and the reference decodes on one thread too — and up to one per
+/// idle core otherwise.
+pub fn decode_threads(opts: &VideoOptions) -> u32 {
+    if opts.decode_threads > 0 {
+        return opts.decode_threads;
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok());
+    match load {
+        // Whole idle cores, plus the one this decode runs on.
+        Some(load) => (1.0 + (cores - load).floor()).clamp(1.0, cores) as u32,
+        None => 1,
+    }
+}
+
+/// True when ffmpeg's log shows `path` on one line (no control characters
+/// in the name), so that no part of the name can pass for a log line.
+fn loggable_name(path: &Path) -> bool {
+    !path
+        .as_os_str()
+        .as_encoded_bytes()
+        .iter()
+        .any(|b| *b < 0x20 || *b == 0x7f)
+}
+
 /// Decodes and hashes `path` with ffmpeg. The caller has checked the file.
+///
+/// One program per file where possible: for MP4/MOV, the exact frame rate
+/// comes from the file's boxes ([`crate::mp4`]) and the size and pixel
+/// format from ffmpeg's own description of the input, which it prints before
+/// reading its filter graph; both must agree (same track, same printed rate).
+/// Otherwise ffprobe describes the stream, as the reference's libavformat
+/// calls would.
 pub(crate) fn hash_file(path: &Path, opts: &VideoOptions) -> Result<VideoHash, VideoError> {
     let deadline = Instant::now() + opts.timeout;
-    // Both programs start at once: process start-up and input probing are a
-    // large part of the time on short clips. ffmpeg waits for its filter
-    // graph on stdin; if the probe fails, dropping `child` kills it.
+    let (tx, lines) = channel();
+    // ffmpeg waits for its filter graph on stdin; on any early return,
+    // dropping `child` kills it.
     let mut child = Child::spawn_with(
         &opts.ffmpeg,
         "ffmpeg",
-        ffmpeg_args(path, opts.decode_threads),
+        ffmpeg_args(path, decode_threads(opts)),
         deadline,
         true,
+        Some(tx),
     )?;
-    let info = probe(path, opts, deadline)?;
+    let rate = if loggable_name(path) {
+        crate::mp4::average_frame_rate(path)
+    } else {
+        None
+    };
+    let described = match rate {
+        Some(rate) => match wait_for_description(&lines, deadline) {
+            Description::Video(d)
+                if d.id == Some(rate.track_id)
+                    && !d.attached_pic
+                    && d.fps_text.as_deref() == Some(print_fps(rate.fps()).as_str()) =>
+            {
+                Some(StreamInfo {
+                    width: d.width,
+                    height: d.height,
+                    fps: rate.fps(),
+                    pix_fmt: d.pix_fmt,
+                    codec: d.codec,
+                })
+            }
+            Description::Ended if child.timed_out() => {
+                return Err(VideoError::Timeout(opts.timeout));
+            }
+            _ => None,
+        },
+        None => None,
+    };
+    // Nobody reads the description from here on.
+    drop(lines);
+    let info = match described {
+        Some(info) => info,
+        // ffprobe's answer, or its error (corrupt input, no video stream).
+        None => probe(path, opts, deadline)?,
+    };
     crate::check_dimensions(u64::from(info.width), u64::from(info.height), opts)?;
     let (w, h) = (info.width as usize, info.height as usize);
     let fmod = frame_mod(opts.seconds_per_hash, info.fps);
@@ -355,6 +589,66 @@ mod tests {
         );
         assert_eq!(first_line("\n\n[h264 @ 0x1] bad\nnext"), "h264: bad");
         assert_eq!(first_line(""), "no message");
+    }
+
+    #[test]
+    fn stream_descriptions() {
+        let d = parse_stream_line("  Stream #0:0[0x1](eng): Video: h264 (Main) (avc1 / 0x31637661), yuv420p(progressive), 480x720 [SAR 1:1 DAR 2:3], 1109 kb/s, 30 fps, 30 tbr, 15360 tbn (default)").unwrap();
+        assert_eq!(
+            d,
+            Described {
+                id: Some(1),
+                width: 480,
+                height: 720,
+                pix_fmt: "yuv420p".into(),
+                codec: "h264".into(),
+                fps_text: Some("30".into()),
+                attached_pic: false,
+            }
+        );
+        let d = parse_stream_line("  Stream #0:2[0x3]: Video: hevc (Main 10) (hvc1 / 0x31637668), yuvj420p10le(pc, bt709, progressive) (10 bpc), 1920x1080, 29.97 fps, 29.97 tbr, 90k tbn").unwrap();
+        assert_eq!(
+            (d.id, d.pix_fmt.as_str(), d.width, d.fps_text.as_deref()),
+            (Some(3), "yuvj420p10le", 1920, Some("29.97"))
+        );
+        // No pixel format, not a video line, cover art.
+        assert!(parse_stream_line("  Stream #0:0: Video: h264, 480x720, 30 fps").is_none());
+        assert!(parse_stream_line("  Stream #0:1: Audio: aac (LC), 48000 Hz").is_none());
+        assert!(
+            parse_stream_line(
+                "  Stream #0:1: Video: mjpeg, yuvj420p(pc), 600x600, 90k tbn (attached pic)"
+            )
+            .unwrap()
+            .attached_pic
+        );
+    }
+
+    #[test]
+    fn frame_rates_print_as_ffmpeg_prints_them() {
+        assert_eq!(print_fps(30.0), "30");
+        assert_eq!(print_fps(30000.0 / 1001.0), "29.97");
+        assert_eq!(print_fps(24000.0 / 1001.0), "23.98");
+        assert_eq!(print_fps(29.999), "30");
+        assert_eq!(print_fps(120000.0), "120k");
+        assert_eq!(print_fps(0.001), "0.0010");
+    }
+
+    #[test]
+    fn level_tags() {
+        assert_eq!(
+            split_level("[info] Input #0, x"),
+            (Some("info"), "Input #0, x".into())
+        );
+        assert_eq!(
+            split_level("[h264 @ 0x1] [error] bad"),
+            (Some("error"), "[h264 @ 0x1] bad".into())
+        );
+        assert_eq!(split_level("plain"), (None, "plain".into()));
+        assert_eq!(
+            first_line("[info] x\n[warning] w\n[mov @ 0x2] [error] e\n"),
+            "mov: e"
+        );
+        assert!(loggable_name(Path::new("a b.mp4")) && !loggable_name(Path::new("a\nb.mp4")));
     }
 
     #[test]

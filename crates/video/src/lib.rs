@@ -19,6 +19,7 @@
 
 pub mod animation;
 pub mod ffmpeg;
+pub mod mp4;
 mod pipeline;
 mod process;
 
@@ -47,13 +48,15 @@ pub struct VideoOptions {
     pub max_frame_pixels: u64,
     /// The `ffmpeg` program: a name looked up on PATH, or a path.
     pub ffmpeg: PathBuf,
-    /// The `ffprobe` program.
+    /// The `ffprobe` program: asked for the stream's parameters when the
+    /// file is not an MP4/MOV whose frame rate is read in process.
     pub ffprobe: PathBuf,
     /// Hashing threads; 0 means one per core.
     pub threads: usize,
-    /// Decoder threads ffmpeg may use (`-threads`); 0 leaves the choice to
-    /// ffmpeg (frame threads, one per core plus one). 1 is the most
-    /// efficient when many files are hashed at once.
+    /// Decoder threads ffmpeg may use (`-threads`). 0 chooses per file
+    /// ([`ffmpeg::decode_threads`]): one while the machine's cores are busy
+    /// (frame threads then cost CPU for nothing, and the reference decodes
+    /// on one thread too), up to one per idle core otherwise.
     pub decode_threads: u32,
 }
 

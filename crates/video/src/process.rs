@@ -58,16 +58,21 @@ impl Child {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        Self::spawn_with(program, which, args, deadline, false)
+        Self::spawn_with(program, which, args, deadline, false, None)
     }
 
-    /// As [`Child::spawn`], with stdin piped when `stdin` is true.
+    /// As [`Child::spawn`], with stdin piped when `stdin` is true. With
+    /// `info_lines`, stderr is read as ffmpeg's `-v level+…` log: lines
+    /// tagged `[info]` go to that channel (while anyone listens) instead of
+    /// being kept, so a long stream description cannot crowd out the
+    /// warnings and errors.
     pub(crate) fn spawn_with<I, S>(
         program: &Path,
         which: &'static str,
         args: I,
         deadline: Instant,
         stdin: bool,
+        info_lines: Option<Sender<String>>,
     ) -> Result<Child, VideoError>
     where
         I: IntoIterator<Item = S>,
@@ -91,20 +96,10 @@ impl Child {
             })?;
         let stdout = child.stdout.take();
         let stdin = child.stdin.take();
-        let stderr = child.stderr.take().map(|mut err| {
-            std::thread::spawn(move || {
-                let mut kept = Vec::new();
-                let mut buf = [0u8; 8192];
-                loop {
-                    match err.read(&mut buf) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => {
-                            let room = STDERR_KEEP.saturating_sub(kept.len());
-                            kept.extend_from_slice(&buf[..n.min(room)]);
-                        }
-                    }
-                }
-                String::from_utf8_lossy(&kept).into_owned()
+        let stderr = child.stderr.take().map(|err| {
+            std::thread::spawn(move || match info_lines {
+                None => drain_stderr(err),
+                Some(tx) => drain_log_lines(err, tx),
             })
         });
         let child = Arc::new(Mutex::new(child));
@@ -146,6 +141,11 @@ impl Child {
         if let Some(mut stdin) = self.stdin.take() {
             let _ = std::io::Write::write_all(&mut stdin, data);
         }
+    }
+
+    /// True once the watchdog has killed the child at the deadline.
+    pub(crate) fn timed_out(&self) -> bool {
+        self.timed_out.load(Ordering::SeqCst)
     }
 
     pub(crate) fn kill(&self) {
@@ -204,6 +204,58 @@ impl Drop for Child {
             let _ = h.join();
         }
     }
+}
+
+/// Keeps the first [`STDERR_KEEP`] bytes of a child's stderr.
+fn drain_stderr(mut err: impl Read) -> String {
+    let mut kept = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        match err.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                let room = STDERR_KEEP.saturating_sub(kept.len());
+                kept.extend_from_slice(&buf[..n.min(room)]);
+            }
+        }
+    }
+    String::from_utf8_lossy(&kept).into_owned()
+}
+
+/// Splits a level-tagged ffmpeg log into lines: `info` (and chattier) lines are sent to
+/// `tx` (until the receiver goes away), all others are kept, up to
+/// [`STDERR_KEEP`] bytes.
+fn drain_log_lines(err: impl Read, tx: Sender<String>) -> String {
+    use std::io::BufRead;
+    let mut kept = String::new();
+    let mut listening = true;
+    let mut r = std::io::BufReader::new(err);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        // Lines are bounded by what ffmpeg logs; a hostile file name is
+        // still cut at STDERR_KEEP below.
+        match r
+            .by_ref()
+            .take(STDERR_KEEP as u64)
+            .read_until(b'\n', &mut line)
+        {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        let text = String::from_utf8_lossy(&line);
+        let text = text.trim_end_matches(['\n', '\r']);
+        let level = crate::ffmpeg::split_level(text).0;
+        if matches!(level, Some("info" | "verbose" | "debug" | "trace")) {
+            if listening && tx.send(text.to_string()).is_err() {
+                listening = false;
+            }
+        } else if kept.len() + text.len() < STDERR_KEEP {
+            kept.push_str(text);
+            kept.push('\n');
+        }
+    }
+    kept
 }
 
 /// Reads until `buf` is full or EOF; returns the bytes read.
