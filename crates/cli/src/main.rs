@@ -8,7 +8,6 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod ctx;
-mod declared;
 mod hash;
 mod ingest;
 mod lists;
@@ -20,7 +19,11 @@ mod triage;
 mod vpdq;
 
 #[derive(Debug, Parser)]
-#[command(name = "tiaki", version, about = "Hash, match, link, attribute and refer: Tiaki's command line")]
+#[command(
+    name = "tiaki",
+    version,
+    about = "Hash, match, link, attribute and refer: Tiaki's command line"
+)]
 struct Cli {
     /// Data directory (SQLite store, blobs, issuer key). Defaults to
     /// $TIAKI_DATA, else ./tiaki-data.
@@ -96,15 +99,14 @@ enum Command {
     Stats(referrals::StatsArgs),
     /// Keys: `issuer` prints the issuer's minisign public key.
     Keys(referrals::KeysArgs),
-    /// Test stand-in (hidden): attribute each account to its declared
-    /// country, one person per account, without linking.
-    #[command(hide = true, name = "attribute-declared")]
-    AttributeDeclared(declared::AttributeArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let ctx = ctx::Ctx { data: cli.data, database: cli.database };
+    let ctx = ctx::Ctx {
+        data: cli.data,
+        database: cli.database,
+    };
     let result = match cli.command {
         Command::Hash(args) => hash::run(args),
         Command::Lists(args) => lists::run(&ctx, args),
@@ -122,7 +124,6 @@ fn main() -> ExitCode {
         Command::Outcomes(args) => referrals::outcomes(&ctx, args),
         Command::Stats(args) => referrals::stats(&ctx, args),
         Command::Keys(args) => referrals::keys(&ctx, args),
-        Command::AttributeDeclared(args) => declared::run(&ctx, args),
     };
     match result {
         Ok(code) => code,
