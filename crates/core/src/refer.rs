@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 
+use serde::Deserialize as _;
 use sha2::{Digest, Sha256};
 use tiaki_formats::model::HexDigest;
 use tiaki_referral::{
@@ -548,22 +549,60 @@ fn identifiers(data: &serde_json::Value) -> Vec<Identifier> {
     out
 }
 
-/// Attribution evidence as stored; an element of another shape is kept as
-/// its JSON text rather than dropped.
+/// Attribution evidence as `tiaki_core::attribute` stores it (kinds
+/// `login_ip`, `upload_ip`, `phone`, `email`, `declared`,
+/// `estimated_location`; see docs/attribution.md), with where it came
+/// from, how many sightings it groups and the proxy flag put into
+/// `detail`. An element of another shape is kept as its JSON text rather
+/// than dropped.
 fn evidence(v: &serde_json::Value) -> Vec<Evidence> {
+    #[derive(serde::Deserialize)]
+    struct Stored {
+        kind: String,
+        value: String,
+        #[serde(default)]
+        country: Option<String>,
+        #[serde(default)]
+        weight: Option<f64>,
+        #[serde(default)]
+        source: Option<String>,
+        #[serde(default)]
+        count: Option<u64>,
+        #[serde(default)]
+        proxy: bool,
+    }
     let Some(items) = v.as_array() else {
         return Vec::new();
     };
     items
         .iter()
-        .map(|e| {
-            serde_json::from_value::<Evidence>(e.clone()).unwrap_or_else(|_| Evidence {
+        .map(|e| match Stored::deserialize(e) {
+            Ok(x) => {
+                let mut detail: Vec<String> = Vec::new();
+                if let Some(s) = x.source.filter(|s| !s.is_empty()) {
+                    detail.push(s);
+                }
+                if let Some(n) = x.count.filter(|n| *n > 1) {
+                    detail.push(format!("{n} sightings"));
+                }
+                if x.proxy {
+                    detail.push("possible proxy".into());
+                }
+                Evidence {
+                    kind: x.kind,
+                    value: x.value,
+                    country: x.country,
+                    weight: x.weight,
+                    detail: (!detail.is_empty()).then(|| detail.join("; ")),
+                }
+            }
+            Err(_) => Evidence {
                 kind: "other".into(),
                 value: e.to_string(),
                 country: None,
                 weight: None,
                 detail: None,
-            })
+            },
         })
         .collect()
 }

@@ -37,19 +37,35 @@ type MediaTuple<'a> = (
     Option<SqlBool>,
 );
 
-#[derive(serde::Deserialize)]
-#[serde(untagged)]
-enum SqlBool {
-    Bool(bool),
-    Int(i64),
+/// A boolean as either backend's JSON writes it. (Hand-written: an
+/// untagged enum would build and drop an error for every SQLite 0/1.)
+struct SqlBool(bool);
+
+impl<'de> serde::Deserialize<'de> for SqlBool {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = SqlBool;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a boolean or 0/1")
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<SqlBool, E> {
+                Ok(SqlBool(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<SqlBool, E> {
+                Ok(SqlBool(v != 0))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<SqlBool, E> {
+                Ok(SqlBool(v != 0))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 impl SqlBool {
     fn get(&self) -> bool {
-        match self {
-            SqlBool::Bool(b) => *b,
-            SqlBool::Int(i) => *i != 0,
-        }
+        self.0
     }
 }
 
@@ -281,6 +297,10 @@ impl ReferralStore for Backend {
             hex_sql("m.pdq"),
         );
         let mut out = ReferralRecords::default();
+        let mut conn = self.pool.acquire().await?;
+        if let Some(sql) = BULK_READ_SETUP {
+            sqlx::query(sql).execute(&mut *conn).await?;
+        }
         for chunk in account_ids.chunks(SMALL_ROWS) {
             let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!(
                 "SELECT a.id AS account_id, a.intake_id AS intake_id, i.report_id AS report_id, \
@@ -298,7 +318,7 @@ impl ReferralStore for Backend {
                 sep.push_bind(*id);
             }
             qb.push(")");
-            for r in qb.build().fetch_all(&self.pool).await? {
+            for r in qb.build().fetch_all(&mut *conn).await? {
                 let account_id: i64 = r.try_get("account_id")?;
                 let data: String = r.try_get("data")?;
                 let evidence: String = r.try_get("evidence")?;
@@ -333,7 +353,7 @@ impl ReferralStore for Backend {
                 sep.push_bind(*id);
             }
             qb.push(")");
-            for r in qb.build().fetch_all(&self.pool).await? {
+            for r in qb.build().fetch_all(&mut *conn).await? {
                 let entry: i64 = r.try_get("entry_id")?;
                 let distance: i64 = r.try_get("distance")?;
                 let kind: String = r.try_get("kind")?;
