@@ -16,7 +16,6 @@ use clap::{Parser, Subcommand, ValueEnum};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod ctx;
-mod declared;
 mod hash;
 mod ingest;
 mod lists;
@@ -108,10 +107,6 @@ enum Command {
     Stats(referrals::StatsArgs),
     /// Keys: `issuer` prints the issuer's minisign public key.
     Keys(referrals::KeysArgs),
-    /// Test stand-in (hidden): attribute each account to its declared
-    /// country, one person per account, without linking.
-    #[command(hide = true, name = "attribute-declared")]
-    AttributeDeclared(declared::AttributeArgs),
 }
 
 fn main() -> ExitCode {
@@ -137,7 +132,6 @@ fn main() -> ExitCode {
         Command::Outcomes(args) => referrals::outcomes(&ctx, args),
         Command::Stats(args) => referrals::stats(&ctx, args),
         Command::Keys(args) => referrals::keys(&ctx, args),
-        Command::AttributeDeclared(args) => declared::run(&ctx, args),
     };
     match result {
         Ok(code) => code,

@@ -349,9 +349,9 @@ async fn ledger(ctx: &Ctx, command: ReferralsCommand) -> anyhow::Result<ExitCode
                     "--created-at {created_at:?} is not an RFC 3339 time (e.g. 2021-03-01T00:00:00Z)"
                 );
             }
-            let keys = issuer_keys(&ctx.data)?;
+            let keys = std::sync::Arc::new(issuer_keys(&ctx.data)?);
             let store = open_store(ctx).await?;
-            let blobs = BlobStore::open(&ctx.data)?;
+            let blobs = std::sync::Arc::new(BlobStore::open(&ctx.data)?);
             let req = BuildRequest {
                 out,
                 country,

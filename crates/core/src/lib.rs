@@ -12,7 +12,6 @@
 
 pub mod attribute;
 pub mod blobs;
-pub mod declared;
 mod error;
 pub mod hashing;
 pub mod ingest;
@@ -24,4 +23,6 @@ pub mod triage;
 pub mod worker;
 
 pub use error::CoreError;
-pub use ingest::{IngestOptions, IngestReport, NoProgress, Outcome, Progress, ingest, ingest_bundle};
+pub use ingest::{
+    IngestOptions, IngestReport, NoProgress, Outcome, Progress, ingest, ingest_bundle,
+};

@@ -12,12 +12,14 @@
 //! the same referral, and with the same `created_at` the same plaintext tar;
 //! the ledger records it as `rebuilt`, not as a second referral.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 
+use serde::Deserialize as _;
 use sha2::{Digest, Sha256};
 use tiaki_formats::model::HexDigest;
 use tiaki_referral::{
@@ -27,9 +29,9 @@ use tiaki_referral::{
 use tiaki_store::intake::Triage;
 use tiaki_store::referrals::{
     AccountMedia, AgencyChange, AttributedAccount, NewAgency, NewReferralEvent, ReferralEvent,
-    ReferralRow, ReferralState,
+    ReferralRecords, ReferralRow, ReferralState,
 };
-use tiaki_store::{IntakeStore, ListStore, MatchKind, ReferralStore, StoreError, Timestamp};
+use tiaki_store::{ListStore, MatchKind, ReferralStore, StoreError, StoredEntry, Timestamp};
 
 use crate::blobs::{BlobError, BlobStore, hex};
 
@@ -65,6 +67,8 @@ pub enum ReferError {
     },
     #[error(transparent)]
     Blob(#[from] BlobError),
+    #[error("a package build stopped: {0}")]
+    Worker(String),
     #[error(transparent)]
     Agencies(#[from] tiaki_referral::AgencyError),
     #[error("line {line}: {message}")]
@@ -219,15 +223,21 @@ pub struct BuildReport {
 /// attributed accounts and an agency, records each in the ledger, and writes
 /// `out/no-recipient.json` listing the countries that have accounts but no
 /// agency (empty list when there are none).
+///
+/// A pipeline: this task reads one country's records from the store while
+/// up to [`build_workers`] blocking tasks turn earlier countries into
+/// packages (JSON, tar, age, minisign: CPU work); each finished package is
+/// recorded in the ledger in country order. At most that many countries
+/// plus the one being read are held in memory.
 pub async fn build_referrals<S>(
     store: &S,
-    blobs: &BlobStore,
-    keys: &IssuerKeys,
+    blobs: &Arc<BlobStore>,
+    keys: &Arc<IssuerKeys>,
     req: &BuildRequest,
     now: &Timestamp,
 ) -> Result<BuildReport, ReferError>
 where
-    S: ReferralStore + IntakeStore + ListStore,
+    S: ReferralStore + ListStore,
 {
     let agencies: HashMap<String, _> = store
         .agencies()
@@ -245,12 +255,24 @@ where
             reason: "no attributed accounts".into(),
         });
     }
-    let list_names: HashMap<i64, String> = store
-        .lists()
-        .await?
-        .into_iter()
-        .map(|l| (l.id, l.name))
-        .collect();
+    let list_names: Arc<HashMap<i64, String>> = Arc::new(
+        store
+            .lists()
+            .await?
+            .into_iter()
+            .map(|l| (l.id, l.name))
+            .collect(),
+    );
+    // Which accounts each country would refer: one small query for all.
+    let mut referable: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for r in store.referable_accounts(req.again).await? {
+        referable.entry(r.country).or_default().push(r.account_id);
+    }
+
+    let workers = build_workers();
+    let mut running: VecDeque<tokio::task::JoinHandle<Result<BuiltCountry, ReferError>>> =
+        VecDeque::new();
+    let mut result = Ok(());
     for c in countries {
         if req.country.as_ref().is_some_and(|x| x != &c.country) {
             continue;
@@ -263,8 +285,8 @@ where
             });
             continue;
         };
-        let accounts = store.attributed_accounts(&c.country, req.again).await?;
-        if accounts.is_empty() {
+        let ids = referable.remove(&c.country).unwrap_or_default();
+        if ids.is_empty() {
             report.skipped.push(Skipped {
                 country: c.country,
                 reason: format!(
@@ -274,65 +296,60 @@ where
             });
             continue;
         }
-        let recipient = AgeRecipient::from_str(&agency.age_recipient).map_err(|why| {
-            ReferError::StoredAgency {
-                country: c.country.clone(),
-                why,
+        let recipient = match AgeRecipient::from_str(&agency.age_recipient) {
+            Ok(r) => r,
+            Err(why) => {
+                result = Err(ReferError::StoredAgency {
+                    country: c.country.clone(),
+                    why,
+                });
+                break;
             }
-        })?;
-        let media = store
-            .media_of_accounts(&accounts.iter().map(|a| a.account_id).collect::<Vec<_>>())
-            .await?;
-        let include_media = req.include_media
-            && req
-                .media_countries
-                .as_ref()
-                .is_none_or(|l| l.contains(&c.country));
-        let spool = tempfile::tempdir().map_err(io_at(&std::env::temp_dir()))?;
-        let mut content = package_content(store, &list_names, &accounts, &media).await?;
-        content.referral_id = referral_id(&c.country, &accounts);
-        content.country.clone_from(&c.country);
-        content.agency_name.clone_from(&agency.name);
-        content.issuer.clone_from(&req.issuer);
-        content.created_at.clone_from(&req.created_at);
-        if include_media {
-            attach_files(blobs, &media, &mut content, spool.path())?;
-        }
-        let opts = BuildOptions {
-            include_media,
-            ..BuildOptions::default()
         };
-        let dir = req.out.join(&c.country);
-        let built = tiaki_referral::build_package(&content, &recipient, keys, &dir, &opts)
-            .map_err(|source| ReferError::Build {
+        let job = match gather(store, &c.country, &ids).await {
+            Ok(records) => BuildJob {
                 country: c.country.clone(),
-                source,
-            })?;
-        // The ledger points at the files: make them durable first.
-        for p in [&built.package, &built.signature] {
-            fs::File::open(p)
-                .and_then(|f| f.sync_all())
-                .map_err(io_at(p))?;
-        }
-        let row = ReferralRow {
-            id: content.referral_id.clone(),
-            country: c.country.clone(),
-            agency: agency.name.clone(),
-            state: ReferralState::Built,
-            accounts: built.manifest.accounts,
-            persons: built.manifest.persons,
-            media: built.manifest.media,
-            created_at: req.created_at.clone(),
-            updated_at: now.as_str().to_owned(),
-            package: built.package.display().to_string(),
-            tar_sha256: built.tar_sha256.clone(),
+                agency: agency.name.clone(),
+                recipient,
+                records: records.0,
+                entries: records.1,
+                list_names: Arc::clone(&list_names),
+                include_media: req.include_media
+                    && req
+                        .media_countries
+                        .as_ref()
+                        .is_none_or(|l| l.contains(&c.country)),
+                blobs: Arc::clone(blobs),
+                keys: Arc::clone(keys),
+                out: req.out.join(&c.country),
+                issuer: req.issuer.clone(),
+                created_at: req.created_at.clone(),
+            },
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
         };
-        let ids: Vec<i64> = accounts.iter().map(|a| a.account_id).collect();
-        store.record_referral(&row, &ids, now).await?;
-        report
-            .built
-            .push(store.referral(&row.id).await?.unwrap_or(row));
+        running.push_back(tokio::task::spawn_blocking(move || job.run()));
+        while running.len() >= workers {
+            if let Err(e) = finish(store, &mut running, req, now, &mut report).await {
+                result = Err(e);
+                break;
+            }
+        }
+        if result.is_err() {
+            break;
+        }
     }
+    // Every started build ends (and is recorded) before returning, even
+    // after an error: no package is written behind the caller's back.
+    while !running.is_empty() {
+        let done = finish(store, &mut running, req, now, &mut report).await;
+        if result.is_ok() {
+            result = done;
+        }
+    }
+    result?;
     fs::create_dir_all(&req.out).map_err(io_at(&req.out))?;
     let path = req.out.join(NO_RECIPIENT);
     let doc = serde_json::json!({ "countries": report.no_recipient });
@@ -340,6 +357,139 @@ where
     fs::write(&path, text).map_err(io_at(&path))?;
     report.no_recipient_file = path;
     Ok(report)
+}
+
+/// How many packages are built at once: one per core (at least one).
+fn build_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
+
+/// One country's records and the hash-list entries its media matched.
+async fn gather<S: ReferralStore + ListStore>(
+    store: &S,
+    country: &str,
+    ids: &[i64],
+) -> Result<(ReferralRecords, HashMap<u64, StoredEntry>), ReferError> {
+    let mut records = store.referral_records(ids).await?;
+    // An account attributed elsewhere since `referable_accounts` is not
+    // this country's to refer.
+    records.accounts.retain(|a| a.country == country);
+    if records.accounts.len() != ids.len() {
+        let kept: BTreeSet<i64> = records.accounts.iter().map(|a| a.account_id).collect();
+        records.media.retain(|m| kept.contains(&m.account_id));
+    }
+    let entry_ids: Vec<u64> = records
+        .matches
+        .iter()
+        .map(|(_, m)| m.entry_id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let entries = store
+        .entries_by_ids(&entry_ids)
+        .await?
+        .into_iter()
+        .map(|e| (e.id, e))
+        .collect();
+    Ok((records, entries))
+}
+
+/// Waits for the oldest running build and records its package.
+async fn finish<S: ReferralStore>(
+    store: &S,
+    running: &mut VecDeque<tokio::task::JoinHandle<Result<BuiltCountry, ReferError>>>,
+    req: &BuildRequest,
+    now: &Timestamp,
+    report: &mut BuildReport,
+) -> Result<(), ReferError> {
+    let Some(handle) = running.pop_front() else {
+        return Ok(());
+    };
+    let done = handle
+        .await
+        .map_err(|e| ReferError::Worker(e.to_string()))??;
+    let row = ReferralRow {
+        id: done.referral_id.clone(),
+        country: done.country.clone(),
+        agency: done.agency.clone(),
+        state: ReferralState::Built,
+        accounts: done.built.manifest.accounts,
+        persons: done.built.manifest.persons,
+        media: done.built.manifest.media,
+        created_at: req.created_at.clone(),
+        updated_at: now.as_str().to_owned(),
+        package: done.built.package.display().to_string(),
+        tar_sha256: done.built.tar_sha256.clone(),
+    };
+    store.record_referral(&row, &done.account_ids, now).await?;
+    report
+        .built
+        .push(store.referral(&row.id).await?.unwrap_or(row));
+    Ok(())
+}
+
+/// Everything one blocking task needs to build a country's package.
+struct BuildJob {
+    country: String,
+    agency: String,
+    recipient: AgeRecipient,
+    records: ReferralRecords,
+    entries: HashMap<u64, StoredEntry>,
+    list_names: Arc<HashMap<i64, String>>,
+    include_media: bool,
+    blobs: Arc<BlobStore>,
+    keys: Arc<IssuerKeys>,
+    out: PathBuf,
+    issuer: String,
+    created_at: String,
+}
+
+/// A package built and synced, waiting to enter the ledger.
+struct BuiltCountry {
+    country: String,
+    agency: String,
+    referral_id: String,
+    account_ids: Vec<i64>,
+    built: tiaki_referral::BuiltPackage,
+}
+
+impl BuildJob {
+    fn run(self) -> Result<BuiltCountry, ReferError> {
+        let records = &self.records;
+        let spool = tempfile::tempdir().map_err(io_at(&std::env::temp_dir()))?;
+        let mut content = package_content(&self.list_names, &self.entries, records);
+        content.referral_id = referral_id(&self.country, &records.accounts);
+        content.country.clone_from(&self.country);
+        content.agency_name.clone_from(&self.agency);
+        content.issuer.clone_from(&self.issuer);
+        content.created_at.clone_from(&self.created_at);
+        if self.include_media {
+            attach_files(&self.blobs, &records.media, &mut content, spool.path())?;
+        }
+        let opts = BuildOptions {
+            include_media: self.include_media,
+            ..BuildOptions::default()
+        };
+        let built =
+            tiaki_referral::build_package(&content, &self.recipient, &self.keys, &self.out, &opts)
+                .map_err(|source| ReferError::Build {
+                    country: self.country.clone(),
+                    source,
+                })?;
+        // The ledger points at the files: make them durable first.
+        for p in [&built.package, &built.signature] {
+            fs::File::open(p)
+                .and_then(|f| f.sync_all())
+                .map_err(io_at(p))?;
+        }
+        Ok(BuiltCountry {
+            referral_id: content.referral_id,
+            account_ids: records.accounts.iter().map(|a| a.account_id).collect(),
+            country: self.country,
+            agency: self.agency,
+            built,
+        })
+    }
 }
 
 /// `R-<country>-<16 hex>` from the country and the accounts carried.
@@ -399,34 +549,72 @@ fn identifiers(data: &serde_json::Value) -> Vec<Identifier> {
     out
 }
 
-/// Attribution evidence as stored; an element of another shape is kept as
-/// its JSON text rather than dropped.
+/// Attribution evidence as `tiaki_core::attribute` stores it (kinds
+/// `login_ip`, `upload_ip`, `phone`, `email`, `declared`,
+/// `estimated_location`; see docs/attribution.md), with where it came
+/// from, how many sightings it groups and the proxy flag put into
+/// `detail`. An element of another shape is kept as its JSON text rather
+/// than dropped.
 fn evidence(v: &serde_json::Value) -> Vec<Evidence> {
+    #[derive(serde::Deserialize)]
+    struct Stored {
+        kind: String,
+        value: String,
+        #[serde(default)]
+        country: Option<String>,
+        #[serde(default)]
+        weight: Option<f64>,
+        #[serde(default)]
+        source: Option<String>,
+        #[serde(default)]
+        count: Option<u64>,
+        #[serde(default)]
+        proxy: bool,
+    }
     let Some(items) = v.as_array() else {
         return Vec::new();
     };
     items
         .iter()
-        .map(|e| {
-            serde_json::from_value::<Evidence>(e.clone()).unwrap_or_else(|_| Evidence {
+        .map(|e| match Stored::deserialize(e) {
+            Ok(x) => {
+                let mut detail: Vec<String> = Vec::new();
+                if let Some(s) = x.source.filter(|s| !s.is_empty()) {
+                    detail.push(s);
+                }
+                if let Some(n) = x.count.filter(|n| *n > 1) {
+                    detail.push(format!("{n} sightings"));
+                }
+                if x.proxy {
+                    detail.push("possible proxy".into());
+                }
+                Evidence {
+                    kind: x.kind,
+                    value: x.value,
+                    country: x.country,
+                    weight: x.weight,
+                    detail: (!detail.is_empty()).then(|| detail.join("; ")),
+                }
+            }
+            Err(_) => Evidence {
                 kind: "other".into(),
                 value: e.to_string(),
                 country: None,
                 weight: None,
                 detail: None,
-            })
+            },
         })
         .collect()
 }
 
 /// Accounts and media as a package says them (id, country, agency, issuer
 /// and time are the caller's to fill in).
-async fn package_content<S: IntakeStore + ListStore>(
-    store: &S,
+fn package_content(
     list_names: &HashMap<i64, String>,
-    accounts: &[AttributedAccount],
-    media: &[AccountMedia],
-) -> Result<PackageContent, ReferError> {
+    entries: &HashMap<u64, StoredEntry>,
+    records: &ReferralRecords,
+) -> PackageContent {
+    let (accounts, media) = (&records.accounts, &records.media);
     let index: HashMap<i64, usize> = accounts
         .iter()
         .enumerate()
@@ -445,25 +633,8 @@ async fn package_content<S: IntakeStore + ListStore>(
             evidence: evidence(&a.evidence),
         })
         .collect();
-    let matches = store
-        .matches_of(&media.iter().map(|m| m.id).collect::<Vec<_>>())
-        .await?;
-    let entry_ids: Vec<u64> = matches
-        .iter()
-        .map(|(_, m)| m.entry_id)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let entries: HashMap<u64, _> = store
-        .entries_by_ids(&entry_ids)
-        .await?
-        .into_iter()
-        .map(|e| (e.id, e))
-        .collect();
-    let mut by_media: BTreeMap<i64, Vec<_>> = BTreeMap::new();
-    for (id, m) in &matches {
-        by_media.entry(*id).or_default().push(m);
-    }
+    // Matches come sorted by media id, like the media: one merge pass.
+    let mut matches = records.matches.iter().peekable();
     let mut out_media = Vec::with_capacity(media.len());
     for m in media {
         let h = &m.hashes;
@@ -485,7 +656,8 @@ async fn package_content<S: IntakeStore + ListStore>(
             original_name: m.original_name.clone(),
             ..PackageMedia::default()
         };
-        for x in by_media.get(&m.id).into_iter().flatten() {
+        while matches.next_if(|(id, _)| *id < m.id).is_some() {}
+        while let Some((_, x)) = matches.next_if(|(id, _)| *id == m.id) {
             let entry = entries.get(&x.entry_id);
             let e = entry.map(|e| &e.entry);
             if pm.category.is_none() {
@@ -518,11 +690,11 @@ async fn package_content<S: IntakeStore + ListStore>(
         }
         out_media.push(pm);
     }
-    Ok(PackageContent {
+    PackageContent {
         accounts: package_accounts,
         media: out_media,
         ..PackageContent::default()
-    })
+    }
 }
 
 /// Decrypts the stored files of the package's media into `spool` and points

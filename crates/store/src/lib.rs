@@ -60,14 +60,14 @@ mod store;
 mod time;
 
 pub use error::StoreError;
+pub use intake::IntakeStore;
 pub use known::{
     Hit, ImportReport, IndexLoad, Known, MatchKind, MatchOptions, Matcher, Probe, Query,
     dihedral_of_hash, parse_query, usable_quality,
 };
-pub use intake::IntakeStore;
 pub use persons::LinkStore;
-pub use referrals::{DeclaredStandIn, ReferralStore};
 pub use postgres::PgStore;
+pub use referrals::ReferralStore;
 pub use sqlite::SqliteStore;
 pub use store::Store;
 pub use time::Timestamp;

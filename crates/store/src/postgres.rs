@@ -5,8 +5,6 @@ use std::time::Duration;
 use sqlx::Postgres;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 
-
-
 /// The store in a PostgreSQL database.
 #[derive(Debug, Clone)]
 pub struct PgStore {
@@ -53,6 +51,15 @@ const CLAIM_LOCK: &str = " FOR UPDATE SKIP LOCKED";
 fn hex_sql(col: &str) -> String {
     format!("ENCODE({col}, 'hex')")
 }
+
+/// Run on the connection `referral_records` reads with (nothing here:
+/// the server's shared buffers serve every connection).
+const BULK_READ_SETUP: Option<&str> = None;
+
+/// JSON functions: an array of values, and the array of a group's rows
+/// (`referral_records` aggregates each account's media with them).
+const JSON_ARRAY: &str = "json_build_array";
+const JSON_GROUP_ARRAY: &str = "json_agg";
 
 include!("sql/lists.rs");
 include!("sql/intake.rs");

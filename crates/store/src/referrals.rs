@@ -4,7 +4,7 @@
 
 use std::future::Future;
 
-use crate::intake::{MediaHashes, Triage};
+use crate::intake::{MatchRow, MediaHashes, Triage};
 use crate::{StoreError, Timestamp};
 
 /// An agency as an import gives it (already checked by `tiaki-referral`).
@@ -62,6 +62,24 @@ pub struct AttributedAccount {
     pub evidence: serde_json::Value,
 }
 
+/// An account a build would refer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReferableAccount {
+    pub country: String,
+    /// `accounts.id`.
+    pub account_id: i64,
+}
+
+/// Everything one package is built from (see
+/// [`ReferralStore::referral_records`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReferralRecords {
+    pub accounts: Vec<AttributedAccount>,
+    pub media: Vec<AccountMedia>,
+    /// (media id, match), by media id.
+    pub matches: Vec<(i64, MatchRow)>,
+}
+
 /// A media item of an attributed account.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AccountMedia {
@@ -71,6 +89,7 @@ pub struct AccountMedia {
     pub provider_id: String,
     pub original_name: Option<String>,
     pub viewed_by_provider: Option<bool>,
+    /// Without the vPDQ features (a package does not carry them).
     pub hashes: MediaHashes,
     pub triage: Option<Triage>,
     pub bytes: Option<u64>,
@@ -199,19 +218,24 @@ pub trait ReferralStore: Send + Sync {
     fn attributed_countries(
         &self,
     ) -> impl Future<Output = Result<Vec<CountryAccounts>, StoreError>> + Send;
-    /// The accounts attributed to `country`, ordered by report id then
-    /// provider id (a stable order: packages are deterministic); without
-    /// `include_referred`, only those no referral has carried yet.
-    fn attributed_accounts(
+    /// The accounts a build would refer, as (country, `accounts.id`),
+    /// ordered by country then id; without `include_referred`, only those
+    /// no referral has carried yet. One small set-based query: a build then
+    /// asks [`ReferralStore::referral_records`] for one country's accounts
+    /// at a time.
+    fn referable_accounts(
         &self,
-        country: &str,
         include_referred: bool,
-    ) -> impl Future<Output = Result<Vec<AttributedAccount>, StoreError>> + Send;
-    /// Media uploaded by these accounts (`accounts.id`), by media id.
-    fn media_of_accounts(
+    ) -> impl Future<Output = Result<Vec<ReferableAccount>, StoreError>> + Send;
+    /// What a package says about these attributed accounts (`accounts.id`):
+    /// the accounts ordered by report id, provider id, id (a stable order:
+    /// packages are deterministic), the media they uploaded by media id,
+    /// and those media's hash-list matches by media id. Accounts without an
+    /// attribution are left out.
+    fn referral_records(
         &self,
         account_ids: &[i64],
-    ) -> impl Future<Output = Result<Vec<AccountMedia>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<ReferralRecords, StoreError>> + Send;
     /// Records a built package in one transaction: the referral (a rebuild
     /// of the same id updates its package, keeping its state), the accounts
     /// it carried, and the event `built` or `rebuilt` at `now`.
@@ -244,16 +268,4 @@ pub trait ReferralStore: Send + Sync {
         now: &Timestamp,
     ) -> impl Future<Output = Result<EventsAdded, StoreError>> + Send;
     fn ledger_counts(&self) -> impl Future<Output = Result<LedgerCounts, StoreError>> + Send;
-}
-
-/// STAND-IN for issue 6's `tiaki attribute`, to be deleted when it lands:
-/// attributes every account that has a `declared_country` to that country
-/// with confidence 1 and makes one person per account.
-pub trait DeclaredStandIn: Send + Sync {
-    /// Returns how many accounts it attributed (those already attributed
-    /// are left alone).
-    fn attribute_declared(
-        &self,
-        now: &Timestamp,
-    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 }

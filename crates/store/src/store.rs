@@ -15,8 +15,8 @@ use crate::persons::{
     AccountSource, LinkCounts, LinkResult, LinkStore, PersonDetail, PersonInfo, UploadSource,
 };
 use crate::referrals::{
-    AccountMedia, AgencyChange, AgencyRow, AttributedAccount, CountryAccounts, DeclaredStandIn,
-    EventsAdded, LedgerCounts, NewAgency, NewReferralEvent, ReferralRow, ReferralStore,
+    AgencyChange, AgencyRow, CountryAccounts, EventsAdded, LedgerCounts, NewAgency,
+    NewReferralEvent, ReferableAccount, ReferralRecords, ReferralRow, ReferralStore,
     StoredReferralEvent,
 };
 use crate::{
@@ -238,15 +238,14 @@ impl ReferralStore for Store {
     async fn attributed_countries(&self) -> Result<Vec<CountryAccounts>, StoreError> {
         dispatch!(self, s => s.attributed_countries().await)
     }
-    async fn attributed_accounts(
+    async fn referable_accounts(
         &self,
-        country: &str,
         include_referred: bool,
-    ) -> Result<Vec<AttributedAccount>, StoreError> {
-        dispatch!(self, s => s.attributed_accounts(country, include_referred).await)
+    ) -> Result<Vec<ReferableAccount>, StoreError> {
+        dispatch!(self, s => s.referable_accounts(include_referred).await)
     }
-    async fn media_of_accounts(&self, account_ids: &[i64]) -> Result<Vec<AccountMedia>, StoreError> {
-        dispatch!(self, s => s.media_of_accounts(account_ids).await)
+    async fn referral_records(&self, account_ids: &[i64]) -> Result<ReferralRecords, StoreError> {
+        dispatch!(self, s => s.referral_records(account_ids).await)
     }
     async fn record_referral(
         &self,
@@ -274,11 +273,5 @@ impl ReferralStore for Store {
     }
     async fn ledger_counts(&self) -> Result<LedgerCounts, StoreError> {
         dispatch!(self, s => s.ledger_counts().await)
-    }
-}
-
-impl DeclaredStandIn for Store {
-    async fn attribute_declared(&self, now: &Timestamp) -> Result<u64, StoreError> {
-        dispatch!(self, s => s.attribute_declared(now).await)
     }
 }

@@ -14,7 +14,10 @@ const CREATED_AT: &str = "2021-03-01T00:00:00Z";
 
 fn sha256_hex(b: &[u8]) -> String {
     use sha2::Digest as _;
-    sha2::Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect()
+    sha2::Sha256::digest(b)
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
 }
 
 /// A benign generated picture.
@@ -24,7 +27,8 @@ fn picture(seed: u32) -> Vec<u8> {
         image::Rgb([v as u8, ((x ^ y) * seed % 256) as u8, 90])
     });
     let mut out = Vec::new();
-    img.write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png).unwrap();
+    img.write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
+        .unwrap();
     out
 }
 
@@ -52,23 +56,108 @@ fn ok(s: &TestStore, args: &[&str]) -> String {
 }
 
 fn tool(program: &str, args: &[&str]) -> Output {
-    let o = Command::new(program).args(args).output().unwrap_or_else(|e| panic!("run {program}: {e}"));
-    assert!(o.status.success(), "{program} {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    let o = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("run {program}: {e}"));
+    assert!(
+        o.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     o
 }
 
-/// The scenario's accounts: id → declared country (None: not attributed).
-fn scenario() -> Vec<(&'static str, Option<&'static str>)> {
+/// One generated account: its evidence, and the country real linking and
+/// attribution must give it (the scenario's truth; `None`: no country).
+struct Account {
+    id: &'static str,
+    declared: Option<&'static str>,
+    phone: Option<&'static str>,
+    email_domain: &'static str,
+    /// A login IP; the CIDR→country CSV below places 45.10/16 in NZ,
+    /// 45.11/16 in AU and 45.12/16 in FJ, and nothing else.
+    ip: &'static str,
+    country: Option<&'static str>,
+}
+
+/// The scenario. Evidence weights (docs/attribution.md): phone 2, login IP
+/// 1, declared 1, e-mail ccTLD 0.5.
+fn scenario() -> Vec<Account> {
+    let a = |id, declared, phone, email_domain, ip, country| Account {
+        id,
+        declared,
+        phone,
+        email_domain,
+        ip,
+        country,
+    };
     vec![
-        ("nz-1", Some("NZ")),
-        ("nz-2", Some("NZ")),
-        ("nz-3", Some("NZ")),
-        ("au-1", Some("AU")),
-        ("au-2", Some("AU")),
-        ("fj-1", Some("FJ")),
-        ("xx-1", None),
+        // nz-1 and nz-2 share a phone: one person.
+        a(
+            "nz-1",
+            Some("NZ"),
+            Some("+64 21 123 4501"),
+            "example.co.nz",
+            "45.10.0.1",
+            Some("NZ"),
+        ),
+        a(
+            "nz-2",
+            None,
+            Some("+64 21 123 4501"),
+            "example.test",
+            "45.10.0.2",
+            Some("NZ"),
+        ),
+        a(
+            "nz-3",
+            Some("NZ"),
+            None,
+            "example.test",
+            "45.10.0.3",
+            Some("NZ"),
+        ),
+        a(
+            "au-1",
+            Some("AU"),
+            Some("+61 412 345 601"),
+            "example.test",
+            "45.11.0.1",
+            Some("AU"),
+        ),
+        a(
+            "au-2",
+            None,
+            None,
+            "example.com.au",
+            "45.11.0.2",
+            Some("AU"),
+        ),
+        // Declares NZ, but its phone and IP say AU (3 votes to 1): real
+        // attribution refers it to AU, a declared-country shortcut would not.
+        a(
+            "au-3",
+            Some("NZ"),
+            Some("+61 412 345 603"),
+            "example.test",
+            "45.11.0.3",
+            Some("AU"),
+        ),
+        a(
+            "fj-1",
+            Some("FJ"),
+            Some("+679 701 2345"),
+            "example.test",
+            "45.12.0.1",
+            Some("FJ"),
+        ),
+        // An IP no source places, an e-mail without a country: no country.
+        a("xx-1", None, None, "example.test", "45.99.0.1", None),
     ]
 }
+
+const NETWORKS_CSV: &str = "network,country\n45.10.0.0/16,NZ\n45.11.0.0/16,AU\n45.12.0.0/16,FJ\n";
 
 /// A provider-report/1 bundle: every account uploads one picture file and
 /// one hash-only item.
@@ -76,11 +165,15 @@ fn write_bundle(dir: &Path) -> PathBuf {
     std::fs::create_dir_all(dir.join("files")).unwrap();
     let mut accounts = String::new();
     let mut media = String::new();
-    for (i, (id, country)) in scenario().into_iter().enumerate() {
+    for (i, acc) in scenario().into_iter().enumerate() {
+        let id = acc.id;
         let mut a = serde_json::json!({"id": id, "username": format!("user_{id}"),
-            "emails": [format!("{id}@example.test")], "phones": ["+64 21 555 0100"],
-            "logins": [{"ip": "203.0.113.9", "at": "2019-10-02T11:00:00Z"}]});
-        if let Some(c) = country {
+            "emails": [format!("{id}@{}", acc.email_domain)],
+            "logins": [{"ip": acc.ip, "at": "2021-01-10T11:00:00Z"}]});
+        if let Some(p) = acc.phone {
+            a["phones"] = serde_json::json!([p]);
+        }
+        if let Some(c) = acc.declared {
             a["declared_country"] = c.into();
         }
         accounts.push_str(&format!("{a}\n"));
@@ -106,12 +199,33 @@ fn write_bundle(dir: &Path) -> PathBuf {
     dir.to_path_buf()
 }
 
+/// Each account's country and person as the store's attribution says
+/// (`tiaki persons ls --json`): provider id → (country, person label).
+fn attributed(s: &TestStore) -> BTreeMap<String, (Option<String>, String)> {
+    let mut out = BTreeMap::new();
+    for p in ndjson(ok(s, &["persons", "ls", "--json"]).as_bytes()) {
+        for m in p["members"].as_array().unwrap() {
+            out.insert(
+                m["provider_id"].as_str().unwrap().to_string(),
+                (
+                    m["attribution"]["country"].as_str().map(str::to_string),
+                    p["label"].as_str().unwrap().to_string(),
+                ),
+            );
+        }
+    }
+    out
+}
+
 /// An agency key made with `age-keygen`; returns (identity file, recipient).
 fn agency_key(dir: &Path, country: &str) -> (PathBuf, String) {
     let path = dir.join(format!("{country}.key"));
     tool("age-keygen", &["-o", path.to_str().unwrap()]);
     let o = tool("age-keygen", &["-y", path.to_str().unwrap()]);
-    (path, String::from_utf8(o.stdout).unwrap().trim().to_string())
+    (
+        path,
+        String::from_utf8(o.stdout).unwrap().trim().to_string(),
+    )
 }
 
 /// The one package of a country in an output directory.
@@ -134,19 +248,42 @@ fn open_with_tools(
     work: &Path,
 ) -> (String, serde_json::Value, Vec<serde_json::Value>, PathBuf) {
     let pkg = package.to_str().unwrap();
-    let v = tool("minisign", &["-Vm", pkg, "-p", issuer_pub.to_str().unwrap()]);
-    assert!(String::from_utf8_lossy(&v.stdout).contains("tiaki-referral"), "{v:?}");
+    let v = tool(
+        "minisign",
+        &["-Vm", pkg, "-p", issuer_pub.to_str().unwrap()],
+    );
+    assert!(
+        String::from_utf8_lossy(&v.stdout).contains("tiaki-referral"),
+        "{v:?}"
+    );
     std::fs::create_dir_all(work).unwrap();
     let tar = work.join("referral.tar");
-    tool("age", &["-d", "-i", identity.to_str().unwrap(), "-o", tar.to_str().unwrap(), pkg]);
+    tool(
+        "age",
+        &[
+            "-d",
+            "-i",
+            identity.to_str().unwrap(),
+            "-o",
+            tar.to_str().unwrap(),
+            pkg,
+        ],
+    );
     let tar_sha = sha256_hex(&std::fs::read(&tar).unwrap());
     let dir = work.join("x");
     std::fs::create_dir_all(&dir).unwrap();
-    tool("tar", &["-xf", tar.to_str().unwrap(), "-C", dir.to_str().unwrap()]);
+    tool(
+        "tar",
+        &["-xf", tar.to_str().unwrap(), "-C", dir.to_str().unwrap()],
+    );
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
     for (path, sha) in manifest["files"].as_object().unwrap() {
-        assert_eq!(&sha256_hex(&std::fs::read(dir.join(path)).unwrap()), sha.as_str().unwrap(), "{path}");
+        assert_eq!(
+            &sha256_hex(&std::fs::read(dir.join(path)).unwrap()),
+            sha.as_str().unwrap(),
+            "{path}"
+        );
     }
     let accounts = ndjson(&std::fs::read(dir.join("accounts.ndjson")).unwrap());
     (tar_sha, manifest, accounts, dir)
@@ -161,9 +298,53 @@ fn referrals_end_to_end_on_both_backends() {
         // One hash-only item of nz-1 is known, with a category and series.
         let list = t.join("known.csv");
         std::fs::write(&list, format!("md5,category,series\n{:032x},1,S-1\n", 1)).unwrap();
-        ok(&s, &["lists", "import", "--name", "known", "--category-scheme", "US", list.to_str().unwrap()]);
-        ok(&s, &["ingest", bundle.to_str().unwrap()]);
-        ok(&s, &["attribute-declared", "--from-declared"]);
+        ok(
+            &s,
+            &[
+                "lists",
+                "import",
+                "--name",
+                "known",
+                "--category-scheme",
+                "US",
+                list.to_str().unwrap(),
+            ],
+        );
+        let networks = t.join("networks.csv");
+        std::fs::write(&networks, NETWORKS_CSV).unwrap();
+        // The ingest links and attributes at its end; `tiaki attribute`
+        // recomputes the same from the store.
+        ok(
+            &s,
+            &[
+                "ingest",
+                "--geoip",
+                networks.to_str().unwrap(),
+                bundle.to_str().unwrap(),
+            ],
+        );
+        let after_ingest = attributed(&s);
+        ok(&s, &["attribute", "--geoip", networks.to_str().unwrap()]);
+        let truth = attributed(&s);
+        assert_eq!(after_ingest, truth, "[{}]", s.name());
+        // The real attribution gives the scenario's countries and persons.
+        for acc in scenario() {
+            assert_eq!(
+                truth[acc.id].0.as_deref(),
+                acc.country,
+                "[{}] {}",
+                s.name(),
+                acc.id
+            );
+        }
+        assert_eq!(
+            truth["nz-1"].1,
+            truth["nz-2"].1,
+            "[{}] a shared phone links",
+            s.name()
+        );
+        let persons: BTreeSet<&String> = truth.values().map(|(_, p)| p).collect();
+        assert_eq!(persons.len(), 7, "[{}] {truth:?}", s.name());
 
         let (nz_key, nz_recipient) = agency_key(t, "NZ");
         let (au_key, au_recipient) = agency_key(t, "AU");
@@ -176,10 +357,19 @@ fn referrals_end_to_end_on_both_backends() {
             ),
         )
         .unwrap();
-        assert_eq!(ok(&s, &["agencies", "import", agencies.to_str().unwrap()]), "NZ\tadded\nAU\tadded\n");
+        assert_eq!(
+            ok(&s, &["agencies", "import", agencies.to_str().unwrap()]),
+            "NZ\tadded\nAU\tadded\n"
+        );
         // Importing again changes nothing.
-        assert_eq!(ok(&s, &["agencies", "import", agencies.to_str().unwrap()]), "NZ\tunchanged\nAU\tunchanged\n");
-        assert_eq!(ndjson(ok(&s, &["agencies", "ls", "--json"]).as_bytes()).len(), 2);
+        assert_eq!(
+            ok(&s, &["agencies", "import", agencies.to_str().unwrap()]),
+            "NZ\tunchanged\nAU\tunchanged\n"
+        );
+        assert_eq!(
+            ndjson(ok(&s, &["agencies", "ls", "--json"]).as_bytes()).len(),
+            2
+        );
 
         // keys issuer makes the pair on first use and prints the .pub file.
         let public = ok(&s, &["keys", "issuer"]);
@@ -190,15 +380,26 @@ fn referrals_end_to_end_on_both_backends() {
         let out1 = t.join("out1");
         let report: serde_json::Value = serde_json::from_str(&ok(
             &s,
-            &["referrals", "build", "--out", out1.to_str().unwrap(), "--created-at", CREATED_AT,
-              "--include-media", "--media-countries", "NZ", "--json"],
+            &[
+                "referrals",
+                "build",
+                "--out",
+                out1.to_str().unwrap(),
+                "--created-at",
+                CREATED_AT,
+                "--include-media",
+                "--media-countries",
+                "NZ",
+                "--json",
+            ],
         ))
         .unwrap();
         let built = report["built"].as_array().unwrap();
         assert_eq!(built.len(), 2, "[{}] {report}", s.name());
         // FJ has accounts and no agency: reported, never dropped silently.
         let no_recipient: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(out1.join("no-recipient.json")).unwrap()).unwrap();
+            serde_json::from_slice(&std::fs::read(out1.join("no-recipient.json")).unwrap())
+                .unwrap();
         assert_eq!(
             no_recipient,
             serde_json::json!({"countries": [{"country": "FJ", "accounts": 1, "unreferred": 1}]})
@@ -210,28 +411,78 @@ fn referrals_end_to_end_on_both_backends() {
             let pkg = package_of(&out1, country);
             let (tar_sha, manifest, accounts, dir) =
                 open_with_tools(&pkg, &issuer_pub, key, &t.join(format!("open1-{country}")));
+            // Exactly the accounts attributed to the country: by the
+            // scenario's truth and by the store.
             let want: BTreeSet<String> = scenario()
                 .into_iter()
-                .filter(|(_, c)| *c == Some(country))
-                .map(|(id, _)| id.to_string())
+                .filter(|a| a.country == Some(country))
+                .map(|a| a.id.to_string())
                 .collect();
-            let got: BTreeSet<String> =
-                accounts.iter().map(|a| a["id"].as_str().unwrap().to_string()).collect();
+            let stored: BTreeSet<String> = truth
+                .iter()
+                .filter(|(_, (c, _))| c.as_deref() == Some(country))
+                .map(|(id, _)| id.clone())
+                .collect();
+            assert_eq!(stored, want, "[{}] {country}", s.name());
+            let got: BTreeSet<String> = accounts
+                .iter()
+                .map(|a| a["id"].as_str().unwrap().to_string())
+                .collect();
             assert_eq!(got, want, "[{}] {country}", s.name());
             for a in &accounts {
+                let id = a["id"].as_str().unwrap();
                 assert_eq!(a["report_id"], "ACME-2021-0001");
                 assert_eq!(a["country"], country);
-                assert_eq!(a["confidence"], 1.0);
-                assert_eq!(a["evidence"][0]["kind"], "declared_country");
-                assert!(a["identifiers"].as_array().unwrap().iter().any(|i| i["kind"] == "email"));
+                assert_eq!(a["person"].as_str().unwrap(), truth[id].1, "{id}");
+                let confidence = a["confidence"].as_f64().unwrap();
+                assert!(confidence > 0.0 && confidence <= 1.0, "{a}");
+                // The attribution's own evidence, with what points to the
+                // country among it.
+                let evidence = a["evidence"].as_array().unwrap();
+                assert!(evidence.iter().any(|e| e["country"] == country), "{a}");
+                assert!(
+                    evidence
+                        .iter()
+                        .any(|e| e["kind"] == "login_ip" && e["country"] == country),
+                    "{a}"
+                );
+                assert!(
+                    a["identifiers"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|i| i["kind"] == "email")
+                );
             }
+            if country == "AU" {
+                let au3 = accounts.iter().find(|a| a["id"] == "au-3").unwrap();
+                let kinds: BTreeSet<(&str, &str)> = au3["evidence"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| (e["kind"].as_str().unwrap(), e["country"].as_str().unwrap()))
+                    .collect();
+                assert!(
+                    kinds.contains(&("declared", "NZ")) && kinds.contains(&("phone", "AU")),
+                    "{au3}"
+                );
+            }
+            let persons: BTreeSet<&str> = accounts
+                .iter()
+                .map(|a| a["person"].as_str().unwrap())
+                .collect();
+            assert_eq!(manifest["persons"], persons.len());
             assert_eq!(manifest["country"], country);
             assert_eq!(manifest["accounts"], want.len());
             assert_eq!(manifest["media"], 2 * want.len());
             // Media files only for NZ (--media-countries NZ).
             let files = manifest["files"].as_object().unwrap();
             let media_files = files.keys().filter(|k| k.starts_with("media/")).count();
-            assert_eq!(media_files, if country == "NZ" { want.len() } else { 0 }, "{country}");
+            assert_eq!(
+                media_files,
+                if country == "NZ" { want.len() } else { 0 },
+                "{country}"
+            );
             assert!(dir.join("summary.html").is_file());
             let vics = std::fs::read_to_string(dir.join("media.vics.json")).unwrap();
             if country == "NZ" {
@@ -249,14 +500,25 @@ fn referrals_end_to_end_on_both_backends() {
                 assert_eq!(known[0]["Category"], 1, "{vics}");
             }
             first_tar.insert(country, tar_sha);
-            ids.insert(country, manifest["referral_id"].as_str().unwrap().to_string());
+            ids.insert(
+                country,
+                manifest["referral_id"].as_str().unwrap().to_string(),
+            );
         }
 
         // Without --again, referred accounts are not referred again.
         let out2 = t.join("out2");
         let again: serde_json::Value = serde_json::from_str(&ok(
             &s,
-            &["referrals", "build", "--out", out2.to_str().unwrap(), "--created-at", CREATED_AT, "--json"],
+            &[
+                "referrals",
+                "build",
+                "--out",
+                out2.to_str().unwrap(),
+                "--created-at",
+                CREATED_AT,
+                "--json",
+            ],
         ))
         .unwrap();
         assert!(again["built"].as_array().unwrap().is_empty(), "{again}");
@@ -267,8 +529,18 @@ fn referrals_end_to_end_on_both_backends() {
         let out3 = t.join("out3");
         ok(
             &s,
-            &["referrals", "build", "--out", out3.to_str().unwrap(), "--created-at", CREATED_AT,
-              "--include-media", "--media-countries", "NZ", "--again"],
+            &[
+                "referrals",
+                "build",
+                "--out",
+                out3.to_str().unwrap(),
+                "--created-at",
+                CREATED_AT,
+                "--include-media",
+                "--media-countries",
+                "NZ",
+                "--again",
+            ],
         );
         for (country, key) in [("NZ", &nz_key), ("AU", &au_key)] {
             let pkg = package_of(&out3, country);
@@ -289,13 +561,43 @@ fn referrals_end_to_end_on_both_backends() {
 
         // Outcomes: sums, idempotent re-import.
         let events = [
-            (&ids["NZ"], "2021-04-01T00:00:00Z", "investigation_opened", None, None),
+            (
+                &ids["NZ"],
+                "2021-04-01T00:00:00Z",
+                "investigation_opened",
+                None,
+                None,
+            ),
             (&ids["NZ"], "2021-05-01T00:00:00Z", "arrest", Some(2), None),
-            (&ids["NZ"], "2021-05-02T00:00:00Z", "children_safeguarded", Some(3), None),
+            (
+                &ids["NZ"],
+                "2021-05-02T00:00:00Z",
+                "children_safeguarded",
+                Some(3),
+                None,
+            ),
             (&ids["NZ"], "2021-06-01T00:00:00Z", "arrest", Some(1), None),
-            (&ids["AU"], "2021-04-02T00:00:00Z", "investigation_opened", None, None),
-            (&ids["AU"], "2021-04-03T00:00:00Z", "children_safeguarded", Some(4), None),
-            (&ids["AU"], "2021-07-01T00:00:00Z", "closed", None, Some("no action possible")),
+            (
+                &ids["AU"],
+                "2021-04-02T00:00:00Z",
+                "investigation_opened",
+                None,
+                None,
+            ),
+            (
+                &ids["AU"],
+                "2021-04-03T00:00:00Z",
+                "children_safeguarded",
+                Some(4),
+                None,
+            ),
+            (
+                &ids["AU"],
+                "2021-07-01T00:00:00Z",
+                "closed",
+                None,
+                Some("no action possible"),
+            ),
         ];
         let mut text = String::new();
         let (mut inv, mut arrests, mut children) = (0, 0, 0);
@@ -318,24 +620,38 @@ fn referrals_end_to_end_on_both_backends() {
         let outcomes = t.join("outcomes.ndjson");
         std::fs::write(&outcomes, &text).unwrap();
         let first: serde_json::Value =
-            serde_json::from_str(&ok(&s, &["outcomes", "import", outcomes.to_str().unwrap()])).unwrap();
-        assert_eq!(first, serde_json::json!({"events": 7, "added": 7, "duplicates": 0}));
+            serde_json::from_str(&ok(&s, &["outcomes", "import", outcomes.to_str().unwrap()]))
+                .unwrap();
+        assert_eq!(
+            first,
+            serde_json::json!({"events": 7, "added": 7, "duplicates": 0})
+        );
         let second: serde_json::Value =
-            serde_json::from_str(&ok(&s, &["outcomes", "import", outcomes.to_str().unwrap()])).unwrap();
-        assert_eq!(second, serde_json::json!({"events": 7, "added": 0, "duplicates": 7}));
+            serde_json::from_str(&ok(&s, &["outcomes", "import", outcomes.to_str().unwrap()]))
+                .unwrap();
+        assert_eq!(
+            second,
+            serde_json::json!({"events": 7, "added": 0, "duplicates": 7})
+        );
 
         let stats: serde_json::Value = serde_json::from_str(&ok(&s, &["stats", "--json"])).unwrap();
         let expect = serde_json::json!({
-            "accounts": 7, "media": 14, "media_known": 1, "media_new": 13,
-            "persons": 6, "countries_attributed": 3, "referrals": 2, "countries_referred": 2,
-            "accounts_referred": 5, "investigations": inv, "arrests": arrests,
+            "accounts": 8, "media": 16, "media_known": 1, "media_new": 15,
+            "persons": 7, "countries_attributed": 3, "referrals": 2, "countries_referred": 2,
+            "accounts_referred": 6, "investigations": inv, "arrests": arrests,
             "children_safeguarded": children, "series": 0, "victims_identified": 0,
             "victims_unidentified": 0, "offenders_identified": 0, "alerts": 0});
         assert_eq!(stats, expect, "[{}]", s.name());
-        let by_id: BTreeMap<String, String> = ndjson(ok(&s, &["referrals", "ls", "--json"]).as_bytes())
-            .into_iter()
-            .map(|r| (r["id"].as_str().unwrap().to_string(), r["state"].as_str().unwrap().to_string()))
-            .collect();
+        let by_id: BTreeMap<String, String> =
+            ndjson(ok(&s, &["referrals", "ls", "--json"]).as_bytes())
+                .into_iter()
+                .map(|r| {
+                    (
+                        r["id"].as_str().unwrap().to_string(),
+                        r["state"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect();
         assert_eq!(by_id[&ids["NZ"]], "investigating");
         assert_eq!(by_id[&ids["AU"]], "closed");
 
@@ -361,7 +677,10 @@ fn referrals_end_to_end_on_both_backends() {
         std::fs::write(&bad, format!("\n{{\"referral_id\":\"{}\",\"at\":\"2021-08-01T00:00:00Z\",\"event\":\"arrest\",\"count\":\"two\"}}\n", ids["NZ"])).unwrap();
         let o = cmd(&s, &["outcomes", "import", bad.to_str().unwrap()]);
         assert!(!o.status.success());
-        assert!(String::from_utf8_lossy(&o.stderr).contains("line 2"), "{o:?}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("line 2"),
+            "{o:?}"
+        );
 
         // verify: valid → 0; one flipped byte → failure.
         let pkg = package_of(&out3, "AU");
@@ -369,8 +688,15 @@ fn referrals_end_to_end_on_both_backends() {
         let opened = t.join("opened-au");
         let o: serde_json::Value = serde_json::from_str(&ok(
             &s,
-            &["referrals", "open", pkg.to_str().unwrap(), "--identity", au_key.to_str().unwrap(),
-              "--out", opened.to_str().unwrap()],
+            &[
+                "referrals",
+                "open",
+                pkg.to_str().unwrap(),
+                "--identity",
+                au_key.to_str().unwrap(),
+                "--out",
+                opened.to_str().unwrap(),
+            ],
         ))
         .unwrap();
         assert_eq!(o["referral_id"].as_str().unwrap(), ids["AU"]);
@@ -380,7 +706,11 @@ fn referrals_end_to_end_on_both_backends() {
         bytes[mid] ^= 1;
         std::fs::write(&pkg, bytes).unwrap();
         let o = cmd(&s, &["referrals", "verify", pkg.to_str().unwrap()]);
-        assert!(!o.status.success(), "[{}] a flipped byte verified", s.name());
+        assert!(
+            !o.status.success(),
+            "[{}] a flipped byte verified",
+            s.name()
+        );
         assert!(!String::from_utf8_lossy(&o.stderr).is_empty());
     }
 }
@@ -404,9 +734,16 @@ fn issuer_key_needs_a_passphrase() {
 
 #[test]
 fn agencies_file_errors_name_the_line() {
-    let s = TestStore { dir: tempfile::tempdir().unwrap(), database: None };
+    let s = TestStore {
+        dir: tempfile::tempdir().unwrap(),
+        database: None,
+    };
     let f = s.data().join("agencies.toml");
-    std::fs::write(&f, "[[agency]]\ncountry = \"nz\"\nname = \"X\"\nage_recipient = \"age1x\"\ncontact = \"c\"\n").unwrap();
+    std::fs::write(
+        &f,
+        "[[agency]]\ncountry = \"nz\"\nname = \"X\"\nage_recipient = \"age1x\"\ncontact = \"c\"\n",
+    )
+    .unwrap();
     let o = s.run(&["agencies", "import", f.to_str().unwrap()]);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);

@@ -2,9 +2,9 @@
 // `sql/lists.rs` for how it is included).
 
 use crate::referrals::{
-    AccountMedia, AgencyChange, AgencyRow, AttributedAccount, CountryAccounts, DeclaredStandIn,
-    EventsAdded, LedgerCounts, NewAgency, NewReferralEvent, ReferralRow, ReferralState,
-    ReferralStore, ReferralEvent, StoredReferralEvent,
+    AccountMedia, AgencyChange, AgencyRow, AttributedAccount, CountryAccounts, EventsAdded,
+    LedgerCounts, NewAgency, NewReferralEvent, ReferableAccount, ReferralRecords, ReferralRow,
+    ReferralState, ReferralStore, ReferralEvent, StoredReferralEvent,
 };
 
 const REFERRAL_COLUMNS: &str = "id, country, agency, state, accounts, persons, media, created_at, \
@@ -16,6 +16,110 @@ fn u64_of(v: i64) -> u64 {
 
 fn json_of(text: &str, what: &str) -> Result<serde_json::Value, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+/// One media item as `referral_records` aggregates it: id, provider id,
+/// original name, viewed flag, MD5, SHA-1, SHA-256, PDQ (hex; empty or
+/// null when absent), PDQ quality, triage, bytes, stored. Booleans come as
+/// `true`/`false` from PostgreSQL and as 0/1 from SQLite.
+type MediaTuple<'a> = (
+    i64,
+    std::borrow::Cow<'a, str>,
+    Option<String>,
+    Option<SqlBool>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+    Option<SqlBool>,
+);
+
+/// A boolean as either backend's JSON writes it. (Hand-written: an
+/// untagged enum would build and drop an error for every SQLite 0/1.)
+struct SqlBool(bool);
+
+impl<'de> serde::Deserialize<'de> for SqlBool {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = SqlBool;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a boolean or 0/1")
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<SqlBool, E> {
+                Ok(SqlBool(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<SqlBool, E> {
+                Ok(SqlBool(v != 0))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<SqlBool, E> {
+                Ok(SqlBool(v != 0))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl SqlBool {
+    fn get(&self) -> bool {
+        self.0
+    }
+}
+
+fn hex_bytes<const N: usize>(hex: Option<&str>, what: &str) -> Result<Option<[u8; N]>, StoreError> {
+    let Some(hex) = hex.filter(|h| !h.is_empty()) else {
+        return Ok(None);
+    };
+    let bad = || StoreError::Corrupt(format!("media {what}: {hex:?} is not {N} bytes of hex"));
+    if hex.len() != 2 * N {
+        return Err(bad());
+    }
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    };
+    let mut out = [0u8; N];
+    for (o, pair) in out.iter_mut().zip(hex.as_bytes().chunks_exact(2)) {
+        *o = (digit(pair[0]).ok_or_else(bad)? << 4) | digit(pair[1]).ok_or_else(bad)?;
+    }
+    Ok(Some(out))
+}
+
+/// Parses one account's aggregated media (see [`MediaTuple`]).
+fn parse_account_media(
+    account_id: i64,
+    text: &str,
+    out: &mut Vec<AccountMedia>,
+) -> Result<(), StoreError> {
+    let items: Vec<MediaTuple<'_>> = serde_json::from_str(text)
+        .map_err(|e| StoreError::Corrupt(format!("media of account {account_id}: {e}")))?;
+    out.reserve(items.len());
+    for (id, provider_id, original_name, viewed, md5, sha1, sha256, pdq, quality, triage, bytes, stored) in items {
+        out.push(AccountMedia {
+            id,
+            account_id,
+            provider_id: provider_id.into_owned(),
+            original_name,
+            viewed_by_provider: viewed.map(|v| v.get()),
+            hashes: MediaHashes {
+                md5: hex_bytes::<16>(md5, "MD5")?,
+                sha1: hex_bytes::<20>(sha1, "SHA-1")?,
+                sha256: hex_bytes::<32>(sha256, "SHA-256")?,
+                pdq: hex_bytes::<32>(pdq, "PDQ")?.map(|b| PdqHash::from_bytes(&b)),
+                pdq_quality: quality.and_then(|q| u8::try_from(q).ok()),
+                vpdq: None,
+            },
+            triage: triage_of(triage)?,
+            bytes: bytes.map(u64_of),
+            stored: stored.is_some_and(|s| s.get()),
+        });
+    }
+    Ok(())
 }
 
 fn referral_from_row(r: &DbRow) -> Result<ReferralRow, StoreError> {
@@ -153,37 +257,73 @@ impl ReferralStore for Backend {
             .collect()
     }
 
-    async fn attributed_accounts(
+    async fn referable_accounts(
         &self,
-        country: &str,
         include_referred: bool,
-    ) -> Result<Vec<AttributedAccount>, StoreError> {
+    ) -> Result<Vec<ReferableAccount>, StoreError> {
         let filter = if include_referred {
             ""
         } else {
-            " AND NOT EXISTS (SELECT 1 FROM referral_accounts r WHERE r.account_id = a.id)"
+            " AND NOT EXISTS (SELECT 1 FROM referral_accounts r WHERE r.account_id = t.account_id)"
         };
         let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT a.id AS account_id, a.intake_id AS intake_id, i.report_id AS report_id, \
-             a.provider_id AS provider_id, a.username AS username, a.data AS data, \
-             p.label AS person, t.country AS country, t.confidence AS confidence, \
-             t.evidence AS evidence \
-             FROM account_attribution t \
-             JOIN accounts a ON a.id = t.account_id \
-             JOIN intakes i ON i.id = a.intake_id \
-             LEFT JOIN persons p ON p.id = t.person_id \
-             WHERE t.country = $1{filter} \
-             ORDER BY i.report_id, a.provider_id, a.id"
+            "SELECT t.country AS country, t.account_id AS account_id FROM account_attribution t \
+             WHERE t.country IS NOT NULL{filter} ORDER BY t.country, t.account_id"
         )))
-        .bind(country)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
             .map(|r| {
+                Ok(ReferableAccount {
+                    country: r.try_get("country")?,
+                    account_id: r.try_get("account_id")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn referral_records(&self, account_ids: &[i64]) -> Result<ReferralRecords, StoreError> {
+        // One row per account, its media aggregated into one JSON text:
+        // a package's media are most of its rows (2,000,000 in an
+        // operation), and a row costs far more through the driver than
+        // its text costs to parse.
+        let media_json = format!(
+            "CAST((SELECT {JSON_GROUP_ARRAY}({JSON_ARRAY}(m.id, m.provider_id, m.original_name, \
+             m.viewed_by_provider, {}, {}, {}, {}, m.pdq_quality, m.triage, m.bytes, m.stored)) \
+             FROM media m WHERE m.intake_id = a.intake_id AND m.account = a.provider_id) AS TEXT)",
+            hex_sql("m.md5"),
+            hex_sql("m.sha1"),
+            hex_sql("m.sha256"),
+            hex_sql("m.pdq"),
+        );
+        let mut out = ReferralRecords::default();
+        let mut conn = self.pool.acquire().await?;
+        if let Some(sql) = BULK_READ_SETUP {
+            sqlx::query(sql).execute(&mut *conn).await?;
+        }
+        for chunk in account_ids.chunks(SMALL_ROWS) {
+            let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!(
+                "SELECT a.id AS account_id, a.intake_id AS intake_id, i.report_id AS report_id, \
+                 a.provider_id AS provider_id, a.username AS username, a.data AS data, \
+                 p.label AS person, t.country AS country, t.confidence AS confidence, \
+                 t.evidence AS evidence, {media_json} AS media \
+                 FROM account_attribution t \
+                 JOIN accounts a ON a.id = t.account_id \
+                 JOIN intakes i ON i.id = a.intake_id \
+                 LEFT JOIN persons p ON p.id = t.person_id \
+                 WHERE t.country IS NOT NULL AND t.account_id IN ("
+            ));
+            let mut sep = qb.separated(", ");
+            for id in chunk {
+                sep.push_bind(*id);
+            }
+            qb.push(")");
+            for r in qb.build().fetch_all(&mut *conn).await? {
+                let account_id: i64 = r.try_get("account_id")?;
                 let data: String = r.try_get("data")?;
                 let evidence: String = r.try_get("evidence")?;
-                Ok(AttributedAccount {
-                    account_id: r.try_get("account_id")?,
+                out.accounts.push(AttributedAccount {
+                    account_id,
                     intake_id: r.try_get("intake_id")?,
                     report_id: r.try_get("report_id")?,
                     provider_id: r.try_get("provider_id")?,
@@ -193,21 +333,19 @@ impl ReferralStore for Backend {
                     country: r.try_get("country")?,
                     confidence: r.try_get("confidence")?,
                     evidence: json_of(&evidence, "attribution evidence")?,
-                })
-            })
-            .collect()
-    }
+                });
+                let media: Option<String> = r.try_get("media")?;
+                if let Some(text) = media {
+                    parse_account_media(account_id, &text, &mut out.media)?;
+                }
+            }
 
-    async fn media_of_accounts(&self, account_ids: &[i64]) -> Result<Vec<AccountMedia>, StoreError> {
-        let mut out = Vec::new();
-        for chunk in account_ids.chunks(SMALL_ROWS) {
             let mut qb: QueryBuilder<Db> = QueryBuilder::new(
-                "SELECT m.id AS id, a.id AS account_id, m.provider_id AS provider_id, \
-                 m.original_name AS original_name, m.viewed_by_provider AS viewed_by_provider, \
-                 m.md5 AS md5, m.sha1 AS sha1, m.sha256 AS sha256, m.pdq AS pdq, \
-                 m.pdq_quality AS pdq_quality, m.vpdq AS vpdq, m.triage AS triage, \
-                 m.bytes AS bytes, m.stored AS stored \
-                 FROM media m JOIN accounts a ON a.intake_id = m.intake_id AND a.provider_id = m.account \
+                "SELECT mm.media_id AS media_id, mm.entry_id AS entry_id, mm.list_id AS list_id, \
+                 mm.kind AS kind, mm.distance AS distance, mm.variant AS variant \
+                 FROM accounts a \
+                 JOIN media m ON m.intake_id = a.intake_id AND m.account = a.provider_id \
+                 JOIN media_matches mm ON mm.media_id = m.id \
                  WHERE a.id IN (",
             );
             let mut sep = qb.separated(", ");
@@ -215,22 +353,30 @@ impl ReferralStore for Backend {
                 sep.push_bind(*id);
             }
             qb.push(")");
-            for r in qb.build().fetch_all(&self.pool).await? {
-                let bytes: Option<i64> = r.try_get("bytes")?;
-                out.push(AccountMedia {
-                    id: r.try_get("id")?,
-                    account_id: r.try_get("account_id")?,
-                    provider_id: r.try_get("provider_id")?,
-                    original_name: r.try_get("original_name")?,
-                    viewed_by_provider: r.try_get("viewed_by_provider")?,
-                    hashes: hashes_from_row(&r)?,
-                    triage: triage_of(r.try_get("triage")?)?,
-                    bytes: bytes.map(u64_of),
-                    stored: r.try_get("stored")?,
-                });
+            for r in qb.build().fetch_all(&mut *conn).await? {
+                let entry: i64 = r.try_get("entry_id")?;
+                let distance: i64 = r.try_get("distance")?;
+                let kind: String = r.try_get("kind")?;
+                out.matches.push((
+                    r.try_get("media_id")?,
+                    MatchRow {
+                        entry_id: u64::try_from(entry).unwrap_or(0),
+                        list_id: r.try_get("list_id")?,
+                        kind: kind_parse(&kind)?,
+                        distance: u32::try_from(distance).unwrap_or(u32::MAX),
+                        variant: r.try_get("variant")?,
+                    },
+                ));
             }
         }
-        out.sort_by_key(|m| m.id);
+        out.accounts.sort_by(|x, y| {
+            (&x.report_id, &x.provider_id, x.account_id).cmp(&(&y.report_id, &y.provider_id, y.account_id))
+        });
+        out.media.sort_unstable_by_key(|m| m.id);
+        out.matches.sort_by(|x, y| {
+            (x.0, x.1.entry_id, kind_name(x.1.kind))
+                .cmp(&(y.0, y.1.entry_id, kind_name(y.1.kind)))
+        });
         Ok(out)
     }
 
@@ -417,59 +563,5 @@ impl ReferralStore for Backend {
             arrests: v[6],
             children_safeguarded: v[7],
         })
-    }
-}
-
-// STAND-IN for issue 6 (see `DeclaredStandIn`): delete with it.
-impl DeclaredStandIn for Backend {
-    async fn attribute_declared(&self, now: &Timestamp) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        // Replaces whatever linking and attribution computed: every account
-        // with a declared country becomes a person of its own in it.
-        for table in ["account_links", "account_attribution", "persons"] {
-            sqlx::query(AssertSqlSafe(format!("DELETE FROM {table}")))
-                .execute(&mut *tx)
-                .await?;
-        }
-        let rows = sqlx::query(
-            "SELECT a.id AS id, a.declared_country AS country FROM accounts a \
-             WHERE a.declared_country IS NOT NULL ORDER BY a.id",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut n: i64 = 0;
-        for r in &rows {
-            let id: i64 = r.try_get("id")?;
-            let country: String = r.try_get("country")?;
-            let evidence = serde_json::json!([{
-                "kind": "declared_country", "value": country, "country": country, "weight": 1.0
-            }])
-            .to_string();
-            let person: i64 = sqlx::query_scalar(
-                "INSERT INTO persons (id, label, country, confidence, evidence, accounts, computed_at) \
-                 VALUES ($1, $2, $3, 1.0, $4, 1, $5) RETURNING id",
-            )
-            .bind(n + 1)
-            .bind(format!("P-{id}"))
-            .bind(&country)
-            .bind(&evidence)
-            .bind(now.as_str())
-            .fetch_one(&mut *tx)
-            .await?;
-            sqlx::query(
-                "INSERT INTO account_attribution (account_id, person_id, country, confidence, \
-                 evidence, computed_at) VALUES ($1, $2, $3, 1.0, $4, $5)",
-            )
-            .bind(id)
-            .bind(person)
-            .bind(&country)
-            .bind(&evidence)
-            .bind(now.as_str())
-            .execute(&mut *tx)
-            .await?;
-            n += 1;
-        }
-        tx.commit().await?;
-        Ok(u64::try_from(n).unwrap_or(0))
     }
 }
