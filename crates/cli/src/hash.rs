@@ -67,7 +67,10 @@ pub(crate) fn hash_walked(w: &Walked, opts: &HashOptions, luma: LumaArithmetic) 
 
 /// Video options for hashing many files in parallel: each video decodes and
 /// hashes on one thread, since the cores are already busy with other files.
-pub(crate) fn parallel_video_options(seconds_per_hash: f64, timeout_secs: u64) -> tiaki_video::VideoOptions {
+pub(crate) fn parallel_video_options(
+    seconds_per_hash: f64,
+    timeout_secs: u64,
+) -> tiaki_video::VideoOptions {
     tiaki_video::VideoOptions {
         seconds_per_hash,
         timeout: std::time::Duration::from_secs(timeout_secs),
@@ -78,10 +81,21 @@ pub(crate) fn parallel_video_options(seconds_per_hash: f64, timeout_secs: u64) -
 }
 
 pub fn run(args: HashArgs) -> anyhow::Result<ExitCode> {
-    let limits = Limits { max_pixels: args.max_pixels, max_image_file_bytes: args.max_image_bytes, ..Limits::default() };
+    let limits = Limits {
+        max_pixels: args.max_pixels,
+        max_image_file_bytes: args.max_image_bytes,
+        ..Limits::default()
+    };
     let video = parallel_video_options(args.every, args.video_timeout);
-    anyhow::ensure!(args.every >= 0.0 && args.every.is_finite(), "--every must be a number of seconds, 0 or more");
-    let opts = HashOptions { limits, dihedral: args.dihedral, video };
+    anyhow::ensure!(
+        args.every >= 0.0 && args.every.is_finite(),
+        "--every must be a number of seconds, 0 or more"
+    );
+    let opts = HashOptions {
+        limits,
+        dihedral: args.dihedral,
+        video,
+    };
     let luma = match args.luma {
         Luma::F32 => LumaArithmetic::F32,
         Luma::F64 => LumaArithmetic::F64,
@@ -95,8 +109,10 @@ pub fn run(args: HashArgs) -> anyhow::Result<ExitCode> {
     let bar = if args.progress.enabled() {
         let b = indicatif::ProgressBar::new(entries.len() as u64);
         b.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files {per_sec} {eta} {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} files {per_sec} {eta} {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         b
     } else {
@@ -124,5 +140,9 @@ pub fn run(args: HashArgs) -> anyhow::Result<ExitCode> {
     bar.finish_and_clear();
     // Exit 1 when some files had errors, as sha256sum and friends do: the
     // output is complete, but a script should know to look.
-    Ok(if errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

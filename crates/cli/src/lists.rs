@@ -108,9 +108,10 @@ async fn run_async(ctx: &Ctx, args: ListsArgs) -> anyhow::Result<ExitCode> {
             );
             // Retroactive matching: media of earlier intakes are looked up
             // in the new list from their stored hashes.
-            let again = tiaki_core::rematch::rematch(&known, std::slice::from_ref(&report.list), true)
-                .await
-                .context("cannot match earlier intakes against the new list")?;
+            let again =
+                tiaki_core::rematch::rematch(&known, std::slice::from_ref(&report.list), true)
+                    .await
+                    .context("cannot match earlier intakes against the new list")?;
             if again.new_matches > 0 {
                 println!(
                     "matched earlier intakes: {} media, {} new matches, {} media now known",

@@ -32,7 +32,10 @@ const MEMBERS_SHOWN: usize = 100;
 pub fn run(ctx: &Ctx, args: TriageArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         let known = ctx.open().await?;
-        let opts = TriageOptions { radius: args.radius, intake: args.intake };
+        let opts = TriageOptions {
+            radius: args.radius,
+            intake: args.intake,
+        };
         let mut all = clusters(known.store(), &opts).await?;
         if args.new_only {
             all.retain(|c| c.state == ClusterState::New);
@@ -63,7 +66,10 @@ pub fn run(ctx: &Ctx, args: TriageArgs) -> anyhow::Result<ExitCode> {
                     c.sha256.as_deref().unwrap_or("-"),
                     c.matches
                         .first()
-                        .map(|m| format!("\tentry {} ({:?}, distance {})", m.entry_id, m.kind, m.distance))
+                        .map(|m| format!(
+                            "\tentry {} ({:?}, distance {})",
+                            m.entry_id, m.kind, m.distance
+                        ))
                         .unwrap_or_default()
                 )?;
             }

@@ -51,11 +51,18 @@ struct CompareArgs {
 
 pub fn run(args: VpdqArgs) -> anyhow::Result<ExitCode> {
     let VpdqCommand::Compare(a) = args.command;
-    anyhow::ensure!(a.every >= 0.0 && a.every.is_finite(), "--every must be a number of seconds, 0 or more");
-    let opts = VideoOptions { seconds_per_hash: a.every, ..VideoOptions::default() };
-    let (q, _) = tiaki_video::load_features(&a.query, &opts).with_context(|| format!("{}", a.query.display()))?;
-    let (c, _) =
-        tiaki_video::load_features(&a.compared, &opts).with_context(|| format!("{}", a.compared.display()))?;
+    anyhow::ensure!(
+        a.every >= 0.0 && a.every.is_finite(),
+        "--every must be a number of seconds, 0 or more"
+    );
+    let opts = VideoOptions {
+        seconds_per_hash: a.every,
+        ..VideoOptions::default()
+    };
+    let (q, _) = tiaki_video::load_features(&a.query, &opts)
+        .with_context(|| format!("{}", a.query.display()))?;
+    let (c, _) = tiaki_video::load_features(&a.compared, &opts)
+        .with_context(|| format!("{}", a.compared.display()))?;
     let t = MatchThresholds {
         quality: a.quality,
         distance: a.distance,
@@ -64,9 +71,17 @@ pub fn run(args: VpdqArgs) -> anyhow::Result<ExitCode> {
     };
     let r = compare(&q, &c, &t);
     if a.json {
-        println!("{}", serde_json::to_string(&r).context("cannot write output")?);
+        println!(
+            "{}",
+            serde_json::to_string(&r).context("cannot write output")?
+        );
     } else {
-        println!("query:    {:.2}% ({}/{} frames)", r.query_match_percent, r.query_matches.len(), r.query_frames);
+        println!(
+            "query:    {:.2}% ({}/{} frames)",
+            r.query_match_percent,
+            r.query_matches.len(),
+            r.query_frames
+        );
         println!(
             "compared: {:.2}% ({}/{} frames)",
             r.compared_match_percent,
@@ -90,5 +105,9 @@ pub fn run(args: VpdqArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    Ok(if r.is_match { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if r.is_match {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

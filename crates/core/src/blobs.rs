@@ -31,7 +31,10 @@ pub enum BlobError {
 }
 
 fn io_at(path: &Path) -> impl FnOnce(io::Error) -> BlobError + '_ {
-    move |source| BlobError::Io { path: path.to_path_buf(), source }
+    move |source| BlobError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Encrypted, content-addressed media.
@@ -43,7 +46,9 @@ pub struct BlobStore {
 
 impl std::fmt::Debug for BlobStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BlobStore").field("root", &self.root).finish_non_exhaustive()
+        f.debug_struct("BlobStore")
+            .field("root", &self.root)
+            .finish_non_exhaustive()
     }
 }
 
@@ -59,10 +64,19 @@ impl BlobStore {
                 why,
             })?,
             Err(e) if e.kind() == io::ErrorKind::NotFound => create_identity(&key_path)?,
-            Err(e) => return Err(BlobError::Io { path: key_path, source: e }),
+            Err(e) => {
+                return Err(BlobError::Io {
+                    path: key_path,
+                    source: e,
+                });
+            }
         };
         let recipient = identity.to_public();
-        Ok(BlobStore { root, identity, recipient })
+        Ok(BlobStore {
+            root,
+            identity,
+            recipient,
+        })
     }
 
     /// Where the blob of `sha256` lives (whether or not it exists).
@@ -100,7 +114,10 @@ impl BlobStore {
         let enc = age::Encryptor::with_recipients(std::iter::once(
             &self.recipient as &dyn age::Recipient,
         ))
-        .map_err(|e| BlobError::Encrypt { path: src.to_path_buf(), why: e.to_string() })?;
+        .map_err(|e| BlobError::Encrypt {
+            path: src.to_path_buf(),
+            why: e.to_string(),
+        })?;
         let mut w = enc.wrap_output(BufWriter::new(out)).map_err(io_at(tmp))?;
         io::copy(&mut input, &mut w).map_err(io_at(src))?;
         let mut out = w.finish().map_err(io_at(tmp))?;
@@ -114,11 +131,16 @@ impl BlobStore {
         use sha2::Digest as _;
         let path = self.path_of(sha256);
         let file = BufReader::new(File::open(&path).map_err(io_at(&path))?);
-        let dec = age::Decryptor::new(file)
-            .map_err(|e| BlobError::Decrypt { path: path.clone(), why: e.to_string() })?;
+        let dec = age::Decryptor::new(file).map_err(|e| BlobError::Decrypt {
+            path: path.clone(),
+            why: e.to_string(),
+        })?;
         let mut r = dec
             .decrypt(std::iter::once(&self.identity as &dyn age::Identity))
-            .map_err(|e| BlobError::Decrypt { path: path.clone(), why: e.to_string() })?;
+            .map_err(|e| BlobError::Decrypt {
+                path: path.clone(),
+                why: e.to_string(),
+            })?;
         let mut out = Vec::new();
         r.read_to_end(&mut out).map_err(io_at(&path))?;
         if sha2::Sha256::digest(&out).as_slice() != sha256 {
@@ -160,9 +182,15 @@ fn create_identity(path: &Path) -> Result<age::x25519::Identity, BlobError> {
         // Another process created it first: use theirs.
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
             let text = fs::read_to_string(path).map_err(io_at(path))?;
-            parse_identity(&text).map_err(|why| BlobError::BadIdentity { path: path.to_path_buf(), why })
+            parse_identity(&text).map_err(|why| BlobError::BadIdentity {
+                path: path.to_path_buf(),
+                why,
+            })
         }
-        Err(e) => Err(BlobError::Io { path: path.to_path_buf(), source: e }),
+        Err(e) => Err(BlobError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        }),
     }
 }
 
@@ -192,7 +220,10 @@ mod tests {
         assert!(store.put_file(&src, &sha).unwrap());
         assert!(!store.put_file(&src, &sha).unwrap());
         let on_disk = fs::read(store.path_of(&sha)).unwrap();
-        assert!(!on_disk.windows(6).any(|w| w == b"benign"), "stored in the clear");
+        assert!(
+            !on_disk.windows(6).any(|w| w == b"benign"),
+            "stored in the clear"
+        );
         assert_eq!(store.read(&sha).unwrap(), b"benign bytes");
         // The identity persists: a second open reads the same blob.
         let again = BlobStore::open(&dir.path().join("data")).unwrap();

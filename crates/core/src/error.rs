@@ -17,7 +17,10 @@ pub enum CoreError {
     #[error("{0}: reading stopped before the end; run the same command again to resume")]
     ReadFailed(tiaki_intake::LineError),
     #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Geo(#[from] tiaki_attrib::GeoError),
     #[error("the reader thread stopped unexpectedly")]

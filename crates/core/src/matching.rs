@@ -32,7 +32,12 @@ pub fn probe_of(h: &MediaHashes, all_variants: bool) -> Probe {
         .filter(|f| f.quality >= QUALITY_THRESHOLD)
         .map(|f| f.hash)
         .collect();
-    Probe { digests, pdq, vpdq, all_variants }
+    Probe {
+        digests,
+        pdq,
+        vpdq,
+        all_variants,
+    }
 }
 
 /// Whether a probe has anything to search.
@@ -55,7 +60,11 @@ pub fn match_rows(hits: &[Hit]) -> Vec<MatchRow> {
 
 /// Known when anything matched.
 pub fn triage_of(matches: &[MatchRow]) -> Triage {
-    if matches.is_empty() { Triage::New } else { Triage::Known }
+    if matches.is_empty() {
+        Triage::New
+    } else {
+        Triage::Known
+    }
 }
 
 /// Distinct hash sets cached before the cache is emptied.
@@ -114,7 +123,10 @@ impl MatchCache {
                 missing.push(i);
             }
         }
-        let probes: Vec<Probe> = missing.iter().map(|&i| probe_of(hashes[i], all_variants)).collect();
+        let probes: Vec<Probe> = missing
+            .iter()
+            .map(|&i| probe_of(hashes[i], all_variants))
+            .collect();
         let hits = known.find_many(matcher, &probes).await?;
         for (&i, hits) in missing.iter().zip(hits) {
             self.map.insert(keys[i].clone(), match_rows(&hits));

@@ -28,7 +28,10 @@ pub async fn rematch<S: ListStore + IntakeStore>(
     all_variants: bool,
 ) -> Result<RematchReport, StoreError> {
     let matcher = known
-        .matcher(&MatchOptions { radius: None, lists: lists.to_vec() })
+        .matcher(&MatchOptions {
+            radius: None,
+            lists: lists.to_vec(),
+        })
         .await?;
     let store = known.store();
     let mut report = RematchReport::default();
@@ -38,7 +41,10 @@ pub async fn rematch<S: ListStore + IntakeStore>(
         let Some(last) = page.last() else { break };
         after = last.id;
         report.media += page.len() as u64;
-        let probes: Vec<_> = page.iter().map(|m| probe_of(&m.hashes, all_variants)).collect();
+        let probes: Vec<_> = page
+            .iter()
+            .map(|m| probe_of(&m.hashes, all_variants))
+            .collect();
         let hits = known.find_many(&matcher, &probes).await?;
         let ids: Vec<i64> = page
             .iter()

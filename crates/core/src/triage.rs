@@ -12,8 +12,8 @@ use std::collections::{HashMap, HashSet};
 use rayon::prelude::*;
 use tiaki_hash::pdq::{PdqHash, QUALITY_THRESHOLD};
 use tiaki_index::{PdqIndex, PdqIndexConfig};
-use tiaki_store::intake::{IntakeStore, MatchRow, Triage};
 use tiaki_store::StoreError;
+use tiaki_store::intake::{IntakeStore, MatchRow, Triage};
 
 /// Media rows read per page.
 const PAGE: u32 = 20_000;
@@ -61,7 +61,10 @@ pub struct TriageOptions {
 
 impl Default for TriageOptions {
     fn default() -> Self {
-        TriageOptions { radius: tiaki_hash::pdq::MATCH_DISTANCE, intake: None }
+        TriageOptions {
+            radius: tiaki_hash::pdq::MATCH_DISTANCE,
+            intake: None,
+        }
     }
 }
 
@@ -115,7 +118,8 @@ pub async fn clusters<S: IntakeStore>(
         let Some(last) = page.last() else { break };
         after = last.id;
         for m in page {
-            let idx = u32::try_from(items.len()).map_err(|_| StoreError::Corrupt("too many media".into()))?;
+            let idx = u32::try_from(items.len())
+                .map_err(|_| StoreError::Corrupt("too many media".into()))?;
             uf.0.push(idx);
             let next = u32::try_from(accounts.len()).unwrap_or(u32::MAX);
             let account = *accounts.entry((m.intake_id, m.account)).or_insert(next);
@@ -175,8 +179,12 @@ pub async fn clusters<S: IntakeStore>(
                 let hits = index.query_batch(chunk, opts.radius);
                 hits.into_iter().enumerate().flat_map(move |(j, ms)| {
                     let me = (c * 1024 + j) as u32;
-                    ms.into_iter()
-                        .filter_map(move |m| u32::try_from(m.id).ok().filter(|&o| o > me).map(|o| (me, o)))
+                    ms.into_iter().filter_map(move |m| {
+                        u32::try_from(m.id)
+                            .ok()
+                            .filter(|&o| o > me)
+                            .map(|o| (me, o))
+                    })
                 })
             })
             .collect();
@@ -202,7 +210,8 @@ pub async fn clusters<S: IntakeStore>(
             } else {
                 ClusterState::NearKnown
             };
-            let accounts: HashSet<u32> = members.iter().map(|&i| items[i as usize].account).collect();
+            let accounts: HashSet<u32> =
+                members.iter().map(|&i| items[i as usize].account).collect();
             let reports: HashSet<i64> = members.iter().map(|&i| items[i as usize].intake).collect();
             let first = members[0];
             Cluster {
@@ -242,8 +251,12 @@ pub async fn with_matches<S: IntakeStore>(
     clusters: &mut [Cluster],
 ) -> Result<(), StoreError> {
     for c in clusters.iter_mut().filter(|c| c.state != ClusterState::New) {
-        let mut rows: Vec<MatchRow> =
-            store.matches_of(&c.members).await?.into_iter().map(|(_, m)| m).collect();
+        let mut rows: Vec<MatchRow> = store
+            .matches_of(&c.members)
+            .await?
+            .into_iter()
+            .map(|(_, m)| m)
+            .collect();
         rows.sort_by_key(|m| (m.distance, m.entry_id));
         let mut seen = HashSet::new();
         rows.retain(|m| seen.insert(m.entry_id));

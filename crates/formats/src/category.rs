@@ -99,19 +99,23 @@ impl CategoryScheme {
 
     /// The scheme-independent meaning of `code` in the built-in table.
     pub fn class_of(self, code: &str) -> Option<CategoryClass> {
-        let code = normalise_code(code);
+        // Table codes are upper-case: this is `normalise_code(code) ==
+        // r.code` without allocating (it runs once per imported entry).
+        let code = code.trim();
         BUILTIN_CLASSES
             .iter()
-            .find(|r| r.scheme == self && r.code == code)
+            .find(|r| r.scheme == self && r.code.eq_ignore_ascii_case(code))
             .map(|r| r.class)
     }
 
     /// The published label of `code`, if the built-in table has one.
     pub fn label(self, code: &str) -> Option<&'static str> {
-        let code = normalise_code(code);
+        // Table codes are upper-case: this is `normalise_code(code) ==
+        // r.code` without allocating (it runs once per imported entry).
+        let code = code.trim();
         BUILTIN_CLASSES
             .iter()
-            .find(|r| r.scheme == self && r.code == code)
+            .find(|r| r.scheme == self && r.code.eq_ignore_ascii_case(code))
             .map(|r| r.label)
     }
 
@@ -375,6 +379,14 @@ impl CategoryMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn table_codes_are_upper_case() {
+        // `class_of` and `label` compare case-insensitively on this premise.
+        for r in BUILTIN_CLASSES {
+            assert_eq!(r.code, normalise_code(r.code), "{r:?}");
+        }
+    }
 
     #[test]
     fn identity_and_documented_rows() {

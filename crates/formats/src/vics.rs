@@ -25,6 +25,7 @@ use std::borrow::Cow;
 use std::cell::Cell;
 use std::fmt;
 use std::io::{self, BufRead, Read};
+use std::marker::PhantomData;
 use std::ops::ControlFlow;
 use std::rc::Rc;
 
@@ -37,18 +38,42 @@ use crate::error::{DocumentError, ImportError, Position, RecordError, RecordReas
 use crate::model::{Format, ListMeta};
 use crate::{Emitter, ImportOptions, ImportSummary, Item};
 
+#[cfg(test)]
+mod framed_tests;
 mod media;
+mod scan;
 
 use media::{F, MediaBuilder, field_of};
+use scan::{Chunks, LineCol, Scan};
 
 /// Marker error used to unwind serde when the sink asks to stop.
 const STOP: &str = "tiaki-formats: stopped by the caller";
 
 /// Reads a VICS document, handing each media record to `sink`.
 pub fn read<R: BufRead>(
+    reader: R,
+    opts: &ImportOptions,
+    sink: &mut dyn FnMut(Item) -> ControlFlow<()>,
+) -> Result<ImportSummary, ImportError> {
+    read_with(reader, opts, sink, Path::Framed)
+}
+
+/// How the document is walked: [`Path::Framed`] is the import path;
+/// [`Path::Serde`] hands the whole document to serde_json's reader (the
+/// reference the framed path is tested against, and the path for documents
+/// that are neither an object nor an array).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Path {
+    Framed,
+    #[cfg_attr(not(test), allow(dead_code))]
+    Serde,
+}
+
+pub(crate) fn read_with<R: BufRead>(
     mut reader: R,
     opts: &ImportOptions,
     sink: &mut dyn FnMut(Item) -> ControlFlow<()>,
+    path: Path,
 ) -> Result<ImportSummary, ImportError> {
     let bom =
         crate::detect::skip_bom(&mut reader).map_err(|e| ImportError::before_any(e.into()))?;
@@ -57,7 +82,11 @@ pub fn read<R: BufRead>(
         return Err(ImportError::before_any(DocumentError::Empty(Format::Vics)));
     };
     let offset = Rc::new(Cell::new(0));
-    let counting = CountingReader::new(reader, bom + skipped.bytes, Rc::clone(&offset));
+    let start = LineCol {
+        line: 1 + skipped.lines,
+        column: skipped.column,
+    };
+    let mut src = Chunks::new(reader, bom + skipped.bytes, start, Rc::clone(&offset));
     let mut meta = ListMeta::new(Format::Vics);
     meta.name = opts.list_name.clone();
     meta.source = opts.file_name.clone();
@@ -69,16 +98,286 @@ pub fn read<R: BufRead>(
         offset,
         next_index: 0,
     };
-    let mut de = serde_json::Deserializer::from_reader(counting);
-    let result = RootSeed(&mut ctx)
-        .deserialize(&mut de)
-        .and_then(|()| de.end());
+    let first = src.peek_nonws();
+    let result = match (path, first) {
+        (_, Err(e)) => Err(Fail::Io(e)),
+        (Path::Framed, Ok(Some(b'{'))) => root_object(&mut src, &mut ctx),
+        (Path::Framed, Ok(Some(b'['))) => {
+            src.consume(1);
+            value_array(&mut src, &mut ctx, true)
+        }
+        _ => {
+            let mut de = serde_json::Deserializer::from_reader(&mut src);
+            RootSeed(&mut ctx)
+                .deserialize(&mut de)
+                .and_then(|()| de.end())
+                .map_err(|e| Fail::Json(e, start))
+        }
+    };
     match result {
         Ok(()) => Ok(ctx.finish()),
         Err(_) if ctx.emit.stopped => Ok(ctx.finish()),
-        Err(e) => {
-            let error = json_error(&e, skipped);
+        Err(f) => {
+            let error = f.into_error();
             Err(ctx.emit.fail(error))
+        }
+    }
+}
+
+/// Why the framed walk stopped.
+enum Fail {
+    Io(io::Error),
+    /// serde_json's error in a value that started at this line/column.
+    Json(serde_json::Error, LineCol),
+    /// The same from a value parsed from a slice: what the frame expected
+    /// after it (for a bare literal followed by junk, which serde_json
+    /// alone calls "trailing characters"), and the error's place as
+    /// serde_json's reader path gives it.
+    Slice {
+        error: serde_json::Error,
+        origin: LineCol,
+        after: &'static str,
+        read_at: Option<(usize, usize)>,
+    },
+    /// A fault in the document's frame, found by the walk itself.
+    Frame(LineCol, &'static str),
+}
+
+impl Fail {
+    fn into_error(self) -> DocumentError {
+        match self {
+            Fail::Io(e) => DocumentError::Io(e),
+            Fail::Json(e, origin) => json_error(&e, origin, None),
+            Fail::Slice {
+                error,
+                origin,
+                after,
+                read_at,
+            } => {
+                let mut error = json_error(&error, origin, read_at);
+                if let DocumentError::Malformed { reason, .. } = &mut error
+                    && reason == "trailing characters"
+                {
+                    *reason = after.to_string();
+                }
+                error
+            }
+            Fail::Frame(at, reason) => DocumentError::Malformed {
+                format: Format::Vics,
+                position: Position::LineColumn {
+                    line: at.line,
+                    column: at.column,
+                },
+                reason: reason.to_string(),
+            },
+        }
+    }
+}
+
+impl From<io::Error> for Fail {
+    fn from(e: io::Error) -> Self {
+        Fail::Io(e)
+    }
+}
+
+/// A frame fault at the next (peeked) byte, or at the end of input.
+fn frame_fault<R: Read>(src: &mut Chunks<R>, next: Option<u8>, reason: &'static str) -> Fail {
+    match next {
+        Some(_) => {
+            let at = src.offset();
+            Fail::Frame(src.line_col(at, true), reason)
+        }
+        None => Fail::Frame(src.eof_position(), reason),
+    }
+}
+
+/// Parses the value at the next byte with `seed`: from a slice when it is
+/// buffered whole, else through serde_json's reader.
+/// `after` is what the frame expects after the value.
+fn parse_value<R: Read, T>(
+    src: &mut Chunks<R>,
+    spot_cases: bool,
+    after: &'static str,
+    seed: impl for<'de> DeserializeSeed<'de, Value = T>,
+) -> Result<T, Fail> {
+    let at = src.offset();
+    match src.scan_value(spot_cases)? {
+        Scan::Complete(n) => {
+            let mut de = serde_json::Deserializer::from_slice(src.slice(n));
+            let parsed = seed.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
+            match parsed {
+                Ok(v) => {
+                    src.consume(n);
+                    Ok(v)
+                }
+                Err(e) => {
+                    // The import stops here, so take the time to place the
+                    // error where serde_json's reader path would (its slice
+                    // and reader paths differ by a byte in some errors),
+                    // reading one byte on: a literal cut short by a
+                    // delimiter (`n}`) fails at that byte, with that
+                    // byte's error.
+                    let mut de = serde_json::Deserializer::from_reader(src.slice(n + 1));
+                    let (error, read_at) = match IgnoredAny::deserialize(&mut de) {
+                        Err(r) if e.is_eof() => (r, None),
+                        Err(r) => (e, Some((r.line(), r.column()))),
+                        Ok(_) => (e, None),
+                    };
+                    Err(Fail::Slice {
+                        error,
+                        origin: src.line_col(at, false),
+                        after,
+                        read_at,
+                    })
+                }
+            }
+        }
+        Scan::Stream => stream_value(src, seed),
+        Scan::TooLong => Err(Fail::Frame(
+            src.line_col(at, true),
+            "value longer than 4 MiB",
+        )),
+    }
+}
+
+/// Parses the value at the next byte through serde_json's reader.
+fn stream_value<R: Read, T>(
+    src: &mut Chunks<R>,
+    seed: impl for<'de> DeserializeSeed<'de, Value = T>,
+) -> Result<T, Fail> {
+    let at = src.offset();
+    let origin = src.line_col(at, false);
+    let mut de = serde_json::Deserializer::from_reader(&mut *src);
+    seed.deserialize(&mut de).map_err(|e| Fail::Json(e, origin))
+}
+
+/// The root object: `value` streams, other members are kept in the list's
+/// metadata.
+fn root_object<R: Read>(src: &mut Chunks<R>, ctx: &mut Ctx<'_, '_>) -> Result<(), Fail> {
+    src.consume(1);
+    let mut next = src.peek_nonws()?;
+    if next == Some(b'}') {
+        src.consume(1);
+        return root_end(src);
+    }
+    loop {
+        if next != Some(b'"') {
+            return Err(frame_fault(
+                src,
+                next,
+                match next {
+                    Some(_) => "key must be a string",
+                    None => "EOF while parsing an object",
+                },
+            ));
+        }
+        let key: String = parse_value(src, false, "expected `:`", PhantomData)?;
+        next = src.peek_nonws()?;
+        if next != Some(b':') {
+            return Err(frame_fault(
+                src,
+                next,
+                match next {
+                    Some(_) => "expected `:`",
+                    None => "EOF while parsing an object",
+                },
+            ));
+        }
+        src.consume(1);
+        next = src.peek_nonws()?;
+        if next.is_none() {
+            return Err(frame_fault(src, next, "EOF while parsing a value"));
+        }
+        if key == "value" {
+            if next == Some(b'[') {
+                src.consume(1);
+                value_array(src, ctx, false)?;
+            } else {
+                // Not an array: serde_json's reader says so, in its words
+                // and at its position.
+                let seed = ArraySeed {
+                    ctx: &mut *ctx,
+                    case: None,
+                    bare: false,
+                };
+                stream_value(src, seed)?;
+            }
+        } else {
+            let v: Value = parse_value(src, false, "expected `,` or `}`", PhantomData)?;
+            ctx.root_member(key, v);
+        }
+        next = src.peek_nonws()?;
+        match next {
+            Some(b',') => {
+                src.consume(1);
+                next = src.peek_nonws()?;
+                match next {
+                    Some(b'}') => return Err(frame_fault(src, next, "trailing comma")),
+                    None => return Err(frame_fault(src, next, "EOF while parsing a value")),
+                    Some(_) => {}
+                }
+            }
+            Some(b'}') => {
+                src.consume(1);
+                return root_end(src);
+            }
+            Some(_) => return Err(frame_fault(src, next, "expected `,` or `}`")),
+            None => return Err(frame_fault(src, next, "EOF while parsing an object")),
+        }
+    }
+}
+
+/// Only whitespace may follow the root value.
+fn root_end<R: Read>(src: &mut Chunks<R>) -> Result<(), Fail> {
+    match src.peek_nonws()? {
+        None => Ok(()),
+        next => Err(frame_fault(src, next, "trailing characters")),
+    }
+}
+
+/// A `value` array (or a bare root array) after its `[`, element by element.
+fn value_array<R: Read>(
+    src: &mut Chunks<R>,
+    ctx: &mut Ctx<'_, '_>,
+    bare: bool,
+) -> Result<(), Fail> {
+    let mut next = src.peek_nonws()?;
+    match next {
+        Some(b']') => {
+            src.consume(1);
+            return if bare { root_end(src) } else { Ok(()) };
+        }
+        None => return Err(frame_fault(src, next, "EOF while parsing a list")),
+        Some(_) => {}
+    }
+    let mut pos = 0u64;
+    loop {
+        let seed = ElementSeed {
+            ctx: &mut *ctx,
+            case: None,
+            bare,
+            pos,
+            start: Some(src.offset()),
+        };
+        parse_value(src, true, "expected `,` or `]`", seed)?;
+        pos += 1;
+        next = src.peek_nonws()?;
+        match next {
+            Some(b',') => {
+                src.consume(1);
+                next = src.peek_nonws()?;
+                match next {
+                    Some(b']') => return Err(frame_fault(src, next, "trailing comma")),
+                    None => return Err(frame_fault(src, next, "EOF while parsing a value")),
+                    Some(_) => {}
+                }
+            }
+            Some(b']') => {
+                src.consume(1);
+                return if bare { root_end(src) } else { Ok(()) };
+            }
+            Some(_) => return Err(frame_fault(src, next, "expected `,` or `]`")),
+            None => return Err(frame_fault(src, next, "EOF while parsing a list")),
         }
     }
 }
@@ -110,8 +409,8 @@ fn skip_whitespace<R: BufRead>(r: &mut R) -> io::Result<Option<Skipped>> {
     }
 }
 
-/// Leading whitespace taken off before serde_json starts counting, so its
-/// line/column can be corrected.
+/// Leading whitespace taken off before the document proper, so positions
+/// can be corrected.
 #[derive(Debug, Default, Clone, Copy)]
 struct Skipped {
     bytes: u64,
@@ -120,8 +419,10 @@ struct Skipped {
 }
 
 /// A serde_json failure as a document error: I/O stays I/O, the rest is
-/// malformed at serde_json's line/column.
-fn json_error(e: &serde_json::Error, skipped: Skipped) -> DocumentError {
+/// malformed at serde_json's line/column, which count from `origin` (where
+/// the value serde_json was given starts).
+/// `at` overrides serde_json's line/column.
+fn json_error(e: &serde_json::Error, origin: LineCol, at: Option<(usize, usize)>) -> DocumentError {
     use serde_json::error::Category as C;
     match e.classify() {
         C::Io => DocumentError::Io(io::Error::new(
@@ -131,15 +432,18 @@ fn json_error(e: &serde_json::Error, skipped: Skipped) -> DocumentError {
         _ => DocumentError::Malformed {
             format: Format::Vics,
             position: {
-                let (line, column) = (e.line() as u64, e.column() as u64);
-                let column = if line <= 1 {
-                    column + skipped.column
+                let (line, column) = at.unwrap_or((e.line(), e.column()));
+                let (line, column) = (line as u64, column as u64);
+                if line <= 1 {
+                    Position::LineColumn {
+                        line: origin.line,
+                        column: column + origin.column,
+                    }
                 } else {
-                    column
-                };
-                Position::LineColumn {
-                    line: line + skipped.lines,
-                    column,
+                    Position::LineColumn {
+                        line: line - 1 + origin.line,
+                        column,
+                    }
                 }
             },
             reason: strip_position(&e.to_string()),
@@ -153,75 +457,6 @@ fn strip_position(msg: &str) -> String {
     match msg.rfind(" at line ") {
         Some(i) => msg.get(..i).unwrap_or(msg).to_string(),
         None => msg.to_string(),
-    }
-}
-
-/// Feeds serde_json and counts the bytes it has taken, so records get byte
-/// offsets.
-///
-/// serde_json's reader path pulls one byte per `read` call, so this is the
-/// hottest loop of a VICS import: it keeps its own buffer and serves single
-/// bytes without the generic copy (profiling showed the `BufRead` +
-/// `copy_from_slice` path at a third of the import time).
-struct CountingReader<R> {
-    inner: R,
-    buf: Box<[u8]>,
-    pos: usize,
-    cap: usize,
-    /// Input bytes before `buf[0]`.
-    base: u64,
-    count: Rc<Cell<u64>>,
-}
-
-impl<R: Read> CountingReader<R> {
-    fn new(inner: R, start: u64, count: Rc<Cell<u64>>) -> Self {
-        count.set(start);
-        CountingReader {
-            inner,
-            buf: vec![0; 64 * 1024].into_boxed_slice(),
-            pos: 0,
-            cap: 0,
-            base: start,
-            count,
-        }
-    }
-
-    #[cold]
-    fn refill(&mut self) -> io::Result<()> {
-        self.base += self.cap as u64;
-        self.pos = 0;
-        self.cap = 0;
-        self.cap = loop {
-            match self.inner.read(&mut self.buf) {
-                Ok(n) => break n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        };
-        Ok(())
-    }
-}
-
-impl<R: Read> Read for CountingReader<R> {
-    #[inline]
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        if self.pos >= self.cap {
-            self.refill()?;
-        }
-        let avail = self.buf.get(self.pos..self.cap).unwrap_or_default();
-        let n = if let ([o], [b, ..]) = (&mut *out, avail) {
-            *o = *b;
-            1
-        } else {
-            let n = avail.len().min(out.len());
-            if let (Some(d), Some(src)) = (out.get_mut(..n), avail.get(..n)) {
-                d.copy_from_slice(src);
-            }
-            n
-        };
-        self.pos += n;
-        self.count.set(self.base + self.pos as u64);
-        Ok(n)
     }
 }
 
@@ -262,6 +497,16 @@ impl Ctx<'_, '_> {
         self.meta.format_version = ctx.version;
         self.meta.profile = ctx.profile;
         self.meta.document_kind = ctx.kind;
+    }
+
+    /// A root member other than `value`: kept, and read for the header.
+    fn root_member(&mut self, key: String, v: Value) {
+        if matches!(key.as_str(), "odata.metadata" | "@odata.context")
+            && let Value::String(url) = &v
+        {
+            self.set_context(url);
+        }
+        self.meta.extra.insert(key, v);
     }
 
     /// Converts and emits one media object; `Break` when the sink stops.
@@ -411,12 +656,7 @@ impl<'de> Visitor<'de> for RootSeed<'_, '_, '_> {
                 })?,
                 _ => {
                     let v: Value = map.next_value()?;
-                    if matches!(key.as_str(), "odata.metadata" | "@odata.context")
-                        && let Value::String(url) = &v
-                    {
-                        ctx.set_context(url);
-                    }
-                    ctx.meta.extra.insert(key, v);
+                    ctx.root_member(key, v);
                 }
             }
         }
@@ -466,6 +706,7 @@ impl<'de> Visitor<'de> for ArraySeed<'_, '_, '_, '_> {
                 case: self.case,
                 bare: self.bare,
                 pos,
+                start: None,
             };
             if seq.next_element_seed(seed)?.is_none() {
                 return Ok(());
@@ -480,6 +721,9 @@ struct ElementSeed<'c, 's, 'o, 'a> {
     case: Option<(u64, Option<&'a str>)>,
     bare: bool,
     pos: u64,
+    /// Input offset of the element, when the caller knows it; else it is
+    /// read from the offset serde_json's reader has reached.
+    start: Option<u64>,
 }
 
 impl<'de> DeserializeSeed<'de> for ElementSeed<'_, '_, '_, '_> {
@@ -487,7 +731,9 @@ impl<'de> DeserializeSeed<'de> for ElementSeed<'_, '_, '_, '_> {
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         // serde_json has already peeked the element's first byte, so the
         // count is one past it.
-        let start = self.ctx.offset.get().saturating_sub(1);
+        let start = self
+            .start
+            .unwrap_or_else(|| self.ctx.offset.get().saturating_sub(1));
         let at = match self.case {
             None => At::Top {
                 pos: self.pos,

@@ -25,18 +25,28 @@ fn pdq(c: &mut Criterion) {
     let mut g = c.benchmark_group("pdq_1600x1004");
     g.sample_size(30);
     let mut hasher = PdqHasher::new();
-    g.bench_function("fast", |b| b.iter(|| hasher.hash_rgb(black_box(&img), w, h)));
-    g.bench_function("dihedral", |b| b.iter(|| hasher.dihedral_rgb(black_box(&img), w, h)));
-    g.bench_function("reference_order", |b| b.iter(|| reference_pdq_from_rgb(black_box(&img), w, h)));
+    g.bench_function("fast", |b| {
+        b.iter(|| hasher.hash_rgb(black_box(&img), w, h))
+    });
+    g.bench_function("dihedral", |b| {
+        b.iter(|| hasher.dihedral_rgb(black_box(&img), w, h))
+    });
+    g.bench_function("reference_order", |b| {
+        b.iter(|| reference_pdq_from_rgb(black_box(&img), w, h))
+    });
     g.finish();
 }
 
 fn digests(c: &mut Criterion) {
-    let data: Vec<u8> = (0..16 << 20).map(|i: u32| (i.wrapping_mul(2654435761) >> 24) as u8).collect();
+    let data: Vec<u8> = (0..16 << 20)
+        .map(|i: u32| (i.wrapping_mul(2654435761) >> 24) as u8)
+        .collect();
     let mut g = c.benchmark_group("digests");
     g.throughput(Throughput::Bytes(data.len() as u64));
     g.sample_size(10);
-    g.bench_function("md5+sha1+sha256", |b| b.iter(|| tiaki_hash::digest::digests(black_box(&data))));
+    g.bench_function("md5+sha1+sha256", |b| {
+        b.iter(|| tiaki_hash::digest::digests(black_box(&data)))
+    });
     g.finish();
 }
 

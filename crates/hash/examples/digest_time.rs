@@ -19,7 +19,9 @@ fn rate<F: FnMut()>(bytes: usize, mut f: F) -> f64 {
 }
 
 fn main() {
-    let data: Vec<u8> = (0..64u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let data: Vec<u8> = (0..64u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
     let n = data.len();
     let md5 = rate(n, || {
         std::hint::black_box(Md5::digest(&data));
@@ -33,5 +35,7 @@ fn main() {
     let all = rate(n, || {
         std::hint::black_box(tiaki_hash::digest::digests(&data));
     });
-    println!("{{\"md5_mb_s\": {md5:.0}, \"sha1_mb_s\": {sha1:.0}, \"sha256_mb_s\": {sha256:.0}, \"all_three_one_pass_mb_s\": {all:.0}}}");
+    println!(
+        "{{\"md5_mb_s\": {md5:.0}, \"sha1_mb_s\": {sha1:.0}, \"sha256_mb_s\": {sha256:.0}, \"all_three_one_pass_mb_s\": {all:.0}}}"
+    );
 }

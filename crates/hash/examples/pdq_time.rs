@@ -12,7 +12,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("usage: pdq_time FILE.rgb WIDTH HEIGHT ITERATIONS [f32|f64]".into());
     };
     let (w, h, n): (usize, usize, usize) = (w.parse()?, h.parse()?, n.parse()?);
-    let luma = if a.get(5).is_some_and(|m| m == "f32") { LumaArithmetic::F32 } else { LumaArithmetic::F64 };
+    let luma = if a.get(5).is_some_and(|m| m == "f32") {
+        LumaArithmetic::F32
+    } else {
+        LumaArithmetic::F64
+    };
     let rgb = std::fs::read(file)?;
     let mut hasher = PdqHasher::with_luma(luma);
     let first = hasher.hash_rgb(&rgb, w, h)?;
@@ -26,6 +30,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     times.sort_by(f64::total_cmp);
     let best = times.first().copied().unwrap_or(0.0);
     let median = times.get(times.len() / 2).copied().unwrap_or(0.0);
-    println!("{{\"pdq\": \"{}\", \"quality\": {}, \"best_ms\": {best:.4}, \"median_ms\": {median:.4}}}", first.hash, first.quality);
+    println!(
+        "{{\"pdq\": \"{}\", \"quality\": {}, \"best_ms\": {best:.4}, \"median_ms\": {median:.4}}}",
+        first.hash, first.quality
+    );
     Ok(())
 }

@@ -50,9 +50,18 @@ impl PdqDihedralOutput {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PdqError {
     #[error("pixel buffer holds {got} values, {width}×{height} needs {expected}")]
-    BufferSize { width: usize, height: usize, expected: usize, got: usize },
+    BufferSize {
+        width: usize,
+        height: usize,
+        expected: usize,
+        got: usize,
+    },
     #[error("image of {width}×{height} pixels is larger than the {max} pixels PDQ accepts")]
-    TooLarge { width: usize, height: usize, max: usize },
+    TooLarge {
+        width: usize,
+        height: usize,
+        max: usize,
+    },
 }
 
 /// How RGB becomes luma. Everything after the luma is f32 in both modes.
@@ -83,14 +92,22 @@ pub struct PdqHasher {
 }
 
 fn check(len: usize, per_pixel: usize, width: usize, height: usize) -> Result<(), PdqError> {
-    let pixels = width.checked_mul(height).filter(|&p| p <= MAX_PIXELS).ok_or(PdqError::TooLarge {
-        width,
-        height,
-        max: MAX_PIXELS,
-    })?;
+    let pixels = width
+        .checked_mul(height)
+        .filter(|&p| p <= MAX_PIXELS)
+        .ok_or(PdqError::TooLarge {
+            width,
+            height,
+            max: MAX_PIXELS,
+        })?;
     let expected = pixels * per_pixel;
     if len != expected {
-        return Err(PdqError::BufferSize { width, height, expected, got: len });
+        return Err(PdqError::BufferSize {
+            width,
+            height,
+            expected,
+            got: len,
+        });
     }
     Ok(())
 }
@@ -102,14 +119,21 @@ impl PdqHasher {
 
     /// A hasher that computes RGB luma as `luma` says.
     pub fn with_luma(luma: LumaArithmetic) -> Self {
-        PdqHasher { luma, ..Self::default() }
+        PdqHasher {
+            luma,
+            ..Self::default()
+        }
     }
 
     /// A hasher that never uses the CPU-specific (AVX2) build of the blur:
     /// for tests and benchmarks of the portable path, which must give the
     /// same bits.
     pub fn portable(luma: LumaArithmetic) -> Self {
-        PdqHasher { luma, portable: true, ..Self::default() }
+        PdqHasher {
+            luma,
+            portable: true,
+            ..Self::default()
+        }
     }
 
     fn rgb<'a>(&self, rgb: &'a [u8]) -> Source<'a> {
@@ -122,7 +146,13 @@ impl PdqHasher {
     /// Decimated 64×64 buffer. `shortcut` mirrors `pdqFloat256FromFloatLuma`,
     /// which copies a 64×64 input instead of blurring it; the dihedral entry
     /// point of the reference has no such shortcut.
-    fn decimated(&mut self, src: Source<'_>, width: usize, height: usize, shortcut: bool) -> [[f32; 64]; 64] {
+    fn decimated(
+        &mut self,
+        src: Source<'_>,
+        width: usize,
+        height: usize,
+        shortcut: bool,
+    ) -> [[f32; 64]; 64] {
         if shortcut && width == 64 && height == 64 {
             let mut a = [[0f32; 64]; 64];
             for (r, row) in a.iter_mut().enumerate() {
@@ -133,7 +163,13 @@ impl PdqHasher {
         fast::blur_decimate(src, width, height, &mut self.scratch, self.portable)
     }
 
-    fn dct(&mut self, src: Source<'_>, width: usize, height: usize, shortcut: bool) -> Option<([[f32; 16]; 16], u8)> {
+    fn dct(
+        &mut self,
+        src: Source<'_>,
+        width: usize,
+        height: usize,
+        shortcut: bool,
+    ) -> Option<([[f32; 16]; 16], u8)> {
         if width < MIN_HASHABLE_DIM || height < MIN_HASHABLE_DIM {
             return None;
         }
@@ -144,49 +180,88 @@ impl PdqHasher {
 
     fn hash_source(&mut self, src: Source<'_>, width: usize, height: usize) -> PdqOutput {
         match self.dct(src, width, height, true) {
-            Some((b, quality)) => PdqOutput { hash: core::bits(&b), quality },
-            None => PdqOutput { hash: PdqHash::ZERO, quality: 0 },
+            Some((b, quality)) => PdqOutput {
+                hash: core::bits(&b),
+                quality,
+            },
+            None => PdqOutput {
+                hash: PdqHash::ZERO,
+                quality: 0,
+            },
         }
     }
 
-    fn dihedral_source(&mut self, src: Source<'_>, width: usize, height: usize) -> PdqDihedralOutput {
+    fn dihedral_source(
+        &mut self,
+        src: Source<'_>,
+        width: usize,
+        height: usize,
+    ) -> PdqDihedralOutput {
         match self.dct(src, width, height, false) {
             Some((b, quality)) => PdqDihedralOutput {
                 hashes: Dihedral::ALL.map(|d| core::bits(&d.apply(&b))),
                 quality,
             },
-            None => PdqDihedralOutput { hashes: [PdqHash::ZERO; 8], quality: 0 },
+            None => PdqDihedralOutput {
+                hashes: [PdqHash::ZERO; 8],
+                quality: 0,
+            },
         }
     }
 
     /// PDQ of packed RGB8 pixels (row-major, 3 bytes a pixel). Images with a
     /// side under 5 pixels hash to zero with quality 0, as in the reference.
-    pub fn hash_rgb(&mut self, rgb: &[u8], width: usize, height: usize) -> Result<PdqOutput, PdqError> {
+    pub fn hash_rgb(
+        &mut self,
+        rgb: &[u8],
+        width: usize,
+        height: usize,
+    ) -> Result<PdqOutput, PdqError> {
         check(rgb.len(), 3, width, height)?;
         Ok(self.hash_source(self.rgb(rgb), width, height))
     }
 
     /// PDQ of 8-bit grey pixels (`luma = value`).
-    pub fn hash_luma8(&mut self, grey: &[u8], width: usize, height: usize) -> Result<PdqOutput, PdqError> {
+    pub fn hash_luma8(
+        &mut self,
+        grey: &[u8],
+        width: usize,
+        height: usize,
+    ) -> Result<PdqOutput, PdqError> {
         check(grey.len(), 1, width, height)?;
         Ok(self.hash_source(Source::Luma8(grey), width, height))
     }
 
     /// PDQ of a float luma buffer (`pdqHash256FromFloatLuma`).
-    pub fn hash_float_luma(&mut self, luma: &[f32], width: usize, height: usize) -> Result<PdqOutput, PdqError> {
+    pub fn hash_float_luma(
+        &mut self,
+        luma: &[f32],
+        width: usize,
+        height: usize,
+    ) -> Result<PdqOutput, PdqError> {
         check(luma.len(), 1, width, height)?;
         Ok(self.hash_source(Source::LumaF32(luma), width, height))
     }
 
     /// The eight dihedral hashes of packed RGB8 pixels
     /// (`pdqDihedralHash256esFromFloatLuma`).
-    pub fn dihedral_rgb(&mut self, rgb: &[u8], width: usize, height: usize) -> Result<PdqDihedralOutput, PdqError> {
+    pub fn dihedral_rgb(
+        &mut self,
+        rgb: &[u8],
+        width: usize,
+        height: usize,
+    ) -> Result<PdqDihedralOutput, PdqError> {
         check(rgb.len(), 3, width, height)?;
         Ok(self.dihedral_source(self.rgb(rgb), width, height))
     }
 
     /// The eight dihedral hashes of 8-bit grey pixels.
-    pub fn dihedral_luma8(&mut self, grey: &[u8], width: usize, height: usize) -> Result<PdqDihedralOutput, PdqError> {
+    pub fn dihedral_luma8(
+        &mut self,
+        grey: &[u8],
+        width: usize,
+        height: usize,
+    ) -> Result<PdqDihedralOutput, PdqError> {
         check(grey.len(), 1, width, height)?;
         Ok(self.dihedral_source(Source::Luma8(grey), width, height))
     }
@@ -211,11 +286,20 @@ pub fn reference_pdq_from_luma(luma: Vec<f32>, width: usize, height: usize) -> P
             row.copy_from_slice(&luma[r * 64..(r + 1) * 64]);
         }
         let q = core::quality(&a);
-        return PdqOutput { hash: core::bits(&core::dct64_to_16(&a)), quality: q };
+        return PdqOutput {
+            hash: core::bits(&core::dct64_to_16(&a)),
+            quality: q,
+        };
     }
     match reference::dct16_from_luma(&luma, width, height) {
-        Some((b, quality)) => PdqOutput { hash: core::bits(&b), quality },
-        None => PdqOutput { hash: PdqHash::ZERO, quality: 0 },
+        Some((b, quality)) => PdqOutput {
+            hash: core::bits(&b),
+            quality,
+        },
+        None => PdqOutput {
+            hash: PdqHash::ZERO,
+            quality: 0,
+        },
     }
 }
 
@@ -223,8 +307,14 @@ pub fn reference_pdq_from_luma(luma: Vec<f32>, width: usize, height: usize) -> P
 pub fn reference_dihedral_from_rgb(rgb: &[u8], width: usize, height: usize) -> PdqDihedralOutput {
     let luma = reference::luma_from_rgb(rgb, width, height);
     match reference::dct16_from_luma(&luma, width, height) {
-        Some((b, quality)) => PdqDihedralOutput { hashes: Dihedral::ALL.map(|d| core::bits(&d.apply(&b))), quality },
-        None => PdqDihedralOutput { hashes: [PdqHash::ZERO; 8], quality: 0 },
+        Some((b, quality)) => PdqDihedralOutput {
+            hashes: Dihedral::ALL.map(|d| core::bits(&d.apply(&b))),
+            quality,
+        },
+        None => PdqDihedralOutput {
+            hashes: [PdqHash::ZERO; 8],
+            quality: 0,
+        },
     }
 }
 

@@ -37,12 +37,19 @@ impl Rng {
 }
 
 fn n() -> usize {
-    std::env::var("TIAKI_BENCH_N").ok().and_then(|s| s.parse().ok()).unwrap_or(1_000_000)
+    std::env::var("TIAKI_BENCH_N")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000)
 }
 
 fn build(hashes: &[PdqHash], config: PdqIndexConfig) -> PdqIndex {
     let mut idx = PdqIndex::new(config);
-    let entries = hashes.iter().enumerate().map(|(i, &hash)| PdqEntry { hash, quality: 100, id: i as u64 });
+    let entries = hashes.iter().enumerate().map(|(i, &hash)| PdqEntry {
+        hash,
+        quality: 100,
+        id: i as u64,
+    });
     idx.extend(entries).unwrap();
     idx.flush().unwrap();
     idx
@@ -58,8 +65,14 @@ fn pdq_queries(c: &mut Criterion) {
     let mut g = c.benchmark_group(format!("pdq_r31_n{n}"));
     g.sample_size(10);
     for kernel in ScanKernel::available() {
-        let idx =
-            build(&hashes, PdqIndexConfig { mih_min_len: usize::MAX, kernel: Some(kernel), ..Default::default() });
+        let idx = build(
+            &hashes,
+            PdqIndexConfig {
+                mih_min_len: usize::MAX,
+                kernel: Some(kernel),
+                ..Default::default()
+            },
+        );
         g.throughput(Throughput::Elements(64));
         g.bench_function(format!("scan_{}_batch64", kernel.name()), |b| {
             b.iter(|| idx.query_batch(black_box(&needles), 31))
@@ -72,22 +85,50 @@ fn pdq_queries(c: &mut Criterion) {
             b.iter(|| idx.query(black_box(&needles[5]), 31))
         });
     }
-    let idx = build(&hashes, PdqIndexConfig { mih_min_len: 0, ..Default::default() });
+    let idx = build(
+        &hashes,
+        PdqIndexConfig {
+            mih_min_len: 0,
+            ..Default::default()
+        },
+    );
     g.throughput(Throughput::Elements(64));
-    g.bench_function("mih_batch64", |b| b.iter(|| idx.query_batch(black_box(&needles), 31)));
+    g.bench_function("mih_batch64", |b| {
+        b.iter(|| idx.query_batch(black_box(&needles), 31))
+    });
     g.throughput(Throughput::Elements(1));
-    g.bench_function("mih_dihedral8", |b| b.iter(|| idx.query_dihedral(black_box(&dihedral), 31)));
-    g.bench_function("mih_single", |b| b.iter(|| idx.query(black_box(&needles[5]), 31)));
+    g.bench_function("mih_dihedral8", |b| {
+        b.iter(|| idx.query_dihedral(black_box(&dihedral), 31))
+    });
+    g.bench_function("mih_single", |b| {
+        b.iter(|| idx.query(black_box(&needles[5]), 31))
+    });
     g.finish();
 
     let mut g = c.benchmark_group(format!("pdq_build_n{n}"));
     g.sample_size(10);
     g.throughput(Throughput::Elements(n as u64));
     g.bench_function("scan_segment", |b| {
-        b.iter(|| build(black_box(&hashes), PdqIndexConfig { mih_min_len: usize::MAX, ..Default::default() }))
+        b.iter(|| {
+            build(
+                black_box(&hashes),
+                PdqIndexConfig {
+                    mih_min_len: usize::MAX,
+                    ..Default::default()
+                },
+            )
+        })
     });
     g.bench_function("mih_segment", |b| {
-        b.iter(|| build(black_box(&hashes), PdqIndexConfig { mih_min_len: 0, ..Default::default() }))
+        b.iter(|| {
+            build(
+                black_box(&hashes),
+                PdqIndexConfig {
+                    mih_min_len: 0,
+                    ..Default::default()
+                },
+            )
+        })
     });
     // Incremental: one insert into a full index (delta append; the
     // occasional seal/merge is amortised over the batch).
@@ -126,7 +167,14 @@ fn digests(c: &mut Criterion) {
     let probes: Vec<Digest> = keys.iter().step_by(n / 1000 + 1).copied().collect();
     let mut g = c.benchmark_group(format!("digest_n{n}"));
     g.throughput(Throughput::Elements(probes.len() as u64));
-    g.bench_function("sha256_lookup", |b| b.iter(|| probes.iter().map(|d| idx.get(black_box(d)).len()).sum::<usize>()));
+    g.bench_function("sha256_lookup", |b| {
+        b.iter(|| {
+            probes
+                .iter()
+                .map(|d| idx.get(black_box(d)).len())
+                .sum::<usize>()
+        })
+    });
     g.finish();
 }
 

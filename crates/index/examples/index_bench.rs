@@ -19,10 +19,12 @@ use tiaki_index::{Engine, KnownIndex, PdqEntry, PdqIndex, PdqIndexConfig, ScanKe
 
 fn read_hashes(path: &str) -> Vec<PdqHash> {
     let mut bytes = Vec::new();
-    std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes)).unwrap_or_else(|e| {
-        eprintln!("{path}: {e}");
-        std::process::exit(2)
-    });
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_to_end(&mut bytes))
+        .unwrap_or_else(|e| {
+            eprintln!("{path}: {e}");
+            std::process::exit(2)
+        });
     bytes
         .chunks_exact(32)
         .map(|c| {
@@ -45,7 +47,9 @@ fn status_kb(field: &str) -> u64 {
 }
 
 fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
 }
 
 fn config_for(engine: &str) -> PdqIndexConfig {
@@ -72,12 +76,21 @@ fn splitmix(seed: &mut u64) -> u64 {
 fn cpu_s() -> f64 {
     std::fs::read_to_string("/proc/thread-self/schedstat")
         .ok()
-        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse::<u64>().ok()))
+        .and_then(|s| {
+            s.split_whitespace()
+                .next()
+                .and_then(|v| v.parse::<u64>().ok())
+        })
         .map_or(0.0, |ns| ns as f64 / 1e9)
 }
 
 /// Time `queries` in batches of `batch`; returns (cpu seconds, wall seconds, total matches).
-fn run_queries(idx: &PdqIndex, queries: &[PdqHash], radius: u32, batch: usize) -> (f64, f64, usize) {
+fn run_queries(
+    idx: &PdqIndex,
+    queries: &[PdqHash],
+    radius: u32,
+    batch: usize,
+) -> (f64, f64, usize) {
     let (t, c) = (Instant::now(), cpu_s());
     let mut matches = 0usize;
     for chunk in queries.chunks(batch.max(1)) {
@@ -99,7 +112,11 @@ fn main() {
             let n = hashes.len();
             let t = Instant::now();
             let mut idx = KnownIndex::new(config_for(&engine));
-            let entries = hashes.into_iter().enumerate().map(|(i, hash)| PdqEntry { hash, quality: 100, id: i as u64 });
+            let entries = hashes.into_iter().enumerate().map(|(i, hash)| PdqEntry {
+                hash,
+                quality: 100,
+                id: i as u64,
+            });
             let rep = idx.pdq.extend(entries).unwrap_or_else(|e| {
                 eprintln!("{e}");
                 std::process::exit(1)
@@ -126,10 +143,14 @@ fn main() {
         }
         Some("query") => {
             let (Some(index), Some(qpath)) = (args.get(2), args.get(3)) else {
-                eprintln!("usage: index_bench query INDEX.tki QUERIES.u8 [--radius 31] [--batch N]");
+                eprintln!(
+                    "usage: index_bench query INDEX.tki QUERIES.u8 [--radius 31] [--batch N]"
+                );
                 std::process::exit(2)
             };
-            let radius: u32 = arg(&args, "--radius").and_then(|s| s.parse().ok()).unwrap_or(31);
+            let radius: u32 = arg(&args, "--radius")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(31);
             let rss0 = status_kb("VmRSS:");
             let t = Instant::now();
             let idx = KnownIndex::load_path(index).unwrap_or_else(|e| {
@@ -168,13 +189,23 @@ fn main() {
             );
         }
         Some("crossover") => {
-            let nq: usize = arg(&args, "--queries").and_then(|s| s.parse().ok()).unwrap_or(200);
-            let radius: u32 = arg(&args, "--radius").and_then(|s| s.parse().ok()).unwrap_or(31);
-            let sizes: Vec<usize> =
-                args.iter().skip(2).take_while(|a| !a.starts_with("--")).filter_map(|s| s.parse().ok()).collect();
+            let nq: usize = arg(&args, "--queries")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(200);
+            let radius: u32 = arg(&args, "--radius")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(31);
+            let sizes: Vec<usize> = args
+                .iter()
+                .skip(2)
+                .take_while(|a| !a.starts_with("--"))
+                .filter_map(|s| s.parse().ok())
+                .collect();
             let mut seed = 42u64;
             for n in sizes {
-                let hashes: Vec<PdqHash> = (0..n).map(|_| PdqHash([0; 4].map(|_| splitmix(&mut seed)))).collect();
+                let hashes: Vec<PdqHash> = (0..n)
+                    .map(|_| PdqHash([0; 4].map(|_| splitmix(&mut seed))))
+                    .collect();
                 let queries: Vec<PdqHash> = (0..nq)
                     .map(|i| {
                         let mut q = hashes[(splitmix(&mut seed) as usize) % n];
@@ -185,17 +216,30 @@ fn main() {
                         q
                     })
                     .collect();
-                let kernel =
-                    arg(&args, "--kernel").and_then(|k| ScanKernel::available().into_iter().find(|x| x.name() == k));
+                let kernel = arg(&args, "--kernel")
+                    .and_then(|k| ScanKernel::available().into_iter().find(|x| x.name() == k));
                 for engine in ["scan", "mih"] {
-                    let mut idx = PdqIndex::new(PdqIndexConfig { kernel, ..config_for(engine) });
+                    let mut idx = PdqIndex::new(PdqIndexConfig {
+                        kernel,
+                        ..config_for(engine)
+                    });
                     let t = Instant::now();
-                    let entries =
-                        hashes.iter().enumerate().map(|(i, &hash)| PdqEntry { hash, quality: 100, id: i as u64 });
+                    let entries = hashes.iter().enumerate().map(|(i, &hash)| PdqEntry {
+                        hash,
+                        quality: 100,
+                        id: i as u64,
+                    });
                     let _ = idx.extend(entries);
                     let _ = idx.flush();
                     let build_s = t.elapsed().as_secs_f64();
-                    assert_eq!(idx.engine_for(radius), if engine == "mih" { Engine::Mih } else { Engine::Scan });
+                    assert_eq!(
+                        idx.engine_for(radius),
+                        if engine == "mih" {
+                            Engine::Mih
+                        } else {
+                            Engine::Scan
+                        }
+                    );
                     for batch in [1usize, 8, nq] {
                         let (secs, wall, matches) = run_queries(&idx, &queries, radius, batch);
                         println!(

@@ -16,6 +16,7 @@
 
 use crate::EntryId;
 use crate::error::IndexError;
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 /// The digest algorithms the index knows.
@@ -48,7 +49,9 @@ impl DigestKind {
 
     /// The kind whose hex form has `hex_len` digits, if any.
     pub fn from_hex_len(hex_len: usize) -> Option<DigestKind> {
-        DigestKind::ALL.into_iter().find(|k| k.byte_len() * 2 == hex_len)
+        DigestKind::ALL
+            .into_iter()
+            .find(|k| k.byte_len() * 2 == hex_len)
     }
 }
 
@@ -102,9 +105,16 @@ impl Digest {
 
     /// Parses hex of a known kind.
     pub fn from_hex_kind(kind: DigestKind, s: &str) -> Result<Digest, IndexError> {
-        let bad = |reason: String| IndexError::InvalidDigest { kind: kind.name(), reason };
+        let bad = |reason: String| IndexError::InvalidDigest {
+            kind: kind.name(),
+            reason,
+        };
         if s.len() != kind.byte_len() * 2 {
-            return Err(bad(format!("expected {} hex digits, got {}", kind.byte_len() * 2, s.len())));
+            return Err(bad(format!(
+                "expected {} hex digits, got {}",
+                kind.byte_len() * 2,
+                s.len()
+            )));
         }
         let nibble = |c: u8, at: usize| match c {
             b'0'..=b'9' => Ok(c - b'0'),
@@ -149,7 +159,12 @@ pub(crate) struct DigestTable<const N: usize> {
     /// `dir[p]..dir[p+1]` = entries whose key starts with the 16-bit prefix
     /// `p`; 65537 offsets, or empty when `keys` is.
     dir: Vec<u32>,
-    delta: HashMap<[u8; N], Vec<EntryId>>,
+    /// The first id inserted under each key…
+    delta: HashMap<[u8; N], EntryId>,
+    /// …and any further ones, in insertion order (rare: the same file in
+    /// several lists). Split so that the common insert allocates nothing
+    /// per key.
+    delta_more: HashMap<[u8; N], Vec<EntryId>>,
     delta_len: usize,
 }
 
@@ -165,10 +180,19 @@ impl<const N: usize> DigestTable<N> {
         if keys.len() != ids.len() || keys.len() > u32::MAX as usize {
             return Err(IndexError::Corrupt("digest table lengths"));
         }
-        if !keys.iter().zip(&ids).zip(keys.iter().zip(&ids).skip(1)).all(|(a, b)| a <= b) {
+        if !keys
+            .iter()
+            .zip(&ids)
+            .zip(keys.iter().zip(&ids).skip(1))
+            .all(|(a, b)| a <= b)
+        {
             return Err(IndexError::Corrupt("digest table not sorted"));
         }
-        let mut t = DigestTable { keys, ids, ..DigestTable::default() };
+        let mut t = DigestTable {
+            keys,
+            ids,
+            ..DigestTable::default()
+        };
         t.build_dir();
         Ok(t)
     }
@@ -196,7 +220,12 @@ impl<const N: usize> DigestTable<N> {
     }
 
     pub(crate) fn insert(&mut self, key: [u8; N], id: EntryId) {
-        self.delta.entry(key).or_default().push(id);
+        match self.delta.entry(key) {
+            Entry::Vacant(v) => {
+                v.insert(id);
+            }
+            Entry::Occupied(_) => self.delta_more.entry(key).or_default().push(id),
+        }
         self.delta_len += 1;
         if self.delta_len >= DELTA_MIN.max(self.keys.len() / 8) {
             self.merge_delta();
@@ -205,8 +234,13 @@ impl<const N: usize> DigestTable<N> {
 
     /// The delta's entries sorted by `(key, id)`.
     fn sorted_delta(&self) -> Vec<([u8; N], EntryId)> {
-        let mut d: Vec<([u8; N], EntryId)> =
-            self.delta.iter().flat_map(|(k, ids)| ids.iter().map(move |&id| (*k, id))).collect();
+        let mut d: Vec<([u8; N], EntryId)> = Vec::with_capacity(self.delta_len);
+        d.extend(self.delta.iter().map(|(k, &id)| (*k, id)));
+        d.extend(
+            self.delta_more
+                .iter()
+                .flat_map(|(k, ids)| ids.iter().map(move |&id| (*k, id))),
+        );
         d.sort_unstable();
         d
     }
@@ -216,7 +250,12 @@ impl<const N: usize> DigestTable<N> {
         let delta = self.sorted_delta();
         let n = self.keys.len() + delta.len();
         let (mut keys, mut ids) = (Vec::with_capacity(n), Vec::with_capacity(n));
-        let mut main = self.keys.iter().copied().zip(self.ids.iter().copied()).peekable();
+        let mut main = self
+            .keys
+            .iter()
+            .copied()
+            .zip(self.ids.iter().copied())
+            .peekable();
         let mut new = delta.into_iter().peekable();
         loop {
             let next = match (main.peek(), new.peek()) {
@@ -247,6 +286,7 @@ impl<const N: usize> DigestTable<N> {
         self.keys = keys;
         self.ids = ids;
         self.delta.clear();
+        self.delta_more.clear();
         self.delta_len = 0;
         self.build_dir();
     }
@@ -256,8 +296,10 @@ impl<const N: usize> DigestTable<N> {
     pub(crate) fn get_into(&self, key: &[u8; N], out: &mut Vec<EntryId>) {
         let p = prefix16(key);
         if let (Some(&a), Some(&b)) = (self.dir.get(p), self.dir.get(p + 1))
-            && let (Some(keys), Some(ids)) =
-                (self.keys.get(a as usize..b as usize), self.ids.get(a as usize..b as usize))
+            && let (Some(keys), Some(ids)) = (
+                self.keys.get(a as usize..b as usize),
+                self.ids.get(a as usize..b as usize),
+            )
         {
             let start = keys.partition_point(|k| k < key);
             for (k, id) in keys.iter().zip(ids).skip(start) {
@@ -267,14 +309,20 @@ impl<const N: usize> DigestTable<N> {
                 out.push(*id);
             }
         }
-        if let Some(ids) = self.delta.get(key) {
-            out.extend_from_slice(ids);
+        if let Some(&id) = self.delta.get(key) {
+            out.push(id);
+            if let Some(more) = self.delta_more.get(key) {
+                out.extend_from_slice(more);
+            }
         }
     }
 
     pub(crate) fn remove(&mut self, ids: &HashSet<EntryId>) -> usize {
         let before = self.len();
-        let (mut keys, mut kept) = (Vec::with_capacity(self.keys.len()), Vec::with_capacity(self.ids.len()));
+        let (mut keys, mut kept) = (
+            Vec::with_capacity(self.keys.len()),
+            Vec::with_capacity(self.ids.len()),
+        );
         for (k, id) in self.keys.iter().zip(&self.ids) {
             if !ids.contains(id) {
                 keys.push(*k);
@@ -286,11 +334,23 @@ impl<const N: usize> DigestTable<N> {
             self.ids = kept;
             self.build_dir();
         }
-        for v in self.delta.values_mut() {
-            v.retain(|id| !ids.contains(id));
+        let firsts = std::mem::take(&mut self.delta);
+        let mut more = std::mem::take(&mut self.delta_more);
+        self.delta_len = 0;
+        for (k, first) in firsts {
+            let rest = more.remove(&k).unwrap_or_default();
+            for id in std::iter::once(first).chain(rest) {
+                if !ids.contains(&id) {
+                    match self.delta.entry(k) {
+                        Entry::Vacant(v) => {
+                            v.insert(id);
+                        }
+                        Entry::Occupied(_) => self.delta_more.entry(k).or_default().push(id),
+                    }
+                    self.delta_len += 1;
+                }
+            }
         }
-        self.delta.retain(|_, v| !v.is_empty());
-        self.delta_len = self.delta.values().map(Vec::len).sum();
         before - self.len()
     }
 
@@ -298,8 +358,9 @@ impl<const N: usize> DigestTable<N> {
         self.keys.capacity() * N
             + self.ids.capacity() * 8
             + self.dir.capacity() * 4
-            + self.delta.capacity() * (N + size_of::<Vec<EntryId>>() + 1)
-            + self.delta_len * 8
+            + self.delta.capacity() * (N + 8 + 1)
+            + self.delta_more.capacity() * (N + size_of::<Vec<EntryId>>() + 1)
+            + self.delta_more.values().map(Vec::capacity).sum::<usize>() * 8
     }
 }
 
@@ -412,7 +473,9 @@ mod tests {
         assert_eq!(md5.kind(), DigestKind::Md5);
         assert_eq!(md5.to_hex(), "d41d8cd98f00b204e9800998ecf8427e");
         assert!(Digest::from_hex("abc").is_err());
-        assert!(Digest::from_hex_kind(DigestKind::Sha1, "d41d8cd98f00b204e9800998ecf8427e").is_err());
+        assert!(
+            Digest::from_hex_kind(DigestKind::Sha1, "d41d8cd98f00b204e9800998ecf8427e").is_err()
+        );
         assert!(Digest::from_hex(&"zz".repeat(16)).is_err());
         let sha = Digest::from_hex(&"ab".repeat(32)).unwrap();
         assert_eq!(sha, Digest::Sha256([0xab; 32]));

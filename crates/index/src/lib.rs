@@ -93,8 +93,8 @@ mod segment;
 pub use digest::{Digest, DigestIndex, DigestKind};
 pub use error::IndexError;
 pub use pdq::{
-    DEFAULT_MIH_MIN_LEN, DEFAULT_MIH_MIN_LEN_SCALAR, InsertReport, Match, PdqEntry, PdqIndex, PdqIndexConfig,
-    default_mih_min_len,
+    DEFAULT_MIH_MIN_LEN, DEFAULT_MIH_MIN_LEN_SCALAR, InsertReport, Match, PdqEntry, PdqIndex,
+    PdqIndexConfig, default_mih_min_len,
 };
 pub use scan::ScanKernel;
 pub use segment::Engine;
@@ -147,7 +147,10 @@ pub struct KnownIndex {
 
 impl KnownIndex {
     pub fn new(pdq_config: PdqIndexConfig) -> Self {
-        KnownIndex { digests: DigestIndex::new(), pdq: PdqIndex::new(pdq_config) }
+        KnownIndex {
+            digests: DigestIndex::new(),
+            pdq: PdqIndex::new(pdq_config),
+        }
     }
 
     /// Writes the index to `w` (buffer it: many small writes precede the
@@ -172,7 +175,9 @@ impl KnownIndex {
         let file = std::fs::File::create(&tmp)?;
         let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
         self.save(&mut w)?;
-        let file = w.into_inner().map_err(std::io::IntoInnerError::into_error)?;
+        let file = w
+            .into_inner()
+            .map_err(std::io::IntoInnerError::into_error)?;
         file.sync_all()?;
         drop(file);
         std::fs::rename(&tmp, path)?;

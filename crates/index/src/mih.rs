@@ -78,13 +78,19 @@ fn key(h: &[u64; 4], t: usize) -> u32 {
 }
 
 fn ceil_log2(n: usize) -> u32 {
-    if n <= 1 { 0 } else { usize::BITS - (n - 1).leading_zeros() }
+    if n <= 1 {
+        0
+    } else {
+        usize::BITS - (n - 1).leading_zeros()
+    }
 }
 
 /// Table parameters for a segment of `n` hashes: `(prefix_bits, suffix_bits, pos_bits)`.
 pub(crate) fn params(n: usize) -> (u32, u32, u32) {
     let pos_bits = ceil_log2(n).max(1);
-    let prefix_bits = ceil_log2(n).saturating_sub(PREFIX_SLACK).clamp(MIN_PREFIX_BITS, MAX_PREFIX_BITS);
+    let prefix_bits = ceil_log2(n)
+        .saturating_sub(PREFIX_SLACK)
+        .clamp(MIN_PREFIX_BITS, MAX_PREFIX_BITS);
     let suffix_bits = (32 - pos_bits).min(32 - prefix_bits);
     (prefix_bits, suffix_bits, pos_bits)
 }
@@ -95,10 +101,18 @@ impl Mih {
     pub(crate) fn build(planes: &Planes) -> Result<Mih, IndexError> {
         let n = planes.len();
         if n > MAX_LEN {
-            return Err(IndexError::SegmentTooLarge { len: n, max: MAX_LEN });
+            return Err(IndexError::SegmentTooLarge {
+                len: n,
+                max: MAX_LEN,
+            });
         }
         let (prefix_bits, suffix_bits, pos_bits) = params(n);
-        let mut mih = Mih { prefix_bits, suffix_bits, pos_bits, tables: Vec::with_capacity(SUBSTRINGS) };
+        let mut mih = Mih {
+            prefix_bits,
+            suffix_bits,
+            pos_bits,
+            tables: Vec::with_capacity(SUBSTRINGS),
+        };
         let buckets = 1usize << prefix_bits;
         for t in 0..SUBSTRINGS {
             let keys = || planes.substring(t);
@@ -117,7 +131,9 @@ impl Mih {
             let mut cursor: Vec<u32> = dir.get(..buckets).map(<[u32]>::to_vec).unwrap_or_default();
             let mut entries = vec![0u32; n];
             for (pos, k) in keys().enumerate() {
-                let Some(c) = cursor.get_mut(mih.prefix(k)) else { continue };
+                let Some(c) = cursor.get_mut(mih.prefix(k)) else {
+                    continue;
+                };
                 if let Some(slot) = entries.get_mut(*c as usize) {
                     *slot = (mih.suffix(k) << pos_bits) | pos as u32;
                 }
@@ -149,14 +165,19 @@ impl Mih {
     }
 
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.tables.iter().map(|t| (t.dir.capacity() + t.entries.capacity()) * 4).sum()
+        self.tables
+            .iter()
+            .map(|t| (t.dir.capacity() + t.entries.capacity()) * 4)
+            .sum()
     }
 
     /// Checks the invariants the query relies on (after loading a file):
     /// parameters as [`params`] gives them, 8 tables, each directory
     /// non-decreasing from 0 to `n`, each position `< n`.
     pub(crate) fn is_consistent(&self, n: usize) -> bool {
-        if (self.prefix_bits, self.suffix_bits, self.pos_bits) != params(n) || self.tables.len() != SUBSTRINGS {
+        if (self.prefix_bits, self.suffix_bits, self.pos_bits) != params(n)
+            || self.tables.len() != SUBSTRINGS
+        {
             return false;
         }
         let pos_mask = pos_mask(self.pos_bits);
@@ -190,7 +211,15 @@ impl Mih {
     ) {
         let s = radius / SUBSTRINGS as u32;
         let n = needle.0;
-        let mut q = Query { mih: self, planes, n, s, radius, scratch, hit };
+        let mut q = Query {
+            mih: self,
+            planes,
+            n,
+            s,
+            radius,
+            scratch,
+            hit,
+        };
         q.scratch.probes.clear();
         for (t, table) in self.tables.iter().enumerate() {
             let k0 = key(&n, t);
@@ -201,7 +230,11 @@ impl Mih {
                     if let Some(d) = table.dir.get(p) {
                         prefetch(d);
                     }
-                    q.scratch.probes.push(Probe { table: t as u32, prefix: p as u32, budget: s - k });
+                    q.scratch.probes.push(Probe {
+                        table: t as u32,
+                        prefix: p as u32,
+                        budget: s - k,
+                    });
                     if q.scratch.probes.len() >= PROBE_BATCH {
                         q.flush();
                     }
@@ -212,7 +245,15 @@ impl Mih {
     }
 
     #[inline(always)]
-    fn verify(&self, planes: &Planes, n: &[u64; 4], t: usize, s: u32, pos: usize, radius: u32) -> Option<u32> {
+    fn verify(
+        &self,
+        planes: &Planes,
+        n: &[u64; 4],
+        t: usize,
+        s: u32,
+        pos: usize,
+        radius: u32,
+    ) -> Option<u32> {
         // Low half first: most filter survivors are rejected on one cache line pair.
         let [a, b] = planes.lo_words(pos)?;
         let d01 = (a ^ n[0]).count_ones() + (b ^ n[1]).count_ones();
@@ -280,7 +321,9 @@ impl Query<'_, '_> {
         let sc = &mut *self.scratch;
         sc.buckets.clear();
         for p in &sc.probes {
-            let Some(table) = mih.tables.get(p.table as usize) else { continue };
+            let Some(table) = mih.tables.get(p.table as usize) else {
+                continue;
+            };
             let i = p.prefix as usize;
             if let (Some(&start), Some(&end)) = (table.dir.get(i), table.dir.get(i + 1))
                 && start < end
@@ -288,7 +331,12 @@ impl Query<'_, '_> {
                 if let Some(e) = table.entries.get(start as usize) {
                     prefetch(e);
                 }
-                sc.buckets.push(Bucket { table: p.table, start, end, budget: p.budget });
+                sc.buckets.push(Bucket {
+                    table: p.table,
+                    start,
+                    end,
+                    budget: p.budget,
+                });
             }
         }
         sc.probes.clear();
@@ -296,9 +344,13 @@ impl Query<'_, '_> {
         sc.cands.clear();
         let pos_mask = pos_mask(mih.pos_bits);
         for b in &sc.buckets {
-            let Some(table) = mih.tables.get(b.table as usize) else { continue };
+            let Some(table) = mih.tables.get(b.table as usize) else {
+                continue;
+            };
             let qs = mih.suffix(key(&self.n, b.table as usize));
-            let Some(entries) = table.entries.get(b.start as usize..b.end as usize) else { continue };
+            let Some(entries) = table.entries.get(b.start as usize..b.end as usize) else {
+                continue;
+            };
             for &e in entries {
                 if ((e >> mih.pos_bits) ^ qs).count_ones() <= b.budget {
                     let pos = e & pos_mask;
@@ -309,7 +361,14 @@ impl Query<'_, '_> {
         }
 
         for &(t, pos) in &sc.cands {
-            if let Some(d) = mih.verify(self.planes, &self.n, t as usize, self.s, pos as usize, self.radius) {
+            if let Some(d) = mih.verify(
+                self.planes,
+                &self.n,
+                t as usize,
+                self.s,
+                pos as usize,
+                self.radius,
+            ) {
                 (self.hit)(pos as usize, d);
             }
         }
@@ -331,7 +390,11 @@ pub(crate) fn prefetch<T>(r: &T) {
 }
 
 fn pos_mask(pos_bits: u32) -> u32 {
-    if pos_bits >= 32 { u32::MAX } else { (1u32 << pos_bits) - 1 }
+    if pos_bits >= 32 {
+        u32::MAX
+    } else {
+        (1u32 << pos_bits) - 1
+    }
 }
 
 /// Calls `f` with every `bits`-bit mask that has exactly `k` bits set
@@ -379,7 +442,9 @@ mod tests {
             for k in 0..=bits + 1 {
                 let mut seen = Vec::new();
                 for_each_mask(bits, k, |m| seen.push(m));
-                let want: Vec<usize> = (0..1usize << bits).filter(|m| m.count_ones() == k).collect();
+                let want: Vec<usize> = (0..1usize << bits)
+                    .filter(|m| m.count_ones() == k)
+                    .collect();
                 assert_eq!(seen, want, "bits {bits} k {k}");
             }
         }

@@ -125,7 +125,12 @@ impl Default for PdqIndex {
 impl PdqIndex {
     pub fn new(config: PdqIndexConfig) -> Self {
         let kernel = config.kernel.unwrap_or_else(ScanKernel::detect);
-        PdqIndex { config, kernel, segments: Vec::new(), delta: Segment::default() }
+        PdqIndex {
+            config,
+            kernel,
+            segments: Vec::new(),
+            delta: Segment::default(),
+        }
     }
 
     pub fn config(&self) -> &PdqIndexConfig {
@@ -150,7 +155,11 @@ impl PdqIndex {
     /// refused with [`IndexError::LowQuality`] and the index is unchanged.
     pub fn insert(&mut self, hash: PdqHash, quality: u8, id: EntryId) -> Result<(), IndexError> {
         if quality < QUALITY_THRESHOLD {
-            return Err(IndexError::LowQuality { id, quality, min: QUALITY_THRESHOLD });
+            return Err(IndexError::LowQuality {
+                id,
+                quality,
+                min: QUALITY_THRESHOLD,
+            });
         }
         self.delta.push(&hash, id);
         if self.delta.len() >= self.config.delta_max {
@@ -162,7 +171,10 @@ impl PdqIndex {
     /// Adds many entries, skipping (and reporting) low-quality ones. The new
     /// entries are sealed as one segment at the end, so a bulk load builds
     /// its tables once.
-    pub fn extend<I: IntoIterator<Item = PdqEntry>>(&mut self, entries: I) -> Result<InsertReport, IndexError> {
+    pub fn extend<I: IntoIterator<Item = PdqEntry>>(
+        &mut self,
+        entries: I,
+    ) -> Result<InsertReport, IndexError> {
         let mut report = InsertReport::default();
         for e in entries {
             if e.quality < QUALITY_THRESHOLD {
@@ -243,13 +255,22 @@ impl PdqIndex {
         if set.is_empty() {
             return 0;
         }
-        self.segments.iter_mut().chain(std::iter::once(&mut self.delta)).map(|s| s.remove(&set)).sum()
+        self.segments
+            .iter_mut()
+            .chain(std::iter::once(&mut self.delta))
+            .map(|s| s.remove(&set))
+            .sum()
     }
 
     /// Low-level search: calls `hit(needle_index, entry_id, distance)` for
     /// every live entry within `radius` of each needle, in no particular
     /// order. An entry is reported at most once per needle.
-    pub fn search(&self, needles: &[PdqHash], radius: u32, hit: &mut dyn FnMut(usize, EntryId, u32)) {
+    pub fn search(
+        &self,
+        needles: &[PdqHash],
+        radius: u32,
+        hit: &mut dyn FnMut(usize, EntryId, u32),
+    ) {
         for s in self.segments.iter().chain(std::iter::once(&self.delta)) {
             s.search(needles, radius, &self.config, self.kernel, hit);
         }
@@ -258,24 +279,32 @@ impl PdqIndex {
     /// Entries within `radius` of any of the 8 dihedral variants of a query
     /// (in [`Dihedral::ALL`] order), each with its best variant.
     pub fn query_dihedral(&self, variants: &[PdqHash; 8], radius: u32) -> Vec<Match> {
-        self.query_dihedral_batch(std::slice::from_ref(variants), radius).pop().unwrap_or_default()
+        self.query_dihedral_batch(std::slice::from_ref(variants), radius)
+            .pop()
+            .unwrap_or_default()
     }
 
     /// [`Self::query_dihedral`] for many queries in one pass over the index.
     pub fn query_dihedral_batch(&self, queries: &[[PdqHash; 8]], radius: u32) -> Vec<Vec<Match>> {
         let needles: Vec<PdqHash> = queries.iter().flatten().copied().collect();
-        self.collect(&needles, radius, queries.len(), |i| (i / 8, Dihedral::ALL.get(i % 8).copied()))
+        self.collect(&needles, radius, queries.len(), |i| {
+            (i / 8, Dihedral::ALL.get(i % 8).copied())
+        })
     }
 
     /// Entries within `radius` of any of the given `(variant, hash)` pairs.
     pub fn query_variants(&self, variants: &[(Dihedral, PdqHash)], radius: u32) -> Vec<Match> {
         let needles: Vec<PdqHash> = variants.iter().map(|v| v.1).collect();
-        self.collect(&needles, radius, 1, |i| (0, variants.get(i).map(|v| v.0))).pop().unwrap_or_default()
+        self.collect(&needles, radius, 1, |i| (0, variants.get(i).map(|v| v.0)))
+            .pop()
+            .unwrap_or_default()
     }
 
     /// Entries within `radius` of one hash (variant `Orig`).
     pub fn query(&self, hash: &PdqHash, radius: u32) -> Vec<Match> {
-        self.query_batch(std::slice::from_ref(hash), radius).pop().unwrap_or_default()
+        self.query_batch(std::slice::from_ref(hash), radius)
+            .pop()
+            .unwrap_or_default()
     }
 
     /// One result list per needle, in one pass over the index. Identical
@@ -286,7 +315,10 @@ impl PdqIndex {
         let mut order: Vec<usize> = (0..needles.len()).collect();
         order.sort_unstable_by_key(|&i| needles.get(i).copied());
         order.dedup_by_key(|i| needles.get(*i).copied());
-        let unique: Vec<PdqHash> = order.iter().filter_map(|&i| needles.get(i).copied()).collect();
+        let unique: Vec<PdqHash> = order
+            .iter()
+            .filter_map(|&i| needles.get(i).copied())
+            .collect();
         let found = self.collect(&unique, radius, unique.len(), |i| (i, Some(Dihedral::Orig)));
         let mut out = vec![Vec::new(); needles.len()];
         for (i, n) in needles.iter().enumerate() {
@@ -323,7 +355,11 @@ impl PdqIndex {
                 v.dedup_by_key(|h| h.0);
                 let mut ms: Vec<Match> = v
                     .into_iter()
-                    .map(|(id, distance, j)| Match { id, distance, variant: who(j).1.unwrap_or(Dihedral::Orig) })
+                    .map(|(id, distance, j)| Match {
+                        id,
+                        distance,
+                        variant: who(j).1.unwrap_or(Dihedral::Orig),
+                    })
                     .collect();
                 ms.sort_unstable_by_key(|m| (m.distance, m.id));
                 ms
@@ -333,7 +369,10 @@ impl PdqIndex {
 
     /// Every live entry as `(hash, id)`, in storage order.
     pub fn entries(&self) -> impl Iterator<Item = (PdqHash, EntryId)> + '_ {
-        self.segments.iter().chain(std::iter::once(&self.delta)).flat_map(Segment::entries)
+        self.segments
+            .iter()
+            .chain(std::iter::once(&self.delta))
+            .flat_map(Segment::entries)
     }
 
     /// Sizes and engines of the segments, and heap memory.
@@ -344,7 +383,10 @@ impl PdqIndex {
             engine: s.engine(),
             delta,
             heap_bytes: s.heap_bytes(),
-            mih_probes_r31: s.mih.as_ref().map(|m| mih::probes_per_needle(m.prefix_bits, 3)),
+            mih_probes_r31: s
+                .mih
+                .as_ref()
+                .map(|m| mih::probes_per_needle(m.prefix_bits, 3)),
         };
         let mut segments: Vec<SegmentStats> = self.segments.iter().map(|s| seg(s, false)).collect();
         segments.push(seg(&self.delta, true));
@@ -370,7 +412,11 @@ impl PdqIndex {
         (&self.segments, &self.delta)
     }
 
-    pub(crate) fn from_parts(config: PdqIndexConfig, segments: Vec<Segment>, delta: Segment) -> Self {
+    pub(crate) fn from_parts(
+        config: PdqIndexConfig,
+        segments: Vec<Segment>,
+        delta: Segment,
+    ) -> Self {
         let mut idx = PdqIndex::new(config);
         idx.segments = segments;
         idx.delta = delta;

@@ -140,7 +140,8 @@ fn get_len(r: &mut impl Read) -> Result<usize, IndexError> {
 
 fn get_vec<T: LeWords>(r: &mut impl Read, len: usize) -> Result<Vec<T>, IndexError> {
     let mut v: Vec<T> = Vec::new();
-    v.try_reserve_exact(len).map_err(|_| IndexError::Corrupt("array length too large"))?;
+    v.try_reserve_exact(len)
+        .map_err(|_| IndexError::Corrupt("array length too large"))?;
     let per_chunk = (READ_CHUNK / size_of::<T>().max(1)).max(1);
     while v.len() < len {
         let old = v.len();
@@ -155,7 +156,10 @@ fn get_vec<T: LeWords>(r: &mut impl Read, len: usize) -> Result<Vec<T>, IndexErr
 
 /// Writes the digest and PDQ indexes as one file.
 pub(crate) fn save(w: impl Write, digests: &DigestIndex, pdq: &PdqIndex) -> Result<(), IndexError> {
-    let mut w = CrcWriter { inner: w, crc: crc32fast::Hasher::new() };
+    let mut w = CrcWriter {
+        inner: w,
+        crc: crc32fast::Hasher::new(),
+    };
     w.write_all(MAGIC)?;
     put_u32(&mut w, VERSION)?;
     put_u32(&mut w, 0)?;
@@ -171,7 +175,10 @@ pub(crate) fn save(w: impl Write, digests: &DigestIndex, pdq: &PdqIndex) -> Resu
     put_u32(&mut w, c.mih_max_sub_radius)?;
     put_u64(&mut w, c.delta_max as u64)?;
     let (segments, delta) = pdq.parts();
-    put_u32(&mut w, u32::try_from(segments.len()).map_err(|_| IndexError::Corrupt("too many segments"))?)?;
+    put_u32(
+        &mut w,
+        u32::try_from(segments.len()).map_err(|_| IndexError::Corrupt("too many segments"))?,
+    )?;
     for s in segments.iter().chain(std::iter::once(delta)) {
         put_segment(&mut w, s)?;
     }
@@ -222,7 +229,10 @@ fn put_segment(w: &mut impl Write, s: &Segment) -> Result<(), IndexError> {
 
 /// Reads a file written by [`save`].
 pub(crate) fn load(r: impl Read) -> Result<(DigestIndex, PdqIndex), IndexError> {
-    let mut r = CrcReader { inner: r, crc: crc32fast::Hasher::new() };
+    let mut r = CrcReader {
+        inner: r,
+        crc: crc32fast::Hasher::new(),
+    };
     let mut magic = [0u8; 8];
     r.read_exact(&mut magic)?;
     if &magic != MAGIC {
@@ -230,7 +240,10 @@ pub(crate) fn load(r: impl Read) -> Result<(DigestIndex, PdqIndex), IndexError> 
     }
     let version = get_u32(&mut r)?;
     if version != VERSION {
-        return Err(IndexError::UnsupportedVersion { found: version, supported: VERSION });
+        return Err(IndexError::UnsupportedVersion {
+            found: version,
+            supported: VERSION,
+        });
     }
     let _flags = get_u32(&mut r)?;
 
@@ -297,7 +310,11 @@ fn get_segment(r: &mut impl Read) -> Result<Segment, IndexError> {
     if flags & !3 != 0 {
         return Err(IndexError::Corrupt("unknown segment flags"));
     }
-    let ids = if flags & 2 == 2 { Ids::Wide(get_vec::<u64>(r, len)?) } else { Ids::Narrow(get_vec::<u32>(r, len)?) };
+    let ids = if flags & 2 == 2 {
+        Ids::Wide(get_vec::<u64>(r, len)?)
+    } else {
+        Ids::Narrow(get_vec::<u32>(r, len)?)
+    };
     let words = get_len(r)?;
     if words != 0 && words != len.div_ceil(64) {
         return Err(IndexError::Corrupt("deletion bitmap length"));
@@ -322,7 +339,12 @@ fn get_segment(r: &mut impl Read) -> Result<Segment, IndexError> {
             let entries = get_vec::<u32>(r, len)?;
             tables.push(MihTable { dir, entries });
         }
-        let m = Mih { prefix_bits, suffix_bits, pos_bits, tables };
+        let m = Mih {
+            prefix_bits,
+            suffix_bits,
+            pos_bits,
+            tables,
+        };
         if !m.is_consistent(len) {
             return Err(IndexError::Corrupt("MIH tables"));
         }
@@ -333,5 +355,11 @@ fn get_segment(r: &mut impl Read) -> Result<Segment, IndexError> {
     if !planes.is_consistent() || ids.len() != len {
         return Err(IndexError::Corrupt("segment arrays"));
     }
-    Ok(Segment { planes, ids, deleted, deleted_count, mih })
+    Ok(Segment {
+        planes,
+        ids,
+        deleted,
+        deleted_count,
+        mih,
+    })
 }

@@ -60,7 +60,11 @@ fn join(lo: u32, hi: u32) -> u64 {
 impl Planes {
     pub(crate) fn with_capacity(n: usize) -> Self {
         let lines = LINES * n.div_ceil(LANES);
-        Planes { lo: Vec::with_capacity(lines), hi: Vec::with_capacity(lines), len: 0 }
+        Planes {
+            lo: Vec::with_capacity(lines),
+            hi: Vec::with_capacity(lines),
+            len: 0,
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -102,7 +106,13 @@ impl Planes {
         }
         let (block, lane) = (pos / LANES, pos % LANES);
         let lines = plane.get(LINES * block..LINES * (block + 1))?;
-        let s = |i: usize| lines.get(i).and_then(|l| l.0.get(lane)).copied().unwrap_or(0);
+        let s = |i: usize| {
+            lines
+                .get(i)
+                .and_then(|l| l.0.get(lane))
+                .copied()
+                .unwrap_or(0)
+        };
         Some([join(s(0), s(1)), join(s(2), s(3))])
     }
 
@@ -142,7 +152,12 @@ impl Planes {
     /// Substring `t` (0..8) of every hash, in position order.
     pub(crate) fn substring(&self, t: usize) -> impl Iterator<Item = u32> + '_ {
         let plane = if t < LINES { &self.lo } else { &self.hi };
-        plane.iter().skip(t % LINES).step_by(LINES).flat_map(|line| line.0).take(self.len)
+        plane
+            .iter()
+            .skip(t % LINES)
+            .step_by(LINES)
+            .flat_map(|line| line.0)
+            .take(self.len)
     }
 
     /// Bytes of heap memory held (capacity, not just length).
@@ -175,7 +190,14 @@ mod tests {
     fn push_get_round_trip_across_blocks() {
         let mut p = Planes::default();
         let hs: Vec<PdqHash> = (0..37u64)
-            .map(|i| PdqHash([i, i.rotate_left(17) ^ 5, !i, i.wrapping_mul(0x9e37_79b9_7f4a_7c15)]))
+            .map(|i| {
+                PdqHash([
+                    i,
+                    i.rotate_left(17) ^ 5,
+                    !i,
+                    i.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+                ])
+            })
             .collect();
         for h in &hs {
             p.push(h);
@@ -192,6 +214,9 @@ mod tests {
             let want: Vec<u32> = hs.iter().map(|h| substrings(&h.0)[t]).collect();
             assert_eq!(p.substring(t).collect::<Vec<_>>(), want, "substring {t}");
         }
-        assert_eq!(substrings(&[1 | (2 << 32), 3, 4, 5 << 32]), [1, 2, 3, 0, 4, 0, 0, 5]);
+        assert_eq!(
+            substrings(&[1 | (2 << 32), 3, 4, 5 << 32]),
+            [1, 2, 3, 0, 4, 0, 0, 5]
+        );
     }
 }

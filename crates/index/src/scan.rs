@@ -58,7 +58,9 @@ impl ScanKernel {
     pub fn detect() -> ScanKernel {
         #[cfg(target_arch = "x86_64")]
         {
-            if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512vpopcntdq") {
+            if std::is_x86_feature_detected!("avx512f")
+                && std::is_x86_feature_detected!("avx512vpopcntdq")
+            {
                 return ScanKernel::Avx512;
             }
             if std::is_x86_feature_detected!("popcnt") {
@@ -76,7 +78,9 @@ impl ScanKernel {
             if std::is_x86_feature_detected!("popcnt") {
                 v.push(ScanKernel::Popcnt);
             }
-            if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512vpopcntdq") {
+            if std::is_x86_feature_detected!("avx512f")
+                && std::is_x86_feature_detected!("avx512vpopcntdq")
+            {
                 v.push(ScanKernel::Avx512);
             }
         }
@@ -115,7 +119,11 @@ impl Group {
         for (w, n) in words.iter_mut().zip(needles) {
             *w = n.0;
         }
-        Some(Group { words, subs: words.map(|w| substrings(&w)), real: needles.len().min(GROUP) })
+        Some(Group {
+            words,
+            subs: words.map(|w| substrings(&w)),
+            real: needles.len().min(GROUP),
+        })
     }
 }
 
@@ -134,7 +142,12 @@ pub(crate) fn scan(
     let groups: Vec<Group> = needles.chunks(GROUP).filter_map(Group::new).collect();
     let mut cands = Vec::new();
     let chunk_lines = CHUNK_HASHES / LANES * LINES;
-    for (c, (lo, hi)) in planes.lo.chunks(chunk_lines).zip(planes.hi.chunks(chunk_lines)).enumerate() {
+    for (c, (lo, hi)) in planes
+        .lo
+        .chunks(chunk_lines)
+        .zip(planes.hi.chunks(chunk_lines))
+        .enumerate()
+    {
         let base = c * CHUNK_HASHES;
         for (g, group) in groups.iter().enumerate() {
             cands.clear();
@@ -152,7 +165,9 @@ pub(crate) fn scan(
                 if j >= group.real {
                     continue;
                 }
-                let (Some(h), Some(n)) = (planes.get(cand.pos), group.words.get(j)) else { continue };
+                let (Some(h), Some(n)) = (planes.get(cand.pos), group.words.get(j)) else {
+                    continue;
+                };
                 let d = h.distance(&PdqHash(*n));
                 if d <= radius {
                     hit(g * GROUP + j, cand.pos, d);
@@ -226,10 +241,19 @@ fn scan_scalar<const G: usize>(
 ) {
     // A fixed-size array, so the needle loops below have a constant trip
     // count and unroll.
-    let Some(n) = group.words.first_chunk::<G>() else { return };
-    let join = |a: &Line, b: &Line, lane: usize| u64::from(a.0[lane]) | (u64::from(b.0[lane]) << 32);
-    for (b, (l, h)) in lo.chunks_exact(LINES).zip(hi.chunks_exact(LINES)).enumerate() {
-        let ([l0, l1, l2, l3], [h0, h1, h2, h3]) = (l, h) else { continue };
+    let Some(n) = group.words.first_chunk::<G>() else {
+        return;
+    };
+    let join =
+        |a: &Line, b: &Line, lane: usize| u64::from(a.0[lane]) | (u64::from(b.0[lane]) << 32);
+    for (b, (l, h)) in lo
+        .chunks_exact(LINES)
+        .zip(hi.chunks_exact(LINES))
+        .enumerate()
+    {
+        let ([l0, l1, l2, l3], [h0, h1, h2, h3]) = (l, h) else {
+            continue;
+        };
         for lane in 0..LANES {
             let (a0, a1) = (join(l0, l1, lane), join(l2, l3, lane));
             let mut mask = 0u32;
@@ -251,7 +275,10 @@ fn scan_scalar<const G: usize>(
             while mask != 0 {
                 let j = mask.trailing_zeros();
                 mask &= mask - 1;
-                out.push(Cand { needle: j, pos: base + b * LANES + lane });
+                out.push(Cand {
+                    needle: j,
+                    pos: base + b * LANES + lane,
+                });
             }
         }
     }
@@ -288,14 +315,29 @@ mod avx512 {
         // Needle substring k of needle j, broadcast to all 16 lanes.
         let nb: [[__m512i; G]; K] = std::array::from_fn(|k| {
             std::array::from_fn(|j| {
-                _mm512_set1_epi32(group.subs.get(j).and_then(|s| s.get(k)).copied().unwrap_or(0) as i32)
+                _mm512_set1_epi32(
+                    group
+                        .subs
+                        .get(j)
+                        .and_then(|s| s.get(k))
+                        .copied()
+                        .unwrap_or(0) as i32,
+                )
             })
         });
         let mut masks = [0u16; GROUP];
-        for (b, (l, h)) in lo.chunks_exact(LINES).zip(hi.chunks_exact(LINES)).enumerate() {
-            let (Ok(l), Ok(h)) = (<&[Line; LINES]>::try_from(l), <&[Line; LINES]>::try_from(h)) else { continue };
+        for (b, (l, h)) in lo
+            .chunks_exact(LINES)
+            .zip(hi.chunks_exact(LINES))
+            .enumerate()
+        {
+            let (Ok(l), Ok(h)) = (<&[Line; LINES]>::try_from(l), <&[Line; LINES]>::try_from(h))
+            else {
+                continue;
+            };
             // Lines past K are never loaded: a 96-bit stage reads 3 of 8.
-            let w: [__m512i; K] = std::array::from_fn(|k| load(if k < LINES { &l[k] } else { &h[k - LINES] }));
+            let w: [__m512i; K] =
+                std::array::from_fn(|k| load(if k < LINES { &l[k] } else { &h[k - LINES] }));
             let mut any = 0u16;
             for j in 0..G {
                 let mut d = _mm512_popcnt_epi32(_mm512_xor_si512(w[0], nb[0][j]));
@@ -320,7 +362,10 @@ mod avx512 {
             while m != 0 {
                 let lane = m.trailing_zeros() as usize;
                 m &= m - 1;
-                out.push(Cand { needle: j as u32, pos: first + lane });
+                out.push(Cand {
+                    needle: j as u32,
+                    pos: first + lane,
+                });
             }
         }
     }
@@ -355,18 +400,24 @@ mod tests {
     #[test]
     fn kernels_agree_with_naive_scan() {
         let mut seed = 7;
-        let db: Vec<PdqHash> = (0..5000).map(|_| PdqHash([0; 4].map(|_| rng(&mut seed)))).collect();
+        let db: Vec<PdqHash> = (0..5000)
+            .map(|_| PdqHash([0; 4].map(|_| rng(&mut seed))))
+            .collect();
         let mut planes = Planes::default();
         db.iter().for_each(|h| planes.push(h));
         // Needles planted at chosen distances from stored hashes, plus random ones.
         let mut needles = Vec::new();
-        for (i, k) in [0usize, 1, 31, 32, 33, 48, 49, 63, 64, 100].iter().enumerate() {
+        for (i, k) in [0usize, 1, 31, 32, 33, 48, 49, 63, 64, 100]
+            .iter()
+            .enumerate()
+        {
             needles.push(flip(db[i * 97], *k, &mut seed));
         }
         needles.extend((0..4).map(|_| PdqHash([0; 4].map(|_| rng(&mut seed)))));
         // 1, 2, 3 and 13 needles exercise every group width (1, 2, 4, 8).
-        for (radius, count) in
-            [0, 31, 32, 33, 48, 49, 63, 128, 256].into_iter().flat_map(|r| [1, 2, 3, 13].map(|c| (r, c)))
+        for (radius, count) in [0, 31, 32, 33, 48, 49, 63, 128, 256]
+            .into_iter()
+            .flat_map(|r| [1, 2, 3, 13].map(|c| (r, c)))
         {
             let needles = &needles[needles.len() - count..];
             let mut want: Vec<(usize, usize, u32)> = Vec::new();
@@ -381,9 +432,14 @@ mod tests {
             want.sort_unstable();
             for kernel in ScanKernel::available() {
                 let mut got = Vec::new();
-                scan(&planes, needles, radius, kernel, &mut |j, p, d| got.push((j, p, d)));
+                scan(&planes, needles, radius, kernel, &mut |j, p, d| {
+                    got.push((j, p, d))
+                });
                 got.sort_unstable();
-                assert_eq!(got, want, "kernel {kernel:?} radius {radius} needles {count}");
+                assert_eq!(
+                    got, want,
+                    "kernel {kernel:?} radius {radius} needles {count}"
+                );
             }
         }
     }

@@ -108,7 +108,11 @@ pub(crate) struct Segment {
 
 impl Segment {
     pub(crate) fn with_capacity(n: usize) -> Self {
-        Segment { planes: Planes::with_capacity(n), ids: Ids::with_capacity(n), ..Segment::default() }
+        Segment {
+            planes: Planes::with_capacity(n),
+            ids: Ids::with_capacity(n),
+            ..Segment::default()
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -120,7 +124,11 @@ impl Segment {
     }
 
     pub(crate) fn engine(&self) -> Engine {
-        if self.mih.is_some() { Engine::Mih } else { Engine::Scan }
+        if self.mih.is_some() {
+            Engine::Mih
+        } else {
+            Engine::Scan
+        }
     }
 
     pub(crate) fn push(&mut self, h: &PdqHash, id: EntryId) {
@@ -131,14 +139,21 @@ impl Segment {
 
     #[inline]
     pub(crate) fn is_deleted(&self, pos: usize) -> bool {
-        self.deleted.get(pos / 64).is_some_and(|w| (w >> (pos % 64)) & 1 == 1)
+        self.deleted
+            .get(pos / 64)
+            .is_some_and(|w| (w >> (pos % 64)) & 1 == 1)
     }
 
     /// Marks every live entry whose id is in `ids` as deleted; returns how many.
     pub(crate) fn remove(&mut self, ids: &HashSet<EntryId>) -> usize {
         let mut removed = 0;
         for (pos, id) in self.ids.iter().enumerate() {
-            if !ids.contains(&id) || self.deleted.get(pos / 64).is_some_and(|w| (w >> (pos % 64)) & 1 == 1) {
+            if !ids.contains(&id)
+                || self
+                    .deleted
+                    .get(pos / 64)
+                    .is_some_and(|w| (w >> (pos % 64)) & 1 == 1)
+            {
                 continue;
             }
             if self.deleted.len() < self.ids.len().div_ceil(64) {
@@ -182,7 +197,9 @@ impl Segment {
             Some(mih) if self.uses_mih(radius, config) => {
                 let mut scratch = MihScratch::default();
                 for (j, n) in needles.iter().enumerate() {
-                    mih.query(&self.planes, n, radius, &mut scratch, &mut |pos, d| report(j, pos, d));
+                    mih.query(&self.planes, n, radius, &mut scratch, &mut |pos, d| {
+                        report(j, pos, d)
+                    });
                 }
             }
             _ => scan::scan(&self.planes, needles, radius, kernel, &mut report),

@@ -8,12 +8,17 @@ mod common;
 
 use common::Rng;
 use tiaki_hash::pdq::{Dihedral, PdqHash};
-use tiaki_index::{Digest, DigestIndex, DigestKind, IndexError, KnownIndex, PdqEntry, PdqIndex, PdqIndexConfig};
+use tiaki_index::{
+    Digest, DigestIndex, DigestKind, IndexError, KnownIndex, PdqEntry, PdqIndex, PdqIndexConfig,
+};
 
 #[test]
 fn default_threshold_follows_the_kernel() {
     let kernel = tiaki_index::ScanKernel::detect();
-    assert_eq!(PdqIndexConfig::default().mih_min_len, tiaki_index::default_mih_min_len(kernel));
+    assert_eq!(
+        PdqIndexConfig::default().mih_min_len,
+        tiaki_index::default_mih_min_len(kernel)
+    );
     assert_eq!(PdqIndex::default().kernel(), kernel);
 }
 
@@ -23,15 +28,31 @@ fn low_quality_hashes_never_enter() {
     let h = rng.hash();
     let mut idx = PdqIndex::default();
     match idx.insert(h, 49, 1) {
-        Err(IndexError::LowQuality { id: 1, quality: 49, min: 50 }) => {}
+        Err(IndexError::LowQuality {
+            id: 1,
+            quality: 49,
+            min: 50,
+        }) => {}
         other => panic!("expected LowQuality, got {other:?}"),
     }
     idx.insert(h, 50, 2).unwrap();
     let report = idx
         .extend([
-            PdqEntry { hash: h, quality: 0, id: 3 },
-            PdqEntry { hash: h, quality: 100, id: 4 },
-            PdqEntry { hash: h, quality: 12, id: 5 },
+            PdqEntry {
+                hash: h,
+                quality: 0,
+                id: 3,
+            },
+            PdqEntry {
+                hash: h,
+                quality: 100,
+                id: 4,
+            },
+            PdqEntry {
+                hash: h,
+                quality: 12,
+                id: 5,
+            },
         ])
         .unwrap();
     assert_eq!(report.inserted, 1);
@@ -45,7 +66,10 @@ fn best_variant_and_shared_ids() {
     let mut rng = Rng(2);
     let stored = rng.hash();
     let other = rng.hash();
-    let mut idx = PdqIndex::new(PdqIndexConfig { delta_max: 2, ..PdqIndexConfig::default() });
+    let mut idx = PdqIndex::new(PdqIndexConfig {
+        delta_max: 2,
+        ..PdqIndexConfig::default()
+    });
     idx.insert(stored, 100, 10).unwrap();
     // The same id with a second hash (a second frame, say): reported once.
     idx.insert(rng.flip(&stored, 20), 100, 10).unwrap();
@@ -57,17 +81,26 @@ fn best_variant_and_shared_ids() {
     variants[6] = rng.flip(&stored, 2);
     let found = idx.query_dihedral(&variants, 31);
     assert_eq!(found.len(), 1);
-    assert_eq!((found[0].id, found[0].distance, found[0].variant), (10, 2, Dihedral::FlipPlus1));
+    assert_eq!(
+        (found[0].id, found[0].distance, found[0].variant),
+        (10, 2, Dihedral::FlipPlus1)
+    );
 
     // Ties go to the first variant in Dihedral::ALL order.
     variants[1] = variants[6];
-    assert_eq!(idx.query_dihedral(&variants, 31)[0].variant, Dihedral::Rot90);
+    assert_eq!(
+        idx.query_dihedral(&variants, 31)[0].variant,
+        Dihedral::Rot90
+    );
 
     // Sorted by distance, then id.
     let mut two = variants;
     two[0] = rng.flip(&other, 1);
     let found = idx.query_dihedral(&two, 31);
-    assert_eq!(found.iter().map(|m| (m.id, m.distance)).collect::<Vec<_>>(), vec![(11, 1), (10, 2)]);
+    assert_eq!(
+        found.iter().map(|m| (m.id, m.distance)).collect::<Vec<_>>(),
+        vec![(11, 1), (10, 2)]
+    );
 
     assert_eq!(idx.remove(10), 2);
     assert_eq!(idx.len(), 1);
@@ -79,7 +112,9 @@ fn digests_exact_lookup_and_round_trip() {
     let mut known = KnownIndex::default();
     let md5 = Digest::from_hex("d41d8cd98f00b204e9800998ecf8427e").unwrap();
     let sha1 = Digest::from_hex("da39a3ee5e6b4b0d3255bfef95601890afd80709").unwrap();
-    let sha256 = Digest::from_hex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855").unwrap();
+    let sha256 =
+        Digest::from_hex("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+            .unwrap();
     known.digests.insert(&md5, 1);
     known.digests.insert(&md5, 2);
     known.digests.insert(&sha1, 3);
@@ -93,7 +128,12 @@ fn digests_exact_lookup_and_round_trip() {
     assert_eq!(known.digests.get(&md5), vec![1, 2]);
     assert_eq!(known.digests.len_of(DigestKind::Sha256), 10_001);
     // Same bytes as another kind do not match.
-    assert!(known.digests.get(&Digest::from_bytes(DigestKind::Md5, &[0; 16]).unwrap()).is_empty());
+    assert!(
+        known
+            .digests
+            .get(&Digest::from_bytes(DigestKind::Md5, &[0; 16]).unwrap())
+            .is_empty()
+    );
 
     let mut bytes = Vec::new();
     known.save(&mut bytes).unwrap();
@@ -108,7 +148,11 @@ fn digests_exact_lookup_and_round_trip() {
 
 fn sample_file() -> Vec<u8> {
     let mut rng = Rng(4);
-    let mut known = KnownIndex::new(PdqIndexConfig { mih_min_len: 10, delta_max: 50, ..PdqIndexConfig::default() });
+    let mut known = KnownIndex::new(PdqIndexConfig {
+        mih_min_len: 10,
+        delta_max: 50,
+        ..PdqIndexConfig::default()
+    });
     for i in 0..120 {
         known.pdq.insert(rng.hash(), 90, i).unwrap();
     }
@@ -129,22 +173,37 @@ fn damaged_files_are_errors() {
         let mut bad = good.clone();
         let at = rng.below(bad.len());
         bad[at] ^= 1 << rng.below(8);
-        assert!(KnownIndex::load(bad.as_slice()).is_err(), "flip at {at} not detected");
+        assert!(
+            KnownIndex::load(bad.as_slice()).is_err(),
+            "flip at {at} not detected"
+        );
     }
     // Truncation anywhere is an I/O error (unexpected EOF), not a panic.
     for cut in [0, 4, 12, 17, good.len() / 2, good.len() - 1] {
-        assert!(matches!(KnownIndex::load(&good[..cut]), Err(IndexError::Io(_))), "cut at {cut}");
+        assert!(
+            matches!(KnownIndex::load(&good[..cut]), Err(IndexError::Io(_))),
+            "cut at {cut}"
+        );
     }
     let mut bad = good.clone();
     bad[0] = b'X';
-    assert!(matches!(KnownIndex::load(bad.as_slice()), Err(IndexError::BadMagic)));
+    assert!(matches!(
+        KnownIndex::load(bad.as_slice()),
+        Err(IndexError::BadMagic)
+    ));
     let mut bad = good.clone();
     bad[8] = 2;
-    assert!(matches!(KnownIndex::load(bad.as_slice()), Err(IndexError::UnsupportedVersion { found: 2, .. })));
+    assert!(matches!(
+        KnownIndex::load(bad.as_slice()),
+        Err(IndexError::UnsupportedVersion { found: 2, .. })
+    ));
     let mut bad = good.clone();
     let n = bad.len();
     bad[n - 1] ^= 0x80;
-    assert!(matches!(KnownIndex::load(bad.as_slice()), Err(IndexError::Checksum { .. })));
+    assert!(matches!(
+        KnownIndex::load(bad.as_slice()),
+        Err(IndexError::Checksum { .. })
+    ));
 }
 
 #[test]

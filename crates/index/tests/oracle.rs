@@ -31,7 +31,12 @@ fn config(mode: Mode, delta_max: usize, kernel: ScanKernel) -> PdqIndexConfig {
         Mode::Mih => (0, 7),
         Mode::Mixed => (64, 3),
     };
-    PdqIndexConfig { mih_min_len, mih_max_sub_radius, delta_max, kernel: Some(kernel) }
+    PdqIndexConfig {
+        mih_min_len,
+        mih_max_sub_radius,
+        delta_max,
+        kernel: Some(kernel),
+    }
 }
 
 /// Entries with clusters: some are near-duplicates of earlier ones, at
@@ -54,7 +59,11 @@ fn make_entries(rng: &mut Rng, n: usize) -> Vec<PdqEntry> {
             _ => 10_000 + i as EntryId,
         };
         // One in ten is below the quality threshold and must never be found.
-        let quality = if rng.below(10) == 0 { rng.below(50) as u8 } else { 50 + rng.below(51) as u8 };
+        let quality = if rng.below(10) == 0 {
+            rng.below(50) as u8
+        } else {
+            50 + rng.below(51) as u8
+        };
         out.push(PdqEntry { hash, quality, id });
     }
     out
@@ -79,7 +88,11 @@ fn make_queries(rng: &mut Rng, entries: &[PdqEntry], count: usize) -> Vec<[PdqHa
 }
 
 fn live(model: &[PdqEntry], removed: &[EntryId]) -> Vec<(PdqHash, EntryId)> {
-    model.iter().filter(|e| e.quality >= 50 && !removed.contains(&e.id)).map(|e| (e.hash, e.id)).collect()
+    model
+        .iter()
+        .filter(|e| e.quality >= 50 && !removed.contains(&e.id))
+        .map(|e| (e.hash, e.id))
+        .collect()
 }
 
 /// Checks every query API against the oracle at every radius.
@@ -88,20 +101,33 @@ fn check(idx: &PdqIndex, live: &[(PdqHash, EntryId)], queries: &[[PdqHash; 8]], 
     for radius in RADII {
         let got = idx.query_dihedral_batch(queries, radius);
         for (q, g) in queries.iter().zip(&got) {
-            let variants: Vec<(Dihedral, PdqHash)> = Dihedral::ALL.into_iter().zip(q.iter().copied()).collect();
+            let variants: Vec<(Dihedral, PdqHash)> =
+                Dihedral::ALL.into_iter().zip(q.iter().copied()).collect();
             let want = oracle(live, &variants, radius);
             assert_eq!(g, &want, "{stage}: dihedral query, radius {radius}");
-            assert_eq!(&idx.query_dihedral(q, radius), g, "{stage}: single dihedral query");
+            assert_eq!(
+                &idx.query_dihedral(q, radius),
+                g,
+                "{stage}: single dihedral query"
+            );
             // The (variant, hash) form with a subset of variants, in another order.
             let sub: Vec<(Dihedral, PdqHash)> = variants.iter().rev().step_by(3).copied().collect();
-            assert_eq!(idx.query_variants(&sub, radius), oracle(live, &sub, radius), "{stage}: variants");
+            assert_eq!(
+                idx.query_variants(&sub, radius),
+                oracle(live, &sub, radius),
+                "{stage}: variants"
+            );
         }
         // Plain needles (the vPDQ frame path), including duplicates.
         let mut needles: Vec<PdqHash> = queries.iter().map(|q| q[0]).collect();
         needles.extend(queries.iter().take(2).map(|q| q[0]));
         let got = idx.query_batch(&needles, radius);
         for (n, g) in needles.iter().zip(&got) {
-            assert_eq!(g, &oracle(live, &[(Dihedral::Orig, *n)], radius), "{stage}: batch, radius {radius}");
+            assert_eq!(
+                g,
+                &oracle(live, &[(Dihedral::Orig, *n)], radius),
+                "{stage}: batch, radius {radius}"
+            );
         }
     }
 }
@@ -120,21 +146,33 @@ fn scenario(seed: u64, n: usize, mode: Mode, delta_max: usize, kernel_pick: usiz
     let mut idx = PdqIndex::new(cfg.clone());
     let (bulk, single) = entries.split_at(n / 2);
     let report = idx.extend(bulk.iter().copied()).unwrap();
-    assert_eq!(report.low_quality.len(), bulk.iter().filter(|e| e.quality < 50).count());
+    assert_eq!(
+        report.low_quality.len(),
+        bulk.iter().filter(|e| e.quality < 50).count()
+    );
     idx.flush().unwrap();
     check(&idx, &live(bulk, &removed), &queries, "after bulk insert");
     for e in single {
         let r = idx.insert(e.hash, e.quality, e.id);
         assert_eq!(r.is_ok(), e.quality >= 50);
     }
-    check(&idx, &live(&entries, &removed), &queries, "after incremental inserts");
+    check(
+        &idx,
+        &live(&entries, &removed),
+        &queries,
+        "after incremental inserts",
+    );
 
     let stats = idx.stats();
     let sealed: Vec<_> = stats.segments.iter().filter(|s| !s.delta).collect();
     match mode {
         Mode::Scan => assert!(sealed.iter().all(|s| s.engine == Engine::Scan)),
         Mode::Mih => assert!(sealed.iter().all(|s| s.engine == Engine::Mih)),
-        Mode::Mixed => assert!(sealed.iter().all(|s| (s.engine == Engine::Mih) == (s.len >= 64))),
+        Mode::Mixed => assert!(
+            sealed
+                .iter()
+                .all(|s| (s.engine == Engine::Mih) == (s.len >= 64))
+        ),
     }
 
     // Remove a few ids (some present, one absent).
@@ -146,20 +184,36 @@ fn scenario(seed: u64, n: usize, mode: Mode, delta_max: usize, kernel_pick: usiz
     removed.push(9_999); // never used as an id
     let want_removed = live(&entries, &[]).len() - live(&entries, &removed).len();
     assert_eq!(idx.remove_ids(removed.iter().copied()), want_removed);
-    assert_eq!(idx.remove_ids(removed.iter().copied()), 0, "second removal is a no-op");
+    assert_eq!(
+        idx.remove_ids(removed.iter().copied()),
+        0,
+        "second removal is a no-op"
+    );
     check(&idx, &live(&entries, &removed), &queries, "after removals");
 
     // Save/load round trip, then keep inserting into the loaded index.
-    let mut known = KnownIndex { pdq: idx, ..KnownIndex::default() };
+    let mut known = KnownIndex {
+        pdq: idx,
+        ..KnownIndex::default()
+    };
     let mut bytes = Vec::new();
     known.save(&mut bytes).unwrap();
     let mut loaded = KnownIndex::load(bytes.as_slice()).unwrap();
     // Same segments (capacity, hence heap_bytes, may differ).
     let shape = |i: &PdqIndex| -> Vec<_> {
-        i.stats().segments.iter().map(|s| (s.len, s.live, s.engine, s.delta, s.mih_probes_r31)).collect()
+        i.stats()
+            .segments
+            .iter()
+            .map(|s| (s.len, s.live, s.engine, s.delta, s.mih_probes_r31))
+            .collect()
     };
     assert_eq!(shape(&loaded.pdq), shape(&known.pdq));
-    check(&loaded.pdq, &live(&entries, &removed), &queries, "after save/load");
+    check(
+        &loaded.pdq,
+        &live(&entries, &removed),
+        &queries,
+        "after save/load",
+    );
 
     let more = make_entries(&mut rng, n / 3);
     for e in &more {
@@ -173,7 +227,12 @@ fn scenario(seed: u64, n: usize, mode: Mode, delta_max: usize, kernel_pick: usiz
         .chain(more.iter().filter(|e| e.quality >= 50))
         .map(|e| (e.hash, e.id))
         .collect();
-    check(&loaded.pdq, &live_now, &queries, "after inserts into the loaded index");
+    check(
+        &loaded.pdq,
+        &live_now,
+        &queries,
+        "after inserts into the loaded index",
+    );
 
     loaded.pdq.compact().unwrap();
     check(&loaded.pdq, &live_now, &queries, "after compaction");
@@ -205,18 +264,32 @@ proptest! {
 #[test]
 fn larger_random_set_both_engines() {
     let mut rng = Rng(99);
-    let entries: Vec<PdqEntry> = (0..20_000).map(|i| PdqEntry { hash: rng.hash(), quality: 100, id: i }).collect();
+    let entries: Vec<PdqEntry> = (0..20_000)
+        .map(|i| PdqEntry {
+            hash: rng.hash(),
+            quality: 100,
+            id: i,
+        })
+        .collect();
     let queries = make_queries(&mut rng, &entries, 16);
     let all: Vec<(PdqHash, EntryId)> = entries.iter().map(|e| (e.hash, e.id)).collect();
     for mode in [Mode::Scan, Mode::Mih] {
         let mut idx = PdqIndex::new(config(mode, 1 << 16, ScanKernel::detect()));
         idx.extend(entries.iter().copied()).unwrap();
         idx.flush().unwrap();
-        assert_eq!(idx.engine_for(31), if matches!(mode, Mode::Mih) { Engine::Mih } else { Engine::Scan });
+        assert_eq!(
+            idx.engine_for(31),
+            if matches!(mode, Mode::Mih) {
+                Engine::Mih
+            } else {
+                Engine::Scan
+            }
+        );
         for radius in [0, 31] {
             let got = idx.query_dihedral_batch(&queries, radius);
             for (q, g) in queries.iter().zip(&got) {
-                let v: Vec<(Dihedral, PdqHash)> = Dihedral::ALL.into_iter().zip(q.iter().copied()).collect();
+                let v: Vec<(Dihedral, PdqHash)> =
+                    Dihedral::ALL.into_iter().zip(q.iter().copied()).collect();
                 assert_eq!(g, &oracle(&all, &v, radius), "{mode:?} radius {radius}");
             }
         }

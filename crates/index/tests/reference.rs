@@ -25,10 +25,17 @@ fn build(hay: &[PdqHash], mih: bool) -> PdqIndex {
         ..PdqIndexConfig::default()
     };
     let mut idx = PdqIndex::new(config);
-    let entries = hay.iter().enumerate().map(|(i, &hash)| PdqEntry { hash, quality: 100, id: i as EntryId });
+    let entries = hay.iter().enumerate().map(|(i, &hash)| PdqEntry {
+        hash,
+        quality: 100,
+        id: i as EntryId,
+    });
     idx.extend(entries).unwrap();
     idx.flush().unwrap();
-    assert_eq!(idx.engine_for(31), if mih { Engine::Mih } else { Engine::Scan });
+    assert_eq!(
+        idx.engine_for(31),
+        if mih { Engine::Mih } else { Engine::Scan }
+    );
     idx
 }
 
@@ -39,7 +46,10 @@ fn files_are_what_the_tests_assume() {
     assert_eq!(needles.len(), 100);
     // What the files imply: every needle is a slightly modified haystack
     // entry. 50 occur verbatim, 1 is 2 bits away and 49 are 4 bits away.
-    let nearest: Vec<u32> = needles.iter().map(|n| hay.iter().map(|h| h.distance(n)).min().unwrap()).collect();
+    let nearest: Vec<u32> = needles
+        .iter()
+        .map(|n| hay.iter().map(|h| h.distance(n)).min().unwrap())
+        .collect();
     assert_eq!(nearest.iter().filter(|&&d| d == 0).count(), 50);
     assert_eq!(nearest.iter().filter(|&&d| d == 2).count(), 1);
     assert_eq!(nearest.iter().filter(|&&d| d == 4).count(), 49);
@@ -48,7 +58,11 @@ fn files_are_what_the_tests_assume() {
 #[test]
 fn index_equals_linear_scan_on_reference_lists() {
     let (hay, needles) = load();
-    let entries: Vec<(PdqHash, EntryId)> = hay.iter().enumerate().map(|(i, &h)| (h, i as EntryId)).collect();
+    let entries: Vec<(PdqHash, EntryId)> = hay
+        .iter()
+        .enumerate()
+        .map(|(i, &h)| (h, i as EntryId))
+        .collect();
     for mih in [false, true] {
         let idx = build(&hay, mih);
         // 4: the files' own nearest distance; 31/32: PDQ's match threshold
@@ -63,7 +77,10 @@ fn index_equals_linear_scan_on_reference_lists() {
                 total += g.len();
             }
             if radius >= 4 {
-                assert!(got.iter().all(|g| !g.is_empty()), "every needle has a match within 4");
+                assert!(
+                    got.iter().all(|g| !g.is_empty()),
+                    "every needle has a match within 4"
+                );
             }
             assert!(total >= needles.len() || radius < 4);
         }

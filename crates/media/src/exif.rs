@@ -42,13 +42,25 @@ fn ascii(f: &exif::Exif, tag: Tag) -> Option<String> {
         Value::Ascii(parts) => {
             let s: Vec<String> = parts
                 .iter()
-                .map(|p| String::from_utf8_lossy(p).trim_end_matches('\0').trim().to_string())
+                .map(|p| {
+                    String::from_utf8_lossy(p)
+                        .trim_end_matches('\0')
+                        .trim()
+                        .to_string()
+                })
                 .filter(|s| !s.is_empty())
                 .collect();
-            if s.is_empty() { None } else { Some(s.join(" ")) }
+            if s.is_empty() {
+                None
+            } else {
+                Some(s.join(" "))
+            }
         }
         Value::Undefined(b, _) => {
-            let s = String::from_utf8_lossy(b).trim_end_matches('\0').trim().to_string();
+            let s = String::from_utf8_lossy(b)
+                .trim_end_matches('\0')
+                .trim()
+                .to_string();
             if s.is_empty() { None } else { Some(s) }
         }
         _ => None,
@@ -57,7 +69,9 @@ fn ascii(f: &exif::Exif, tag: Tag) -> Option<String> {
 
 fn degrees(f: &exif::Exif, tag: Tag, ref_tag: Tag, negative: u8) -> Option<f64> {
     let field = f.get_field(tag, In::PRIMARY)?;
-    let Value::Rational(r) = &field.value else { return None };
+    let Value::Rational(r) = &field.value else {
+        return None;
+    };
     let part = |i: usize| r.get(i).filter(|x| x.denom != 0).map(|x| x.to_f64());
     let d = part(0)? + part(1).unwrap_or(0.0) / 60.0 + part(2).unwrap_or(0.0) / 3600.0;
     let sign = match f.get_field(ref_tag, In::PRIMARY).map(|x| &x.value) {

@@ -66,7 +66,11 @@ pub struct FileRecord {
 impl FileRecord {
     /// A record for a path that could not be read at all.
     pub fn failed(path: String, error: String) -> Self {
-        FileRecord { path, error: Some(error), ..Default::default() }
+        FileRecord {
+            path,
+            error: Some(error),
+            ..Default::default()
+        }
     }
 
     fn set_digests(&mut self, d: Digests) {
@@ -107,8 +111,16 @@ fn digest_stream(f: &mut File, head: &[u8]) -> std::io::Result<Digests> {
 /// Hashes one file with `hasher` (whose [`tiaki_hash::LumaArithmetic`]
 /// decides the image luma). Never fails: problems become the record's `error`, and
 /// every field that could be computed before the problem is kept.
-pub fn hash_file(path: &Path, shown: String, opts: &HashOptions, hasher: &mut PdqHasher) -> FileRecord {
-    let mut rec = FileRecord { path: shown, ..Default::default() };
+pub fn hash_file(
+    path: &Path,
+    shown: String,
+    opts: &HashOptions,
+    hasher: &mut PdqHasher,
+) -> FileRecord {
+    let mut rec = FileRecord {
+        path: shown,
+        ..Default::default()
+    };
     let mut f = match File::open(path) {
         Ok(f) => f,
         Err(e) => {
@@ -149,7 +161,11 @@ pub fn hash_file(path: &Path, shown: String, opts: &HashOptions, hasher: &mut Pd
     }
     rec.error = match kind {
         Kind::Image => Some(
-            DecodeError::FileTooLarge { bytes: size, max: opts.limits.max_image_file_bytes }.to_string(),
+            DecodeError::FileTooLarge {
+                bytes: size,
+                max: opts.limits.max_image_file_bytes,
+            }
+            .to_string(),
         ),
         Kind::Video => match tiaki_video::hash_video_file(path, &opts.video) {
             Ok(v) => {
@@ -170,7 +186,12 @@ pub fn hash_file(path: &Path, shown: String, opts: &HashOptions, hasher: &mut Pd
 }
 
 /// Decodes and hashes an image already in memory into `rec`.
-pub fn hash_image_bytes(bytes: &[u8], opts: &HashOptions, hasher: &mut PdqHasher, rec: &mut FileRecord) {
+pub fn hash_image_bytes(
+    bytes: &[u8],
+    opts: &HashOptions,
+    hasher: &mut PdqHasher,
+    rec: &mut FileRecord,
+) {
     rec.exif = read_exif(bytes);
     let decoded = match decode_image(bytes, &opts.limits) {
         Ok(d) => d,
@@ -184,11 +205,19 @@ pub fn hash_image_bytes(bytes: &[u8], opts: &HashOptions, hasher: &mut PdqHasher
     let (w, h) = (decoded.width as usize, decoded.height as usize);
     let hashed = match &decoded.pixels {
         Pixels::Rgb8(px) => hasher.hash_rgb(px, w, h).and_then(|o| {
-            let d = if opts.dihedral { Some(hasher.dihedral_rgb(px, w, h)?) } else { None };
+            let d = if opts.dihedral {
+                Some(hasher.dihedral_rgb(px, w, h)?)
+            } else {
+                None
+            };
             Ok((o, d))
         }),
         Pixels::Luma8(px) => hasher.hash_luma8(px, w, h).and_then(|o| {
-            let d = if opts.dihedral { Some(hasher.dihedral_luma8(px, w, h)?) } else { None };
+            let d = if opts.dihedral {
+                Some(hasher.dihedral_luma8(px, w, h)?)
+            } else {
+                None
+            };
             Ok((o, d))
         }),
     };

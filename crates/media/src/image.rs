@@ -34,21 +34,31 @@ pub enum DecodeError {
     Empty,
     #[error("file of {bytes} bytes is larger than the {max}-byte image limit")]
     FileTooLarge { bytes: u64, max: u64 },
-    #[error("image of {width}×{height} pixels exceeds the limit of {max_pixels} pixels (possible decompression bomb)")]
-    TooManyPixels { width: u32, height: u32, max_pixels: u64 },
+    #[error(
+        "image of {width}×{height} pixels exceeds the limit of {max_pixels} pixels (possible decompression bomb)"
+    )]
+    TooManyPixels {
+        width: u32,
+        height: u32,
+        max_pixels: u64,
+    },
     #[error("image format not recognised")]
     UnknownFormat,
     #[error("image data is truncated: {0}")]
     Truncated(String),
     #[error("cannot decode image: {0}")]
     Decode(String),
-    #[error("decoder needed more memory than the {max}-byte limit allows (possible decompression bomb)")]
+    #[error(
+        "decoder needed more memory than the {max}-byte limit allows (possible decompression bomb)"
+    )]
     MemoryLimit { max: u64 },
 }
 
 fn map_image_error(e: image::ImageError, limits: &Limits) -> DecodeError {
     match e {
-        image::ImageError::Limits(_) => DecodeError::MemoryLimit { max: limits.max_decoder_alloc },
+        image::ImageError::Limits(_) => DecodeError::MemoryLimit {
+            max: limits.max_decoder_alloc,
+        },
         image::ImageError::Unsupported(u) => match u.kind() {
             image::error::UnsupportedErrorKind::Format(_) => DecodeError::UnknownFormat,
             _ => DecodeError::Decode(u.to_string()),
@@ -58,7 +68,11 @@ fn map_image_error(e: image::ImageError, limits: &Limits) -> DecodeError {
         }
         other => {
             let s = other.to_string();
-            if s.contains("EOF") || s.contains("eof") || s.contains("truncat") || s.contains("No more bytes") {
+            if s.contains("EOF")
+                || s.contains("eof")
+                || s.contains("truncat")
+                || s.contains("No more bytes")
+            {
                 DecodeError::Truncated(s)
             } else {
                 DecodeError::Decode(s)
@@ -84,7 +98,10 @@ pub fn decode_image(bytes: &[u8], limits: &Limits) -> Result<Decoded, DecodeErro
         return Err(DecodeError::Empty);
     }
     if bytes.len() as u64 > limits.max_image_file_bytes {
-        return Err(DecodeError::FileTooLarge { bytes: bytes.len() as u64, max: limits.max_image_file_bytes });
+        return Err(DecodeError::FileTooLarge {
+            bytes: bytes.len() as u64,
+            max: limits.max_image_file_bytes,
+        });
     }
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
@@ -93,26 +110,41 @@ pub fn decode_image(bytes: &[u8], limits: &Limits) -> Result<Decoded, DecodeErro
         return Err(DecodeError::UnknownFormat);
     };
     if format == image::ImageFormat::Jpeg && jpeg_is_truncated(bytes) {
-        return Err(DecodeError::Truncated("JPEG has no end-of-image marker".into()));
+        return Err(DecodeError::Truncated(
+            "JPEG has no end-of-image marker".into(),
+        ));
     }
     // Read the header with no allocation limit beyond the side lengths, so
     // that an oversized image is reported as what it is (too many pixels)
     // rather than as a failed allocation; then decode under the full limits.
     reader.no_limits();
-    let mut decoder = reader.into_decoder().map_err(|e| map_image_error(e, limits))?;
+    let mut decoder = reader
+        .into_decoder()
+        .map_err(|e| map_image_error(e, limits))?;
     let (width, height) = decoder.dimensions();
     let pixels = u64::from(width) * u64::from(height);
     if pixels > limits.max_pixels || width > limits.max_side || height > limits.max_side {
-        return Err(DecodeError::TooManyPixels { width, height, max_pixels: limits.max_pixels });
+        return Err(DecodeError::TooManyPixels {
+            width,
+            height,
+            max_pixels: limits.max_pixels,
+        });
     }
     let mut il = image::Limits::default();
     il.max_image_width = Some(limits.max_side);
     il.max_image_height = Some(limits.max_side);
     il.max_alloc = Some(limits.max_decoder_alloc);
-    decoder.set_limits(il).map_err(|e| map_image_error(e, limits))?;
+    decoder
+        .set_limits(il)
+        .map_err(|e| map_image_error(e, limits))?;
     let source_color = format!("{:?}", decoder.color_type());
     let img = DynamicImage::from_decoder(decoder).map_err(|e| map_image_error(e, limits))?;
-    Ok(Decoded { width, height, pixels: to_pixels(img), source_color })
+    Ok(Decoded {
+        width,
+        height,
+        pixels: to_pixels(img),
+        source_color,
+    })
 }
 
 /// 16-bit to 8-bit with rounding: a rescale, not a clip (Pillow clips
@@ -130,22 +162,42 @@ fn f32_to_u8(v: f32) -> u8 {
 fn to_pixels(img: DynamicImage) -> Pixels {
     match img {
         DynamicImage::ImageLuma8(b) => Pixels::Luma8(b.into_raw()),
-        DynamicImage::ImageLumaA8(b) => Pixels::Luma8(b.into_raw().chunks_exact(2).map(|p| p[0]).collect()),
-        DynamicImage::ImageLuma16(b) => Pixels::Luma8(b.into_raw().into_iter().map(u16_to_u8).collect()),
-        DynamicImage::ImageLumaA16(b) => {
-            Pixels::Luma8(b.into_raw().chunks_exact(2).map(|p| u16_to_u8(p[0])).collect())
+        DynamicImage::ImageLumaA8(b) => {
+            Pixels::Luma8(b.into_raw().chunks_exact(2).map(|p| p[0]).collect())
         }
-        DynamicImage::ImageRgb8(b) => Pixels::Rgb8(b.into_raw()),
-        DynamicImage::ImageRgba8(b) => {
-            Pixels::Rgb8(b.into_raw().chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect())
+        DynamicImage::ImageLuma16(b) => {
+            Pixels::Luma8(b.into_raw().into_iter().map(u16_to_u8).collect())
         }
-        DynamicImage::ImageRgb16(b) => Pixels::Rgb8(b.into_raw().into_iter().map(u16_to_u8).collect()),
-        DynamicImage::ImageRgba16(b) => Pixels::Rgb8(
-            b.into_raw().chunks_exact(4).flat_map(|p| [u16_to_u8(p[0]), u16_to_u8(p[1]), u16_to_u8(p[2])]).collect(),
+        DynamicImage::ImageLumaA16(b) => Pixels::Luma8(
+            b.into_raw()
+                .chunks_exact(2)
+                .map(|p| u16_to_u8(p[0]))
+                .collect(),
         ),
-        DynamicImage::ImageRgb32F(b) => Pixels::Rgb8(b.into_raw().into_iter().map(f32_to_u8).collect()),
+        DynamicImage::ImageRgb8(b) => Pixels::Rgb8(b.into_raw()),
+        DynamicImage::ImageRgba8(b) => Pixels::Rgb8(
+            b.into_raw()
+                .chunks_exact(4)
+                .flat_map(|p| [p[0], p[1], p[2]])
+                .collect(),
+        ),
+        DynamicImage::ImageRgb16(b) => {
+            Pixels::Rgb8(b.into_raw().into_iter().map(u16_to_u8).collect())
+        }
+        DynamicImage::ImageRgba16(b) => Pixels::Rgb8(
+            b.into_raw()
+                .chunks_exact(4)
+                .flat_map(|p| [u16_to_u8(p[0]), u16_to_u8(p[1]), u16_to_u8(p[2])])
+                .collect(),
+        ),
+        DynamicImage::ImageRgb32F(b) => {
+            Pixels::Rgb8(b.into_raw().into_iter().map(f32_to_u8).collect())
+        }
         DynamicImage::ImageRgba32F(b) => Pixels::Rgb8(
-            b.into_raw().chunks_exact(4).flat_map(|p| [f32_to_u8(p[0]), f32_to_u8(p[1]), f32_to_u8(p[2])]).collect(),
+            b.into_raw()
+                .chunks_exact(4)
+                .flat_map(|p| [f32_to_u8(p[0]), f32_to_u8(p[1]), f32_to_u8(p[2])])
+                .collect(),
         ),
         // Future colour types: let the crate convert, dropping alpha.
         other => Pixels::Rgb8(other.into_rgb8().into_raw()),
@@ -167,6 +219,9 @@ mod tests {
     fn empty_and_garbage() {
         let l = Limits::default();
         assert!(matches!(decode_image(&[], &l), Err(DecodeError::Empty)));
-        assert!(matches!(decode_image(b"just some text", &l), Err(DecodeError::UnknownFormat)));
+        assert!(matches!(
+            decode_image(b"just some text", &l),
+            Err(DecodeError::UnknownFormat)
+        ));
     }
 }

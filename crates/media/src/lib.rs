@@ -17,7 +17,7 @@ pub mod walk;
 
 pub use exif::ExifInfo;
 pub use file::{DEFAULT_LUMA, FileRecord, HashOptions, hash_file, with_thread_hasher};
-pub use walk::{Walked, walk};
 pub use image::{DecodeError, Decoded, Pixels, decode_image};
 pub use limits::Limits;
 pub use sniff::{Kind, MediaFormat, sniff};
+pub use walk::{Walked, walk};

@@ -129,9 +129,33 @@ pub fn extension_claims_media(name: &str) -> bool {
     matches!(
         ext.as_deref(),
         Some(
-            "jpg" | "jpeg" | "jpe" | "jfif" | "png" | "apng" | "gif" | "webp" | "bmp" | "tif"
-                | "tiff" | "mp4" | "m4v" | "mov" | "3gp" | "mkv" | "webm" | "avi" | "wmv"
-                | "asf" | "flv" | "ts" | "mts" | "m2ts" | "mpg" | "mpeg" | "ogv"
+            "jpg"
+                | "jpeg"
+                | "jpe"
+                | "jfif"
+                | "png"
+                | "apng"
+                | "gif"
+                | "webp"
+                | "bmp"
+                | "tif"
+                | "tiff"
+                | "mp4"
+                | "m4v"
+                | "mov"
+                | "3gp"
+                | "mkv"
+                | "webm"
+                | "avi"
+                | "wmv"
+                | "asf"
+                | "flv"
+                | "ts"
+                | "mts"
+                | "m2ts"
+                | "mpg"
+                | "mpeg"
+                | "ogv"
         )
     )
 }
@@ -142,9 +166,18 @@ mod tests {
 
     #[test]
     fn recognises_common_formats() {
-        assert_eq!(sniff(b"\xFF\xD8\xFF\xE0\0\x10JFIF\0"), Some(MediaFormat::Jpeg));
-        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), Some(MediaFormat::Png));
-        assert_eq!(sniff(b"\0\0\0\x20ftypisom\0\0\0\0"), Some(MediaFormat::IsoBmff));
+        assert_eq!(
+            sniff(b"\xFF\xD8\xFF\xE0\0\x10JFIF\0"),
+            Some(MediaFormat::Jpeg)
+        );
+        assert_eq!(
+            sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"),
+            Some(MediaFormat::Png)
+        );
+        assert_eq!(
+            sniff(b"\0\0\0\x20ftypisom\0\0\0\0"),
+            Some(MediaFormat::IsoBmff)
+        );
         assert_eq!(sniff(b"\0\0\0\x20ftypheic\0\0\0\0"), None);
         assert_eq!(sniff(b"hello world, not media"), None);
         assert_eq!(sniff(b""), None);

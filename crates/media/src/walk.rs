@@ -17,7 +17,9 @@ pub enum Walked {
 pub fn walk(roots: &[PathBuf]) -> Vec<Walked> {
     let mut out = Vec::new();
     for root in roots {
-        let it = walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name();
+        let it = walkdir::WalkDir::new(root)
+            .follow_links(true)
+            .sort_by_file_name();
         for entry in it {
             match entry {
                 Ok(e) if e.file_type().is_file() => out.push(Walked::File(e.into_path())),

@@ -18,12 +18,19 @@ fn hash_file(p: &Path) -> (PdqOutput, PdqDihedralOutput) {
 
 fn hash_file_with(p: &Path, luma: LumaArithmetic) -> (PdqOutput, PdqDihedralOutput) {
     let bytes = std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-    let d = decode_image(&bytes, &Limits::default()).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    let d =
+        decode_image(&bytes, &Limits::default()).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
     let (w, h) = (d.width as usize, d.height as usize);
     let mut hasher = PdqHasher::with_luma(luma);
     match &d.pixels {
-        Pixels::Rgb8(px) => (hasher.hash_rgb(px, w, h).unwrap(), hasher.dihedral_rgb(px, w, h).unwrap()),
-        Pixels::Luma8(px) => (hasher.hash_luma8(px, w, h).unwrap(), hasher.dihedral_luma8(px, w, h).unwrap()),
+        Pixels::Rgb8(px) => (
+            hasher.hash_rgb(px, w, h).unwrap(),
+            hasher.dihedral_rgb(px, w, h).unwrap(),
+        ),
+        Pixels::Luma8(px) => (
+            hasher.hash_luma8(px, w, h).unwrap(),
+            hasher.dihedral_luma8(px, w, h).unwrap(),
+        ),
     }
 }
 
@@ -63,7 +70,9 @@ fn rows() -> Vec<Row> {
 /// Rows SOURCE.md names as bit-exact targets for a full-resolution f32
 /// pipeline: `cpp-int64`, `pytx` and `java`.
 fn is_exact_target(producer: &str) -> bool {
-    producer.starts_with("cpp-int64") || producer.starts_with("pytx") || producer.starts_with("java")
+    producer.starts_with("cpp-int64")
+        || producer.starts_with("pytx")
+        || producer.starts_with("java")
 }
 
 /// Both luma modes reproduce every bit-exact row: on photos the f32 (C++)
@@ -90,7 +99,10 @@ fn every_expected_row_with(luma: LumaArithmetic) {
         }
         let (out, _) = hash_file_with(&path, luma);
         let dist = out.hash.distance(&row.hash);
-        report.push(format!("{dist:>3} bits q={:>3} {} [{}]", out.quality, row.image, row.producer));
+        report.push(format!(
+            "{dist:>3} bits q={:>3} {} [{}]",
+            out.quality, row.image, row.producer
+        ));
         let name = row.image.rsplit('/').next().unwrap();
         // Why these rows get a tolerance (spec/pdq-vpdq.md §1.11, §5):
         // * the four low-texture LabelMe thumbnails and wee.jpg sit near the

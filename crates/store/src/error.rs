@@ -28,7 +28,9 @@ pub enum StoreError {
     Export(std::io::Error),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
-    #[error("unknown database {0:?}: give a postgres:// URL, or nothing for SQLite in the data directory")]
+    #[error(
+        "unknown database {0:?}: give a postgres:// URL, or nothing for SQLite in the data directory"
+    )]
     BadDatabase(String),
     #[error("no referral with id {0:?}")]
     NoSuchReferral(String),

@@ -201,7 +201,10 @@ impl<S: ListStore> Known<S> {
                 self.generation = g;
                 Ok(())
             }
-            _ => self.rebuild(format!("the store moved to generation {generation}")).await,
+            _ => {
+                self.rebuild(format!("the store moved to generation {generation}"))
+                    .await
+            }
         }
     }
 
@@ -444,10 +447,8 @@ impl<S: ListStore> Known<S> {
         probes: &[Probe],
     ) -> Result<Vec<Vec<Hit>>, StoreError> {
         use rayon::prelude::*;
-        let candidates: Vec<HashMap<EntryId, Candidate>> = probes
-            .par_iter()
-            .map(|p| self.candidates(m, p))
-            .collect();
+        let candidates: Vec<HashMap<EntryId, Candidate>> =
+            probes.par_iter().map(|p| self.candidates(m, p)).collect();
         let mut ids: Vec<EntryId> = candidates
             .iter()
             .flat_map(|c| c.keys().copied())
@@ -520,7 +521,10 @@ impl<S: ListStore> Known<S> {
                 }
             } else {
                 for hit in self.index.pdq.query(&v[0], m.radius) {
-                    offer(hit.id, (MatchKind::Pdq, hit.distance, Some(Dihedral::ALL[0])));
+                    offer(
+                        hit.id,
+                        (MatchKind::Pdq, hit.distance, Some(Dihedral::ALL[0])),
+                    );
                 }
             }
         }
@@ -903,8 +907,24 @@ mod tests {
         // A query video sharing only a few frames (3 of 21 unique frames,
         // under py-tx's 80 %) does not match the known video.
         let mut few = probe.vpdq[..3].to_vec();
-        few.extend((0..18u64).map(|i| PdqHash([i.wrapping_mul(0x9E37_79B9_7F4A_7C15), !i, i << 7, i ^ 0x5555])));
-        let hits = k.find(&m, &Probe { vpdq: few, ..Probe::default() }).await.unwrap();
+        few.extend((0..18u64).map(|i| {
+            PdqHash([
+                i.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                !i,
+                i << 7,
+                i ^ 0x5555,
+            ])
+        }));
+        let hits = k
+            .find(
+                &m,
+                &Probe {
+                    vpdq: few,
+                    ..Probe::default()
+                },
+            )
+            .await
+            .unwrap();
         assert!(hits.is_empty(), "{hits:?}");
     }
 

@@ -146,8 +146,9 @@ pub trait ListStore: Send + Sync {
     fn generation(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
     /// Creates list `new` and fills it from `feed` in one transaction,
     /// committing (and bumping the generation) on [`Feed::End`] only.
-    /// `on_batch(first_id, batch)` is called after each batch is inserted:
-    /// its entries got the consecutive ids `first_id..`.
+    /// `on_batch(first_id, batch)` is called for each batch just before it
+    /// is inserted: its entries get the consecutive ids `first_id..` (an
+    /// error after it rolls the whole import back).
     fn import_list(
         &self,
         new: &NewList,

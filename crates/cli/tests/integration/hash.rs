@@ -16,7 +16,11 @@ fn bridge() -> std::path::PathBuf {
 #[test]
 fn hashes_an_image_with_every_field() {
     let out = run(&["hash", "--dihedral", bridge().to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut v = ndjson(&out.stdout).remove(0);
     v["path"] = "aaa-orig.jpg".into();
     insta::assert_json_snapshot!(v, @r#"
@@ -55,18 +59,61 @@ fn jpeg_with_exif(path: &Path) {
     use exif::{Field, In, Rational, Tag, Value};
     let ascii = |s: &str| Value::Ascii(vec![s.as_bytes().to_vec()]);
     let dms = |d: u32, m: u32, s100: u32| {
-        Value::Rational(vec![Rational { num: d, denom: 1 }, Rational { num: m, denom: 1 }, Rational { num: s100, denom: 100 }])
+        Value::Rational(vec![
+            Rational { num: d, denom: 1 },
+            Rational { num: m, denom: 1 },
+            Rational {
+                num: s100,
+                denom: 100,
+            },
+        ])
     };
     let fields = [
-        Field { tag: Tag::Make, ifd_num: In::PRIMARY, value: ascii("ExampleCam") },
-        Field { tag: Tag::Model, ifd_num: In::PRIMARY, value: ascii("EC-100") },
-        Field { tag: Tag::Software, ifd_num: In::PRIMARY, value: ascii("Firmware 1.2") },
-        Field { tag: Tag::DateTimeOriginal, ifd_num: In::PRIMARY, value: ascii("2019:10:03 09:12:00") },
-        Field { tag: Tag::BodySerialNumber, ifd_num: In::PRIMARY, value: ascii("SN123456") },
-        Field { tag: Tag::GPSLatitudeRef, ifd_num: In::PRIMARY, value: ascii("S") },
-        Field { tag: Tag::GPSLatitude, ifd_num: In::PRIMARY, value: dms(36, 50, 2400) },
-        Field { tag: Tag::GPSLongitudeRef, ifd_num: In::PRIMARY, value: ascii("E") },
-        Field { tag: Tag::GPSLongitude, ifd_num: In::PRIMARY, value: dms(174, 45, 3600) },
+        Field {
+            tag: Tag::Make,
+            ifd_num: In::PRIMARY,
+            value: ascii("ExampleCam"),
+        },
+        Field {
+            tag: Tag::Model,
+            ifd_num: In::PRIMARY,
+            value: ascii("EC-100"),
+        },
+        Field {
+            tag: Tag::Software,
+            ifd_num: In::PRIMARY,
+            value: ascii("Firmware 1.2"),
+        },
+        Field {
+            tag: Tag::DateTimeOriginal,
+            ifd_num: In::PRIMARY,
+            value: ascii("2019:10:03 09:12:00"),
+        },
+        Field {
+            tag: Tag::BodySerialNumber,
+            ifd_num: In::PRIMARY,
+            value: ascii("SN123456"),
+        },
+        Field {
+            tag: Tag::GPSLatitudeRef,
+            ifd_num: In::PRIMARY,
+            value: ascii("S"),
+        },
+        Field {
+            tag: Tag::GPSLatitude,
+            ifd_num: In::PRIMARY,
+            value: dms(36, 50, 2400),
+        },
+        Field {
+            tag: Tag::GPSLongitudeRef,
+            ifd_num: In::PRIMARY,
+            value: ascii("E"),
+        },
+        Field {
+            tag: Tag::GPSLongitude,
+            ifd_num: In::PRIMARY,
+            value: dms(174, 45, 3600),
+        },
     ];
     let mut w = exif::experimental::Writer::new();
     for f in &fields {
@@ -76,9 +123,13 @@ fn jpeg_with_exif(path: &Path) {
     w.write(&mut tiff, false).unwrap();
     let tiff = tiff.into_inner();
 
-    let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([(x * 4) as u8, (y * 5) as u8, 128]));
+    let img = image::RgbImage::from_fn(64, 48, |x, y| {
+        image::Rgb([(x * 4) as u8, (y * 5) as u8, 128])
+    });
     let mut jpeg = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90).encode_image(&img).unwrap();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)
+        .encode_image(&img)
+        .unwrap();
     let mut out = jpeg[..2].to_vec();
     out.extend_from_slice(&[0xFF, 0xE1]);
     out.extend_from_slice(&((tiff.len() + 8) as u16).to_be_bytes());
@@ -94,7 +145,11 @@ fn reads_exif_fields() {
     let p = dir.path().join("camera.jpg");
     jpeg_with_exif(&p);
     let out = run(&["hash", p.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v = &ndjson(&out.stdout)[0];
     insta::assert_json_snapshot!(v["exif"], @r#"
     {
@@ -116,7 +171,11 @@ fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         c ^= u32::from(b);
         for _ in 0..8 {
-            c = if c & 1 == 1 { (c >> 1) ^ 0xEDB8_8320 } else { c >> 1 };
+            c = if c & 1 == 1 {
+                (c >> 1) ^ 0xEDB8_8320
+            } else {
+                c >> 1
+            };
         }
     }
     !c
@@ -139,7 +198,13 @@ fn png_bomb() -> Vec<u8> {
     ihdr.extend_from_slice(&100_000u32.to_be_bytes());
     ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
     png_chunk(&mut out, b"IHDR", &ihdr);
-    png_chunk(&mut out, b"IDAT", &[0x78, 0x01, 0x01, 0x01, 0x00, 0xFE, 0xFF, 0x00, 0x00, 0x01, 0x00, 0x01]);
+    png_chunk(
+        &mut out,
+        b"IDAT",
+        &[
+            0x78, 0x01, 0x01, 0x01, 0x00, 0xFE, 0xFF, 0x00, 0x00, 0x01, 0x00, 0x01,
+        ],
+    );
     png_chunk(&mut out, b"IEND", &[]);
     out
 }
@@ -169,7 +234,10 @@ fn bad_inputs_each_get_an_error_line_and_nothing_is_lost() {
     std::os::unix::fs::symlink("..", d.join("sub/loop")).unwrap();
     std::os::unix::fs::symlink("does-not-exist", d.join("dangling.jpg")).unwrap();
 
-    let out = tiaki().args(["hash", d.to_str().unwrap()]).output().unwrap();
+    let out = tiaki()
+        .args(["hash", d.to_str().unwrap()])
+        .output()
+        .unwrap();
     let peak = children_peak_rss();
     assert_eq!(out.status.code(), Some(1), "exit 1: some files had errors");
     let lines = ndjson(&out.stdout);
@@ -179,18 +247,48 @@ fn bad_inputs_each_get_an_error_line_and_nothing_is_lost() {
             .find(|v| v["path"].as_str().unwrap().ends_with(name))
             .unwrap_or_else(|| panic!("no line for {name}: {lines:#?}"))
     };
-    let error = |name: &str| by_name(name)["error"].as_str().unwrap_or_else(|| panic!("{name} has no error")).to_string();
+    let error = |name: &str| {
+        by_name(name)["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name} has no error"))
+            .to_string()
+    };
 
-    assert!(error("bomb.png").contains("decompression bomb"), "{}", error("bomb.png"));
-    assert!(by_name("bomb.png")["sha256"].is_string(), "digests kept for a refused image");
-    assert!(error("truncated.jpg").contains("truncated"), "{}", error("truncated.jpg"));
+    assert!(
+        error("bomb.png").contains("decompression bomb"),
+        "{}",
+        error("bomb.png")
+    );
+    assert!(
+        by_name("bomb.png")["sha256"].is_string(),
+        "digests kept for a refused image"
+    );
+    assert!(
+        error("truncated.jpg").contains("truncated"),
+        "{}",
+        error("truncated.jpg")
+    );
     assert!(by_name("truncated.jpg")["md5"].is_string());
     assert_eq!(error("empty.jpg"), "file is empty");
-    assert_eq!(by_name("empty.jpg")["sha256"], "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-    assert!(error("notes.jpg").contains("not an image"), "{}", error("notes.jpg"));
+    assert_eq!(
+        by_name("empty.jpg")["sha256"],
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    );
+    assert!(
+        error("notes.jpg").contains("not an image"),
+        "{}",
+        error("notes.jpg")
+    );
     assert!(error("loop").contains("loop"), "{}", error("loop"));
-    assert!(error("dangling.jpg").contains("dangling"), "{}", error("dangling.jpg"));
-    assert_eq!(by_name("good.jpg")["pdq"], "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22");
+    assert!(
+        error("dangling.jpg").contains("dangling"),
+        "{}",
+        error("dangling.jpg")
+    );
+    assert_eq!(
+        by_name("good.jpg")["pdq"],
+        "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+    );
     assert!(by_name("plain.txt").get("error").is_none());
     assert_eq!(by_name("plain.txt")["kind"], "other");
     // Every file under the folder has exactly one line.
@@ -226,28 +324,61 @@ fn every_still_format_decodes_to_the_same_pixels() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     // Eight colours in bands and blocks: textured enough for quality 100.
-    let palette = [[20u8, 30, 40], [200, 40, 60], [30, 180, 90], [240, 240, 20], [10, 90, 220], [250, 250, 250], [120, 60, 10], [0, 0, 0]];
-    let img = image::RgbImage::from_fn(160, 120, |x, y| image::Rgb(palette[((x / 9 + (y / 7) * 3) % 8) as usize]));
-    img.save_with_format(d.join("a.png"), ImageFormat::Png).unwrap();
-    img.save_with_format(d.join("a.bmp"), ImageFormat::Bmp).unwrap();
-    img.save_with_format(d.join("a.tiff"), ImageFormat::Tiff).unwrap();
-    img.save_with_format(d.join("a.webp"), ImageFormat::WebP).unwrap();
-    let rgba = |i: &image::RgbImage| RgbaImage::from_fn(i.width(), i.height(), |x, y| {
-        let p = i.get_pixel(x, y);
-        Rgba([p[0], p[1], p[2], 255])
+    let palette = [
+        [20u8, 30, 40],
+        [200, 40, 60],
+        [30, 180, 90],
+        [240, 240, 20],
+        [10, 90, 220],
+        [250, 250, 250],
+        [120, 60, 10],
+        [0, 0, 0],
+    ];
+    let img = image::RgbImage::from_fn(160, 120, |x, y| {
+        image::Rgb(palette[((x / 9 + (y / 7) * 3) % 8) as usize])
     });
+    img.save_with_format(d.join("a.png"), ImageFormat::Png)
+        .unwrap();
+    img.save_with_format(d.join("a.bmp"), ImageFormat::Bmp)
+        .unwrap();
+    img.save_with_format(d.join("a.tiff"), ImageFormat::Tiff)
+        .unwrap();
+    img.save_with_format(d.join("a.webp"), ImageFormat::WebP)
+        .unwrap();
+    let rgba = |i: &image::RgbImage| {
+        RgbaImage::from_fn(i.width(), i.height(), |x, y| {
+            let p = i.get_pixel(x, y);
+            Rgba([p[0], p[1], p[2], 255])
+        })
+    };
     let other = image::RgbImage::from_fn(160, 120, |x, _| image::Rgb(palette[(x % 8) as usize]));
     let mut gif = Vec::new();
     {
         let mut enc = GifEncoder::new_with_speed(&mut gif, 1);
         enc.set_repeat(Repeat::Infinite).unwrap();
-        enc.encode_frame(Frame::from_parts(rgba(&img), 0, 0, Delay::from_numer_denom_ms(500, 1))).unwrap();
-        enc.encode_frame(Frame::from_parts(rgba(&other), 0, 0, Delay::from_numer_denom_ms(500, 1))).unwrap();
+        enc.encode_frame(Frame::from_parts(
+            rgba(&img),
+            0,
+            0,
+            Delay::from_numer_denom_ms(500, 1),
+        ))
+        .unwrap();
+        enc.encode_frame(Frame::from_parts(
+            rgba(&other),
+            0,
+            0,
+            Delay::from_numer_denom_ms(500, 1),
+        ))
+        .unwrap();
     }
     std::fs::write(d.join("a.gif"), gif).unwrap();
 
     let out = run(&["hash", d.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines = ndjson(&out.stdout);
     assert_eq!(lines.len(), 5);
     let png = lines.iter().find(|v| v["format"] == "png").unwrap()["pdq"].clone();
@@ -255,8 +386,14 @@ fn every_still_format_decodes_to_the_same_pixels() {
     for v in &lines {
         assert_eq!(v["pdq"], png, "{}: {}", v["format"], v);
         assert_eq!(v["pdq_quality"], 100, "{v}");
-        assert_eq!((v["width"].as_u64(), v["height"].as_u64()), (Some(160), Some(120)));
+        assert_eq!(
+            (v["width"].as_u64(), v["height"].as_u64()),
+            (Some(160), Some(120))
+        );
     }
-    let formats: Vec<&str> = lines.iter().map(|v| v["format"].as_str().unwrap()).collect();
+    let formats: Vec<&str> = lines
+        .iter()
+        .map(|v| v["format"].as_str().unwrap())
+        .collect();
     assert_eq!(formats, ["bmp", "gif", "png", "tiff", "webp"]);
 }

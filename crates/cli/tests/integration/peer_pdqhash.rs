@@ -31,14 +31,45 @@ impl Rng {
 /// Image sizes that stress the edges: under 5 px, 1×N strips, extreme
 /// aspect ratios, exactly 64×64, window-size boundaries (128/129, 255/256).
 const SIZES: &[(u32, u32)] = &[
-    (1, 1), (2, 3), (4, 4), (4, 100), (100, 4), (5, 5), (6, 5), (1, 300), (300, 1), (1, 2000),
-    (5, 2000), (2000, 5), (7, 640), (640, 7), (63, 63), (64, 64), (65, 65), (64, 65), (127, 129),
-    (128, 128), (129, 129), (255, 256), (256, 255), (257, 300), (333, 222), (500, 375), (640, 480),
-    (1000, 12), (12, 1000), (1023, 769), (1600, 1004), (2048, 64),
+    (1, 1),
+    (2, 3),
+    (4, 4),
+    (4, 100),
+    (100, 4),
+    (5, 5),
+    (6, 5),
+    (1, 300),
+    (300, 1),
+    (1, 2000),
+    (5, 2000),
+    (2000, 5),
+    (7, 640),
+    (640, 7),
+    (63, 63),
+    (64, 64),
+    (65, 65),
+    (64, 65),
+    (127, 129),
+    (128, 128),
+    (129, 129),
+    (255, 256),
+    (256, 255),
+    (257, 300),
+    (333, 222),
+    (500, 375),
+    (640, 480),
+    (1000, 12),
+    (12, 1000),
+    (1023, 769),
+    (1600, 1004),
+    (2048, 64),
 ];
 
 fn content(kind: u64, w: u32, h: u32, rng: &mut Rng) -> ImageBuffer<Rgb<u8>, Vec<u8>> {
-    let (c1, c2) = ([rng.byte(), rng.byte(), rng.byte()], [rng.byte(), rng.byte(), rng.byte()]);
+    let (c1, c2) = (
+        [rng.byte(), rng.byte(), rng.byte()],
+        [rng.byte(), rng.byte(), rng.byte()],
+    );
     let f1 = 1.0 + rng.below(40) as f32;
     let f2 = 1.0 + rng.below(40) as f32;
     ImageBuffer::from_fn(w, h, |x, y| match kind {
@@ -47,7 +78,11 @@ fn content(kind: u64, w: u32, h: u32, rng: &mut Rng) -> ImageBuffer<Rgb<u8>, Vec
         // Noise.
         1 => Rgb([rng.byte(), rng.byte(), rng.byte()]),
         // Gradients.
-        2 => Rgb([(x * 255 / w.max(1)) as u8, (y * 255 / h.max(1)) as u8, c1[2]]),
+        2 => Rgb([
+            (x * 255 / w.max(1)) as u8,
+            (y * 255 / h.max(1)) as u8,
+            c1[2],
+        ]),
         // Waves.
         3 => {
             let v = ((x as f32 / f1).sin() * (y as f32 / f2).cos() * 110.0 + 128.0) as u8;
@@ -55,13 +90,21 @@ fn content(kind: u64, w: u32, h: u32, rng: &mut Rng) -> ImageBuffer<Rgb<u8>, Vec
         }
         // Checkers and stripes.
         4 => {
-            if ((x / f1 as u32) + (y / f2 as u32)).is_multiple_of(2) { Rgb(c1) } else { Rgb(c2) }
+            if ((x / f1 as u32) + (y / f2 as u32)).is_multiple_of(2) {
+                Rgb(c1)
+            } else {
+                Rgb(c2)
+            }
         }
         // Shapes on noise.
         _ => {
             let (cx, cy) = (w as f32 * 0.4, h as f32 * 0.6);
             let d = ((x as f32 - cx).powi(2) + (y as f32 - cy).powi(2)).sqrt();
-            if d < (w.min(h) as f32) / 3.0 { Rgb(c1) } else { Rgb([rng.byte() / 4, rng.byte() / 4 + c2[1] / 2, c2[2]]) }
+            if d < (w.min(h) as f32) / 3.0 {
+                Rgb(c1)
+            } else {
+                Rgb([rng.byte() / 4, rng.byte() / 4 + c2[1] / 2, c2[2]])
+            }
         }
     })
 }
@@ -76,7 +119,10 @@ fn generate(dir: &Path) -> usize {
                 let rgb = content(kind, w, h, &mut rng);
                 let path = dir.join(format!("img-{round}-{w}x{h}-{kind}.png"));
                 match (round * 6 + kind) % 5 {
-                    0 => ImageBuffer::<Luma<u8>, _>::from_fn(w, h, |x, y| Luma([rgb.get_pixel(x, y)[1]])).save(&path),
+                    0 => ImageBuffer::<Luma<u8>, _>::from_fn(w, h, |x, y| {
+                        Luma([rgb.get_pixel(x, y)[1]])
+                    })
+                    .save(&path),
                     1 => ImageBuffer::<Rgba<u8>, _>::from_fn(w, h, |x, y| {
                         let p = rgb.get_pixel(x, y);
                         Rgba([p[0], p[1], p[2], (x % 256) as u8])
@@ -100,9 +146,15 @@ fn identical_to_pdqhash_on_generated_images() {
     assert!(n >= 300, "{n} images");
 
     let ours = run(&["hash", "--dihedral", dir.path().to_str().unwrap()]);
-    assert!(ours.status.success(), "{}", String::from_utf8_lossy(&ours.stderr));
-    let ours: BTreeMap<String, serde_json::Value> =
-        ndjson(&ours.stdout).into_iter().map(|v| (v["path"].as_str().unwrap().to_string(), v)).collect();
+    assert!(
+        ours.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ours.stderr)
+    );
+    let ours: BTreeMap<String, serde_json::Value> = ndjson(&ours.stdout)
+        .into_iter()
+        .map(|v| (v["path"].as_str().unwrap().to_string(), v))
+        .collect();
 
     let peer = std::process::Command::new(python)
         .arg(repo().join("bench/peers/pdq_hash.py"))
@@ -110,22 +162,39 @@ fn identical_to_pdqhash_on_generated_images() {
         .arg(dir.path())
         .output()
         .expect("run the pdqhash peer");
-    assert!(peer.status.success(), "peer failed: {}", String::from_utf8_lossy(&peer.stderr));
+    assert!(
+        peer.status.success(),
+        "peer failed: {}",
+        String::from_utf8_lossy(&peer.stderr)
+    );
     let theirs = ndjson(&peer.stdout);
     assert_eq!(theirs.len(), n);
 
     let mut differ = Vec::new();
     for v in theirs {
         let path = v["path"].as_str().unwrap();
-        let o = ours.get(path).unwrap_or_else(|| panic!("we did not hash {path}"));
+        let o = ours
+            .get(path)
+            .unwrap_or_else(|| panic!("we did not hash {path}"));
         if o["pdq"] != v["pdq"] || o["pdq_quality"] != v["pdq_quality"] {
-            differ.push(format!("{path}: ours {} q{}, pdqhash {} q{}", o["pdq"], o["pdq_quality"], v["pdq"], v["pdq_quality"]));
+            differ.push(format!(
+                "{path}: ours {} q{}, pdqhash {} q{}",
+                o["pdq"], o["pdq_quality"], v["pdq"], v["pdq_quality"]
+            ));
         }
         // Images under 5 px have no dihedral variants in either.
         if o["dihedral"] != v["dihedral"] {
-            differ.push(format!("{path}: dihedral variants differ: ours {}, pdqhash {}", o["dihedral"], v["dihedral"]));
+            differ.push(format!(
+                "{path}: dihedral variants differ: ours {}, pdqhash {}",
+                o["dihedral"], v["dihedral"]
+            ));
         }
     }
-    assert!(differ.is_empty(), "{} of {n} differ:\n{}", differ.len(), differ.join("\n"));
+    assert!(
+        differ.is_empty(),
+        "{} of {n} differ:\n{}",
+        differ.len(),
+        differ.join("\n")
+    );
     eprintln!("{n} generated images: identical hash, quality and dihedral variants to pdqhash");
 }

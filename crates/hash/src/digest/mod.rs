@@ -19,9 +19,23 @@ pub struct Digests {
 }
 
 const MD5_IV: [u32; 4] = [0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476];
-const SHA1_IV: [u32; 5] = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0];
-const SHA256_IV: [u32; 8] =
-    [0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19];
+const SHA1_IV: [u32; 5] = [
+    0x6745_2301,
+    0xEFCD_AB89,
+    0x98BA_DCFE,
+    0x1032_5476,
+    0xC3D2_E1F0,
+];
+const SHA256_IV: [u32; 8] = [
+    0x6a09_e667,
+    0xbb67_ae85,
+    0x3c6e_f372,
+    0xa54f_f53a,
+    0x510e_527f,
+    0x9b05_688c,
+    0x1f83_d9ab,
+    0x5be0_cd19,
+];
 
 /// Incremental MD5 + SHA-1 + SHA-256. Feed it chunks with
 /// [`MultiDigest::update`]; each 64-byte block goes through all three at once.
@@ -44,7 +58,10 @@ impl Default for MultiDigest {
 
 impl std::fmt::Debug for MultiDigest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MultiDigest").field("bytes", &self.bytes).field("fused", &self.fused).finish()
+        f.debug_struct("MultiDigest")
+            .field("bytes", &self.bytes)
+            .field("fused", &self.fused)
+            .finish()
     }
 }
 
@@ -94,7 +111,9 @@ impl MultiDigest {
         if self.fused {
             // SAFETY: `fused` is only true when `fused::available()` said
             // the CPU has the SHA extensions, SSE4.1 and SSSE3.
-            unsafe { fused::compress_blocks(&mut self.md5, &mut self.sha1, &mut self.sha256, blocks) };
+            unsafe {
+                fused::compress_blocks(&mut self.md5, &mut self.sha1, &mut self.sha256, blocks)
+            };
             return;
         }
         for b in blocks {
@@ -149,7 +168,12 @@ impl MultiDigest {
         let md5: Vec<u8> = self.md5.iter().flat_map(|w| w.to_le_bytes()).collect();
         let sha1: Vec<u8> = self.sha1.iter().flat_map(|w| w.to_be_bytes()).collect();
         let sha256: Vec<u8> = self.sha256.iter().flat_map(|w| w.to_be_bytes()).collect();
-        Digests { md5: hex(&md5), sha1: hex(&sha1), sha256: hex(&sha256), bytes: self.bytes }
+        Digests {
+            md5: hex(&md5),
+            sha1: hex(&sha1),
+            sha256: hex(&sha256),
+            bytes: self.bytes,
+        }
     }
 }
 
@@ -194,7 +218,10 @@ mod tests {
             let d = m.finish();
             assert_eq!(d.md5, "900150983cd24fb0d6963f7d28e17f72");
             assert_eq!(d.sha1, "a9993e364706816aba3e25717850c26c9cd0d89d");
-            assert_eq!(d.sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+            assert_eq!(
+                d.sha256,
+                "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+            );
             let e = MultiDigest::with_fused(fused).finish();
             assert_eq!(e.md5, "d41d8cd98f00b204e9800998ecf8427e");
             assert_eq!(e.bytes, 0);
@@ -208,7 +235,11 @@ mod tests {
             for fused in [true, false] {
                 let mut m = MultiDigest::with_fused(fused);
                 m.update(&data[..len]);
-                assert_eq!(m.finish(), rustcrypto(&data[..len]), "len {len} fused {fused}");
+                assert_eq!(
+                    m.finish(),
+                    rustcrypto(&data[..len]),
+                    "len {len} fused {fused}"
+                );
             }
         }
     }

@@ -26,7 +26,8 @@ pub fn dct_matrix() -> &'static [[f32; 64]; 16] {
         let mut d = [[0f32; 64]; 16];
         for (i, row) in d.iter_mut().enumerate() {
             for (j, v) in row.iter_mut().enumerate() {
-                let arg = (std::f64::consts::PI / 2.0 / 64.0) * (i as f64 + 1.0) * (2.0 * j as f64 + 1.0);
+                let arg =
+                    (std::f64::consts::PI / 2.0 / 64.0) * (i as f64 + 1.0) * (2.0 * j as f64 + 1.0);
                 *v = (f64::from(s) * arg.cos()) as f32;
             }
         }
@@ -152,7 +153,9 @@ pub fn torben(m: &[f32]) -> f32 {
 fn guess_fallback(m: &[f32]) -> f32 {
     let mut v: Vec<f32> = m.to_vec();
     v.sort_by(|a, b| a.total_cmp(b));
-    v.get((v.len().saturating_sub(1)) / 2).copied().unwrap_or(0.0)
+    v.get((v.len().saturating_sub(1)) / 2)
+        .copied()
+        .unwrap_or(0.0)
 }
 
 /// Bits from a 16×16 DCT: bit `16i+j` set iff `B[i][j] > median` (strict).
@@ -170,7 +173,9 @@ pub fn bits(b: &[[f32; 16]; 16]) -> PdqHash {
 
 /// The eight dihedral transforms of an image, named as the reference names
 /// them (`pdqhashing.h`). Rotations are counter-clockwise.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Dihedral {
     Orig,

@@ -43,12 +43,18 @@ impl Source<'_> {
     pub(super) fn fill_row(&self, r: usize, width: usize, out: &mut [f32]) {
         match *self {
             Source::Rgb8(rgb) => {
-                for (o, p) in out.iter_mut().zip(rgb[r * width * 3..(r + 1) * width * 3].chunks_exact(3)) {
+                for (o, p) in out
+                    .iter_mut()
+                    .zip(rgb[r * width * 3..(r + 1) * width * 3].chunks_exact(3))
+                {
                     *o = luma_px::<false>(p[0], p[1], p[2]);
                 }
             }
             Source::Rgb8F64(rgb) => {
-                for (o, p) in out.iter_mut().zip(rgb[r * width * 3..(r + 1) * width * 3].chunks_exact(3)) {
+                for (o, p) in out
+                    .iter_mut()
+                    .zip(rgb[r * width * 3..(r + 1) * width * 3].chunks_exact(3))
+                {
                     *o = luma_f64_exact(p[0], p[1], p[2]);
                 }
             }
@@ -110,7 +116,9 @@ pub struct Scratch {
 
 impl std::fmt::Debug for Scratch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Scratch").field("ring", &self.ring.capacity()).finish()
+        f.debug_struct("Scratch")
+            .field("ring", &self.ring.capacity())
+            .finish()
     }
 }
 
@@ -163,7 +171,10 @@ fn running_box<E: Emit>(inp: &[f32], n: usize, lanes: usize, w: usize, sum: &mut
         oi += 1;
     }
     let c = cur as f32;
-    for (r, l) in inp[w * lanes..].chunks_exact(lanes).zip(inp.chunks_exact(lanes)) {
+    for (r, l) in inp[w * lanes..]
+        .chunks_exact(lanes)
+        .zip(inp.chunks_exact(lanes))
+    {
         add(sum, r);
         sub(sum, l);
         e.emit(oi, sum, c);
@@ -244,7 +255,9 @@ struct RowsToBlock<'a> {
 impl Emit for RowsToBlock<'_> {
     #[inline(always)]
     fn emit(&mut self, o: usize, s: &[f32], cur: f32) {
-        let (Some(s), Some(q)) = (divide8(s), self.out.get_mut(o)) else { return };
+        let (Some(s), Some(q)) = (divide8(s), self.out.get_mut(o)) else {
+            return;
+        };
         for l in 0..LANES {
             q[l] = s[l] / cur;
         }
@@ -277,7 +290,11 @@ impl Emit for RowsToSampled<'_> {
             self.stage[self.k] = q;
             self.k += 1;
         }
-        self.next = if self.k < 64 { self.inj[self.k] } else { usize::MAX };
+        self.next = if self.k < 64 {
+            self.inj[self.k]
+        } else {
+            usize::MAX
+        };
     }
 }
 
@@ -306,7 +323,12 @@ impl<T: Transpose> Emit for ColsIntoRows<'_, T> {
             // results are never stored.
             rows_to_lanes::<T>(self.rows, w, self.blk);
             let mut stage = [[0f32; LANES]; 64];
-            let mut e = RowsToSampled { stage: &mut stage, inj: self.inj, k: 0, next: self.inj[0] };
+            let mut e = RowsToSampled {
+                stage: &mut stage,
+                inj: self.inj,
+                k: 0,
+                next: self.inj[0],
+            };
             running_box8(self.blk, self.wr, &mut e);
             let r0 = o - slot;
             for (k, q) in stage.iter().enumerate() {
@@ -451,7 +473,8 @@ fn scatter_avx(src: &[[f32; LANES]; LANES], dst: [&mut [f32; LANES]; LANES]) {
 #[inline(always)]
 fn rows_to_lanes<T: Transpose>(rows: &[f32], w: usize, blk: &mut [[f32; LANES]]) {
     let full = w / LANES * LANES;
-    let pieces: [&[[f32; LANES]]; LANES] = std::array::from_fn(|l| rows[l * w..l * w + full].as_chunks::<LANES>().0);
+    let pieces: [&[[f32; LANES]]; LANES] =
+        std::array::from_fn(|l| rows[l * w..l * w + full].as_chunks::<LANES>().0);
     let (blocks, _) = blk[..full].as_chunks_mut::<LANES>();
     for (b, dst) in blocks.iter_mut().enumerate() {
         T::gather(pieces.map(|p| &p[b]), dst);
@@ -475,7 +498,13 @@ fn ring_row(ring: &[f32], w: usize, ring_rows: usize, r: usize) -> &[f32] {
 /// slots of rows older than any the column pass still needs (the ring holds
 /// `window + LANES` rows), so they are harmless.
 #[inline(always)]
-fn lanes_to_ring<T: Transpose>(blk: &[[f32; LANES]], w: usize, ring: &mut [f32], ring_rows: usize, r0: usize) {
+fn lanes_to_ring<T: Transpose>(
+    blk: &[[f32; LANES]],
+    w: usize,
+    ring: &mut [f32],
+    ring_rows: usize,
+    r0: usize,
+) {
     let full = w / LANES * LANES;
     let slots: [usize; LANES] = std::array::from_fn(|l| (r0 + l) % ring_rows);
     let mut rows: [&mut [f32]; LANES] = Default::default();
@@ -484,7 +513,9 @@ fn lanes_to_ring<T: Transpose>(blk: &[[f32; LANES]], w: usize, ring: &mut [f32],
             rows[l] = row;
         }
     }
-    let mut pieces = rows.each_mut().map(|r| r[..full].as_chunks_mut::<LANES>().0);
+    let mut pieces = rows
+        .each_mut()
+        .map(|r| r[..full].as_chunks_mut::<LANES>().0);
     let (blocks, _) = blk[..full].as_chunks::<LANES>();
     for (b, src) in blocks.iter().enumerate() {
         T::scatter(src, pieces.each_mut().map(|p| &mut p[b]));
@@ -498,7 +529,12 @@ fn lanes_to_ring<T: Transpose>(blk: &[[f32; LANES]], w: usize, ring: &mut [f32],
 
 /// Blur twice and decimate to 64×64, returning the decimated buffer.
 #[inline(always)]
-fn blur_decimate_body<T: Transpose>(src: Source<'_>, width: usize, height: usize, sc: &mut Scratch) -> [[f32; 64]; 64] {
+fn blur_decimate_body<T: Transpose>(
+    src: Source<'_>,
+    width: usize,
+    height: usize,
+    sc: &mut Scratch,
+) -> [[f32; 64]; 64] {
     let (w, h) = (width, height);
     let wr = jarosz_window(w);
     let wc = jarosz_window(h);
@@ -515,10 +551,27 @@ fn blur_decimate_body<T: Transpose>(src: Source<'_>, width: usize, height: usize
     sc.line.resize(w * LANES, 0.0);
     sc.sum.resize(w.max(64).max(LANES), 0.0);
     sc.sel.resize(h * 64, 0.0);
-    let Scratch { ring, blk, oblk, rows, line, sum, sel } = sc;
+    let Scratch {
+        ring,
+        blk,
+        oblk,
+        rows,
+        line,
+        sum,
+        sel,
+    } = sc;
     let colsum = &mut sum[..w];
     colsum.fill(0.0);
-    let mut cols = ColsIntoRows::<T> { rows, blk: &mut blk[..w], sel, inj: &inj, w, h, wr, transpose: std::marker::PhantomData };
+    let mut cols = ColsIntoRows::<T> {
+        rows,
+        blk: &mut blk[..w],
+        sel,
+        inj: &inj,
+        w,
+        h,
+        wr,
+        transpose: std::marker::PhantomData,
+    };
     let half_c = (wc + 2) / 2;
 
     for r0 in (0..h).step_by(LANES) {
@@ -527,7 +580,11 @@ fn blur_decimate_body<T: Transpose>(src: Source<'_>, width: usize, height: usize
         // row, transposed back into the ring.
         for l in 0..LANES {
             let row = &mut line[l * w..(l + 1) * w];
-            if l < valid { src.fill_row(r0 + l, w, row) } else { row.fill(0.0) }
+            if l < valid {
+                src.fill_row(r0 + l, w, row)
+            } else {
+                row.fill(0.0)
+            }
         }
         rows_to_lanes::<T>(line, w, cols.blk);
         running_box8(&cols.blk[..w], wr, &mut RowsToBlock { out: oblk });
@@ -558,25 +615,45 @@ fn blur_decimate_body<T: Transpose>(src: Source<'_>, width: usize, height: usize
     // Round 2 columns: only the 64 sampled columns, divided only at the 64
     // sampled rows.
     let mut out = [[0f32; 64]; 64];
-    let mut e = ColsToOut { out: &mut out, ini: &ini, i: 0 };
+    let mut e = ColsToOut {
+        out: &mut out,
+        ini: &ini,
+        i: 0,
+    };
     running_box(sel, h, 64, wc, sum, &mut e);
     out
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn blur_decimate_avx2(src: Source<'_>, width: usize, height: usize, sc: &mut Scratch) -> [[f32; 64]; 64] {
+fn blur_decimate_avx2(
+    src: Source<'_>,
+    width: usize,
+    height: usize,
+    sc: &mut Scratch,
+) -> [[f32; 64]; 64] {
     blur_decimate_body::<AvxTranspose>(src, width, height, sc)
 }
 
-fn blur_decimate_generic(src: Source<'_>, width: usize, height: usize, sc: &mut Scratch) -> [[f32; 64]; 64] {
+fn blur_decimate_generic(
+    src: Source<'_>,
+    width: usize,
+    height: usize,
+    sc: &mut Scratch,
+) -> [[f32; 64]; 64] {
     blur_decimate_body::<ScalarTranspose>(src, width, height, sc)
 }
 
 /// The Jarosz blur and decimation, dispatched to the widest vectors the CPU
 /// has. The caller guarantees `width, height >= 5` and a source of the right
 /// size.
-pub fn blur_decimate(src: Source<'_>, width: usize, height: usize, sc: &mut Scratch, portable: bool) -> [[f32; 64]; 64] {
+pub fn blur_decimate(
+    src: Source<'_>,
+    width: usize,
+    height: usize,
+    sc: &mut Scratch,
+    portable: bool,
+) -> [[f32; 64]; 64] {
     #[cfg(target_arch = "x86_64")]
     {
         if !portable && std::arch::is_x86_feature_detected!("avx2") {

@@ -20,6 +20,23 @@ pub enum HexError {
     Digit(char, usize),
 }
 
+/// Hex digit values; 0x80 marks a non-digit.
+const HEX_DIGIT: [u8; 256] = {
+    let mut t = [0x80u8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
 impl PdqHash {
     pub const ZERO: PdqHash = PdqHash([0; 4]);
 
@@ -40,7 +57,9 @@ impl PdqHash {
     /// The reference's 16-bit word `i` (DCT row `i`).
     #[inline]
     pub fn word(&self, i: usize) -> u16 {
-        self.0.get(i / 4).map_or(0, |l| (l >> (16 * (i % 4))) as u16)
+        self.0
+            .get(i / 4)
+            .map_or(0, |l| (l >> (16 * (i % 4))) as u16)
     }
 
     /// Hamming distance: the number of differing bits.
@@ -72,19 +91,27 @@ impl PdqHash {
         if b.len() != 64 {
             return Err(HexError::Length(s.chars().count()));
         }
+        // Sixteen digits a limb through a table: this runs for every PDQ of
+        // every imported list entry.
         let mut limbs = [0u64; 4];
-        for (pos, &c) in b.iter().enumerate() {
-            let v = match c {
-                b'0'..=b'9' => c - b'0',
-                b'a'..=b'f' => c - b'a' + 10,
-                b'A'..=b'F' => c - b'A' + 10,
-                _ => {
-                    let ch = s[pos..].chars().next().unwrap_or('?');
-                    return Err(HexError::Digit(ch, pos));
-                }
-            };
-            let limb = 3 - pos / 16;
-            limbs[limb] = (limbs[limb] << 4) | u64::from(v);
+        for (i, (digits, limb)) in b.chunks_exact(16).zip(limbs.iter_mut().rev()).enumerate() {
+            let mut acc = 0u64;
+            let mut bad = 0u8;
+            for &c in digits {
+                let v = HEX_DIGIT[usize::from(c)];
+                bad |= v;
+                acc = (acc << 4) | u64::from(v & 0x0F);
+            }
+            if bad & 0x80 != 0 {
+                let pos = i * 16
+                    + digits
+                        .iter()
+                        .position(|&c| HEX_DIGIT[usize::from(c)] & 0x80 != 0)
+                        .unwrap_or(0);
+                let ch = s.get(pos..).and_then(|t| t.chars().next()).unwrap_or('?');
+                return Err(HexError::Digit(ch, pos));
+            }
+            *limb = acc;
         }
         Ok(PdqHash(limbs))
     }

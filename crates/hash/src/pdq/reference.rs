@@ -20,7 +20,9 @@ pub fn luma_from_rgb(rgb: &[u8], width: usize, height: usize) -> Vec<f32> {
 pub fn luma_from_rgb_f64(rgb: &[u8], width: usize, height: usize) -> Vec<f32> {
     rgb.chunks_exact(3)
         .take(width * height)
-        .map(|p| (f64::from(p[0]) * 0.299 + f64::from(p[1]) * 0.587 + f64::from(p[2]) * 0.114) as f32)
+        .map(|p| {
+            (f64::from(p[0]) * 0.299 + f64::from(p[1]) * 0.587 + f64::from(p[2]) * 0.114) as f32
+        })
         .collect()
 }
 

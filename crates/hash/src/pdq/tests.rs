@@ -2,7 +2,9 @@ use super::*;
 use proptest::prelude::*;
 
 fn noise(w: usize, h: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     (0..w * h * 3)
         .map(|_| {
             x ^= x << 13;
@@ -30,29 +32,66 @@ fn small_images_hash_to_zero() {
     let mut h = PdqHasher::new();
     for (w, hh) in [(4, 100), (100, 4), (1, 1), (0, 0)] {
         let out = h.hash_rgb(&vec![7u8; w * hh * 3], w, hh).unwrap();
-        assert_eq!(out, PdqOutput { hash: PdqHash::ZERO, quality: 0 });
+        assert_eq!(
+            out,
+            PdqOutput {
+                hash: PdqHash::ZERO,
+                quality: 0
+            }
+        );
     }
 }
 
 #[test]
 fn buffer_size_is_checked() {
     let mut h = PdqHasher::new();
-    assert!(matches!(h.hash_rgb(&[0u8; 10], 5, 5), Err(PdqError::BufferSize { .. })));
-    assert!(matches!(h.hash_rgb(&[], usize::MAX, 3), Err(PdqError::TooLarge { .. })));
+    assert!(matches!(
+        h.hash_rgb(&[0u8; 10], 5, 5),
+        Err(PdqError::BufferSize { .. })
+    ));
+    assert!(matches!(
+        h.hash_rgb(&[], usize::MAX, 3),
+        Err(PdqError::TooLarge { .. })
+    ));
 }
 
 #[test]
 fn fast_equals_reference_on_edge_sizes() {
     let mut h = PdqHasher::new();
-    for &(w, hh) in &[(5, 5), (64, 64), (63, 65), (128, 128), (129, 7), (7, 129), (1600, 9), (300, 1000), (257, 255), (64, 200)] {
+    for &(w, hh) in &[
+        (5, 5),
+        (64, 64),
+        (63, 65),
+        (128, 128),
+        (129, 7),
+        (7, 129),
+        (1600, 9),
+        (300, 1000),
+        (257, 255),
+        (64, 200),
+    ] {
         for seed in 0..2u64 {
-            let img = if seed == 0 { noise(w, hh, 1) } else { smooth(w, hh, 3) };
+            let img = if seed == 0 {
+                noise(w, hh, 1)
+            } else {
+                smooth(w, hh, 3)
+            };
             let fast = h.hash_rgb(&img, w, hh).unwrap();
             let slow = reference_pdq_from_rgb(&img, w, hh);
             assert_eq!(fast, slow, "{w}x{hh} seed {seed}");
-            assert_eq!(PdqHasher::portable(LumaArithmetic::F32).hash_rgb(&img, w, hh).unwrap(), slow, "portable {w}x{hh}");
+            assert_eq!(
+                PdqHasher::portable(LumaArithmetic::F32)
+                    .hash_rgb(&img, w, hh)
+                    .unwrap(),
+                slow,
+                "portable {w}x{hh}"
+            );
             let fd = h.dihedral_rgb(&img, w, hh).unwrap();
-            assert_eq!(fd, reference_dihedral_from_rgb(&img, w, hh), "dihedral {w}x{hh}");
+            assert_eq!(
+                fd,
+                reference_dihedral_from_rgb(&img, w, hh),
+                "dihedral {w}x{hh}"
+            );
         }
     }
 }
@@ -92,7 +131,13 @@ fn dihedral_variants_are_involutions_where_expected() {
     let img = smooth(120, 90, 5);
     let luma = reference::luma_from_rgb(&img, 120, 90);
     let (b, _) = reference::dct16_from_luma(&luma, 120, 90).unwrap();
-    for d in [Dihedral::Rot180, Dihedral::FlipX, Dihedral::FlipY, Dihedral::FlipPlus1, Dihedral::FlipMinus1] {
+    for d in [
+        Dihedral::Rot180,
+        Dihedral::FlipX,
+        Dihedral::FlipY,
+        Dihedral::FlipPlus1,
+        Dihedral::FlipMinus1,
+    ] {
         assert_eq!(d.apply(&d.apply(&b)), b, "{d}");
     }
     let r = Dihedral::Rot90.apply(&Dihedral::Rot270.apply(&b));
@@ -110,8 +155,13 @@ fn f64_luma_shortcut_is_exact() {
     for r in 0..=255u8 {
         for g in 0..=255u8 {
             for b in 0..=255u8 {
-                let f64_way = (f64::from(r) * 0.299 + f64::from(g) * 0.587 + f64::from(b) * 0.114) as f32;
-                assert_eq!(fast::luma_f64_exact(r, g, b).to_bits(), f64_way.to_bits(), "{r} {g} {b}");
+                let f64_way =
+                    (f64::from(r) * 0.299 + f64::from(g) * 0.587 + f64::from(b) * 0.114) as f32;
+                assert_eq!(
+                    fast::luma_f64_exact(r, g, b).to_bits(),
+                    f64_way.to_bits(),
+                    "{r} {g} {b}"
+                );
             }
         }
     }

@@ -43,7 +43,11 @@ impl Rng {
 /// The oracle: for each query (a list of variant hashes), every id whose
 /// best distance over its entries and the variants is ≤ radius, with the
 /// first variant reaching it, sorted by (distance, id).
-pub fn oracle(entries: &[(PdqHash, EntryId)], query: &[(Dihedral, PdqHash)], radius: u32) -> Vec<Match> {
+pub fn oracle(
+    entries: &[(PdqHash, EntryId)],
+    query: &[(Dihedral, PdqHash)],
+    radius: u32,
+) -> Vec<Match> {
     let mut best: BTreeMap<EntryId, (u32, usize)> = BTreeMap::new();
     for (h, id) in entries {
         for (vi, (_, q)) in query.iter().enumerate() {
@@ -57,8 +61,14 @@ pub fn oracle(entries: &[(PdqHash, EntryId)], query: &[(Dihedral, PdqHash)], rad
             }
         }
     }
-    let mut out: Vec<Match> =
-        best.into_iter().map(|(id, (distance, vi))| Match { id, distance, variant: query[vi].0 }).collect();
+    let mut out: Vec<Match> = best
+        .into_iter()
+        .map(|(id, (distance, vi))| Match {
+            id,
+            distance,
+            variant: query[vi].0,
+        })
+        .collect();
     out.sort_unstable_by_key(|m| (m.distance, m.id));
     out
 }
@@ -70,7 +80,10 @@ pub fn parse_hash_lines(text: &str) -> Vec<PdqHash> {
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .map(|l| {
-            let field = l.split(|c: char| c.is_whitespace() || c == ',').next().unwrap();
+            let field = l
+                .split(|c: char| c.is_whitespace() || c == ',')
+                .next()
+                .unwrap();
             PdqHash::from_hex(field).unwrap_or_else(|e| panic!("bad hash line {l:?}: {e}"))
         })
         .collect()
