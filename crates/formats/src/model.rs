@@ -79,29 +79,8 @@ impl<const N: usize> HexDigest<N> {
     }
 }
 
-/// Hex digit values, 0xFF for non-digits: a table lookup is the fast path of
-/// VICS import (two digests a record).
-const HEX: [u8; 256] = {
-    let mut t = [0xFFu8; 256];
-    let mut i = 0;
-    while i < 10 {
-        t[b'0' as usize + i] = i as u8;
-        i += 1;
-    }
-    let mut i = 0;
-    while i < 6 {
-        t[b'a' as usize + i] = 10 + i as u8;
-        t[b'A' as usize + i] = 10 + i as u8;
-        i += 1;
-    }
-    t
-};
-
 fn hex_val(c: u8) -> Result<u8, DigestError> {
-    match HEX[usize::from(c)] {
-        0xFF => Err(DigestError::Digit(char::from(c))),
-        v => Ok(v),
-    }
+    tiaki_hash::pdq::hex_digit(c).ok_or(DigestError::Digit(char::from(c)))
 }
 
 fn push_hex(s: &mut String, bytes: &[u8], upper: bool) {

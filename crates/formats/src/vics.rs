@@ -306,24 +306,44 @@ fn root_object<R: Read>(src: &mut Chunks<R>, ctx: &mut Ctx<'_, '_>) -> Result<()
             let v: Value = parse_value(src, false, "expected `,` or `}`", PhantomData)?;
             ctx.root_member(key, v);
         }
-        next = src.peek_nonws()?;
-        match next {
-            Some(b',') => {
-                src.consume(1);
-                next = src.peek_nonws()?;
-                match next {
-                    Some(b'}') => return Err(frame_fault(src, next, "trailing comma")),
-                    None => return Err(frame_fault(src, next, "EOF while parsing a value")),
-                    Some(_) => {}
-                }
-            }
-            Some(b'}') => {
-                src.consume(1);
-                return root_end(src);
-            }
-            Some(_) => return Err(frame_fault(src, next, "expected `,` or `}`")),
-            None => return Err(frame_fault(src, next, "EOF while parsing an object")),
+        match separator(
+            src,
+            b'}',
+            "expected `,` or `}`",
+            "EOF while parsing an object",
+        )? {
+            Some(b) => next = Some(b),
+            None => return root_end(src),
         }
+    }
+}
+
+/// What follows a member (`close` = `}`) or an element (`]`): a `,` and the
+/// first byte of the next one (`Some`), or the closing bracket, consumed
+/// (`None`). Errors in serde_json's words, at its positions.
+fn separator<R: Read>(
+    src: &mut Chunks<R>,
+    close: u8,
+    expected: &'static str,
+    eof: &'static str,
+) -> Result<Option<u8>, Fail> {
+    let next = src.peek_nonws()?;
+    match next {
+        Some(b',') => {
+            src.consume(1);
+            let next = src.peek_nonws()?;
+            match next {
+                Some(c) if c == close => Err(frame_fault(src, next, "trailing comma")),
+                None => Err(frame_fault(src, next, "EOF while parsing a value")),
+                Some(c) => Ok(Some(c)),
+            }
+        }
+        Some(c) if c == close => {
+            src.consume(1);
+            Ok(None)
+        }
+        Some(_) => Err(frame_fault(src, next, expected)),
+        None => Err(frame_fault(src, next, eof)),
     }
 }
 
@@ -341,7 +361,7 @@ fn value_array<R: Read>(
     ctx: &mut Ctx<'_, '_>,
     bare: bool,
 ) -> Result<(), Fail> {
-    let mut next = src.peek_nonws()?;
+    let next = src.peek_nonws()?;
     match next {
         Some(b']') => {
             src.consume(1);
@@ -361,23 +381,8 @@ fn value_array<R: Read>(
         };
         parse_value(src, true, "expected `,` or `]`", seed)?;
         pos += 1;
-        next = src.peek_nonws()?;
-        match next {
-            Some(b',') => {
-                src.consume(1);
-                next = src.peek_nonws()?;
-                match next {
-                    Some(b']') => return Err(frame_fault(src, next, "trailing comma")),
-                    None => return Err(frame_fault(src, next, "EOF while parsing a value")),
-                    Some(_) => {}
-                }
-            }
-            Some(b']') => {
-                src.consume(1);
-                return if bare { root_end(src) } else { Ok(()) };
-            }
-            Some(_) => return Err(frame_fault(src, next, "expected `,` or `]`")),
-            None => return Err(frame_fault(src, next, "EOF while parsing a list")),
+        if separator(src, b']', "expected `,` or `]`", "EOF while parsing a list")?.is_none() {
+            return if bare { root_end(src) } else { Ok(()) };
         }
     }
 }

@@ -10,7 +10,7 @@ mod hash256;
 pub mod reference;
 
 pub use self::core::{Dihedral, MIN_HASHABLE_DIM};
-pub use self::hash256::{HexError, PdqHash};
+pub use self::hash256::{HexError, PdqHash, hex_digit};
 
 use self::fast::{Scratch, Source};
 

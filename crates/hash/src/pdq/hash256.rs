@@ -37,6 +37,14 @@ const HEX_DIGIT: [u8; 256] = {
     t
 };
 
+/// The value of one hex digit (either case), by table lookup: the fast path
+/// of every hex digest and PDQ hash read from a list or a report.
+#[inline]
+pub fn hex_digit(c: u8) -> Option<u8> {
+    let v = HEX_DIGIT[usize::from(c)];
+    (v & 0x80 == 0).then_some(v)
+}
+
 impl PdqHash {
     pub const ZERO: PdqHash = PdqHash([0; 4]);
 

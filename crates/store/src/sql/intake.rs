@@ -1,12 +1,12 @@
 // Intake: the SQL both backends share (see `sql/lists.rs` for how it is
 // included). Backend-specific: `CLAIM_LOCK`, defined next to each include.
 
-use crate::intake::{
-    AccountRow, Begun, EventRow, FindingRow, HashedMedia, IntakeCounts, IntakeInfo,
-    IntakeState, IntakeStore, MatchRow, MediaHashRow, MediaHashes, MediaRow, NewIntake,
-    PendingMedia, Triage, parse_state,
-};
 use crate::MatchKind;
+use crate::intake::{
+    AccountRow, Begun, EventRow, FindingRow, HashedMedia, IntakeCounts, IntakeInfo, IntakeState,
+    IntakeStore, MatchRow, MediaHashRow, MediaHashes, MediaRow, NewIntake, PendingMedia, Triage,
+    parse_state,
+};
 use std::collections::HashMap;
 
 /// Media rows per multi-row INSERT: 23 columns × 400 rows.
@@ -14,8 +14,7 @@ const MEDIA_ROWS: usize = 400;
 /// Small rows (accounts, events, findings, matches) per multi-row INSERT.
 const SMALL_ROWS: usize = 1000;
 
-const INTAKE_COLUMNS: &str =
-    "id, source_kind, provider, report_id, path, started_at, completed_at, state, hash_only, header";
+const INTAKE_COLUMNS: &str = "id, source_kind, provider, report_id, path, started_at, completed_at, state, hash_only, header";
 
 fn intake_from_row(r: &DbRow) -> Result<IntakeInfo, StoreError> {
     let header: String = r.try_get("header")?;
@@ -70,6 +69,24 @@ fn triage_of(s: Option<String>) -> Result<Option<Triage>, StoreError> {
         Some("new") => Some(Triage::New),
         Some(o) => return Err(StoreError::Corrupt(format!("triage {o:?}"))),
     })
+}
+
+/// A `media_matches` row (media_id, entry_id, list_id, kind, distance,
+/// variant) as the media id and its match.
+fn media_match_of(r: &DbRow) -> Result<(i64, MatchRow), StoreError> {
+    let entry: i64 = r.try_get("entry_id")?;
+    let distance: i64 = r.try_get("distance")?;
+    let kind: String = r.try_get("kind")?;
+    Ok((
+        r.try_get("media_id")?,
+        MatchRow {
+            entry_id: u64::try_from(entry).unwrap_or(0),
+            list_id: r.try_get("list_id")?,
+            kind: kind_parse(&kind)?,
+            distance: u32::try_from(distance).unwrap_or(u32::MAX),
+            variant: r.try_get("variant")?,
+        },
+    ))
 }
 
 fn kind_name(k: MatchKind) -> &'static str {
@@ -330,7 +347,11 @@ impl IntakeStore for Backend {
         stale_before: &Timestamp,
         limit: u32,
     ) -> Result<Vec<PendingMedia>, StoreError> {
-        let filter = if intake_id.is_some() { "AND intake_id = $5" } else { "AND $5 IS NULL" };
+        let filter = if intake_id.is_some() {
+            "AND intake_id = $5"
+        } else {
+            "AND $5 IS NULL"
+        };
         let rows = sqlx::query(AssertSqlSafe(format!(
             "UPDATE media SET hash_state = 'claimed', worker = $1, claimed_at = $2 \
              WHERE id IN (SELECT id FROM media \
@@ -356,7 +377,8 @@ impl IntakeStore for Backend {
                 intake_id: r.try_get("intake_id")?,
                 provider_id: r.try_get("provider_id")?,
                 line: u64::try_from(line).unwrap_or(0),
-                file: file.ok_or_else(|| StoreError::Corrupt("pending media without a file".into()))?,
+                file: file
+                    .ok_or_else(|| StoreError::Corrupt("pending media without a file".into()))?,
                 data: serde_json::from_str(&data)
                     .map_err(|e| StoreError::Corrupt(format!("media data: {e}")))?,
             });
@@ -419,7 +441,11 @@ impl IntakeStore for Backend {
         after: i64,
         limit: u32,
     ) -> Result<Vec<MediaHashRow>, StoreError> {
-        let filter = if intake_id.is_some() { "AND intake_id = $3" } else { "AND $3 IS NULL" };
+        let filter = if intake_id.is_some() {
+            "AND intake_id = $3"
+        } else {
+            "AND $3 IS NULL"
+        };
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT id, intake_id, provider_id, account, triage, {HASH_COLUMNS} FROM media \
              WHERE id > $1 {filter} ORDER BY id LIMIT $2"
@@ -465,7 +491,11 @@ impl IntakeStore for Backend {
     }
 
     async fn intake_counts(&self, intake_id: Option<i64>) -> Result<IntakeCounts, StoreError> {
-        let filter = if intake_id.is_some() { "WHERE intake_id = $1" } else { "WHERE $1 IS NULL" };
+        let filter = if intake_id.is_some() {
+            "WHERE intake_id = $1"
+        } else {
+            "WHERE $1 IS NULL"
+        };
         let count = |table: &str| format!("SELECT COUNT(*) FROM {table} {filter}");
         let mut out = IntakeCounts::default();
         let mut conn = self.pool.acquire().await?;
@@ -539,19 +569,7 @@ impl IntakeStore for Backend {
             }
             qb.push(") ORDER BY media_id, entry_id, kind");
             for r in qb.build().fetch_all(&self.pool).await? {
-                let entry: i64 = r.try_get("entry_id")?;
-                let distance: i64 = r.try_get("distance")?;
-                let kind: String = r.try_get("kind")?;
-                out.push((
-                    r.try_get("media_id")?,
-                    MatchRow {
-                        entry_id: u64::try_from(entry).unwrap_or(0),
-                        list_id: r.try_get("list_id")?,
-                        kind: kind_parse(&kind)?,
-                        distance: u32::try_from(distance).unwrap_or(u32::MAX),
-                        variant: r.try_get("variant")?,
-                    },
-                ));
+                out.push(media_match_of(&r)?);
             }
         }
         Ok(out)
@@ -587,7 +605,9 @@ impl IntakeStore for Backend {
                 .replace("HEX_MD5", &hex_sql("m.md5"))
                 .replace("HEX_SHA256", &hex_sql("m.sha256"))
                 .replace("HEX_PDQ", &hex_sql("m.pdq"));
-            let rows: Vec<String> = sqlx::query_scalar(AssertSqlSafe(q)).fetch_all(&self.pool).await?;
+            let rows: Vec<String> = sqlx::query_scalar(AssertSqlSafe(q))
+                .fetch_all(&self.pool)
+                .await?;
             out.extend(rows);
         }
         out.sort();

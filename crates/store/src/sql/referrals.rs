@@ -3,8 +3,8 @@
 
 use crate::referrals::{
     AccountMedia, AgencyChange, AgencyRow, AttributedAccount, CountryAccounts, EventsAdded,
-    LedgerCounts, NewAgency, NewReferralEvent, ReferableAccount, ReferralRecords, ReferralRow,
-    ReferralState, ReferralStore, ReferralEvent, StoredReferralEvent,
+    LedgerCounts, NewAgency, NewReferralEvent, ReferableAccount, ReferralEvent, ReferralRecords,
+    ReferralRow, ReferralState, ReferralStore, StoredReferralEvent,
 };
 
 const REFERRAL_COLUMNS: &str = "id, country, agency, state, accounts, persons, media, created_at, \
@@ -99,7 +99,21 @@ fn parse_account_media(
     let items: Vec<MediaTuple<'_>> = serde_json::from_str(text)
         .map_err(|e| StoreError::Corrupt(format!("media of account {account_id}: {e}")))?;
     out.reserve(items.len());
-    for (id, provider_id, original_name, viewed, md5, sha1, sha256, pdq, quality, triage, bytes, stored) in items {
+    for (
+        id,
+        provider_id,
+        original_name,
+        viewed,
+        md5,
+        sha1,
+        sha256,
+        pdq,
+        quality,
+        triage,
+        bytes,
+        stored,
+    ) in items
+    {
         out.push(AccountMedia {
             id,
             account_id,
@@ -170,19 +184,22 @@ impl ReferralStore for Backend {
         let mut tx = self.pool.begin().await?;
         let mut out = Vec::with_capacity(agencies.len());
         for a in agencies {
-            let old = sqlx::query(
-                "SELECT name, age_recipient, contact FROM agencies WHERE country = $1",
-            )
-            .bind(&a.country)
-            .fetch_optional(&mut *tx)
-            .await?;
+            let old =
+                sqlx::query("SELECT name, age_recipient, contact FROM agencies WHERE country = $1")
+                    .bind(&a.country)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             let change = match old {
                 None => AgencyChange::Added,
                 Some(r) => {
                     let same = r.try_get::<String, _>("name")? == a.name
                         && r.try_get::<String, _>("age_recipient")? == a.age_recipient
                         && r.try_get::<String, _>("contact")? == a.contact;
-                    if same { AgencyChange::Unchanged } else { AgencyChange::Changed }
+                    if same {
+                        AgencyChange::Unchanged
+                    } else {
+                        AgencyChange::Changed
+                    }
                 }
             };
             if change != AgencyChange::Unchanged {
@@ -354,28 +371,19 @@ impl ReferralStore for Backend {
             }
             qb.push(")");
             for r in qb.build().fetch_all(&mut *conn).await? {
-                let entry: i64 = r.try_get("entry_id")?;
-                let distance: i64 = r.try_get("distance")?;
-                let kind: String = r.try_get("kind")?;
-                out.matches.push((
-                    r.try_get("media_id")?,
-                    MatchRow {
-                        entry_id: u64::try_from(entry).unwrap_or(0),
-                        list_id: r.try_get("list_id")?,
-                        kind: kind_parse(&kind)?,
-                        distance: u32::try_from(distance).unwrap_or(u32::MAX),
-                        variant: r.try_get("variant")?,
-                    },
-                ));
+                out.matches.push(media_match_of(&r)?);
             }
         }
         out.accounts.sort_by(|x, y| {
-            (&x.report_id, &x.provider_id, x.account_id).cmp(&(&y.report_id, &y.provider_id, y.account_id))
+            (&x.report_id, &x.provider_id, x.account_id).cmp(&(
+                &y.report_id,
+                &y.provider_id,
+                y.account_id,
+            ))
         });
         out.media.sort_unstable_by_key(|m| m.id);
         out.matches.sort_by(|x, y| {
-            (x.0, x.1.entry_id, kind_name(x.1.kind))
-                .cmp(&(y.0, y.1.entry_id, kind_name(y.1.kind)))
+            (x.0, x.1.entry_id, kind_name(x.1.kind)).cmp(&(y.0, y.1.entry_id, kind_name(y.1.kind)))
         });
         Ok(out)
     }
@@ -424,7 +432,12 @@ impl ReferralStore for Backend {
         let event = ReferralEvent {
             referral_id: referral.id.clone(),
             at: now.as_str().to_owned(),
-            event: if existed.is_some() { "rebuilt" } else { "built" }.to_owned(),
+            event: if existed.is_some() {
+                "rebuilt"
+            } else {
+                "built"
+            }
+            .to_owned(),
             count: 0,
             note: referral.tar_sha256.clone(),
         };
@@ -434,7 +447,11 @@ impl ReferralStore for Backend {
     }
 
     async fn referrals(&self, country: Option<&str>) -> Result<Vec<ReferralRow>, StoreError> {
-        let filter = if country.is_some() { "WHERE country = $1" } else { "WHERE $1 IS NULL" };
+        let filter = if country.is_some() {
+            "WHERE country = $1"
+        } else {
+            "WHERE $1 IS NULL"
+        };
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {REFERRAL_COLUMNS} FROM referrals {filter} ORDER BY id"
         )))
@@ -490,10 +507,11 @@ impl ReferralStore for Backend {
             if known.contains(id) {
                 continue;
             }
-            let found: Option<String> = sqlx::query_scalar("SELECT id FROM referrals WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let found: Option<String> =
+                sqlx::query_scalar("SELECT id FROM referrals WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             if found.is_none() {
                 return Err(StoreError::NoSuchReferral(id.to_owned()));
             }
