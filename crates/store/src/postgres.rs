@@ -52,10 +52,6 @@ fn hex_sql(col: &str) -> String {
     format!("ENCODE({col}, 'hex')")
 }
 
-/// Run on the connection `attributed_accounts` reads with (nothing here:
-/// the server's shared buffers serve every connection).
-const BULK_READ_SETUP: Option<&str> = None;
-
 /// JSON functions: an array of values, and the array of a group's rows
 /// (`uploaded_media` aggregates a page of media with them).
 const JSON_ARRAY: &str = "json_build_array";

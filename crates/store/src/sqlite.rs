@@ -70,12 +70,6 @@ fn hex_sql(col: &str) -> String {
     format!("HEX({col})")
 }
 
-/// Run on the connection `attributed_accounts` reads with: a 256 MiB page
-/// cache, so the account and attribution pages a country's accounts are
-/// scattered over are read once per query rather than once per lookup.
-/// Pages are allocated only as they are used.
-const BULK_READ_SETUP: Option<&str> = Some("PRAGMA cache_size = -262144");
-
 /// JSON functions: an array of values, and the array of a group's rows
 /// (`uploaded_media` aggregates a page of media with them).
 const JSON_ARRAY: &str = "json_array";

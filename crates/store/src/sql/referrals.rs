@@ -318,9 +318,6 @@ impl ReferralStore for Backend {
     ) -> Result<Vec<AttributedAccount>, StoreError> {
         let mut out = Vec::with_capacity(account_ids.len());
         let mut conn = self.pool.acquire().await?;
-        if let Some(sql) = BULK_READ_SETUP {
-            sqlx::query(sql).execute(&mut *conn).await?;
-        }
         for chunk in account_ids.chunks(SMALL_ROWS) {
             let mut qb: QueryBuilder<Db> = QueryBuilder::new(
                 "SELECT a.id AS account_id, a.intake_id AS intake_id, i.report_id AS report_id, \
