@@ -12,7 +12,7 @@
 //! the same referral, and with the same `created_at` the same plaintext tar;
 //! the ledger records it as `rebuilt`, not as a second referral.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -26,14 +26,18 @@ use tiaki_referral::{
     AgeRecipient, BuildOptions, Evidence, Identifier, IssuerKeys, KeyError, MediaMatch,
     MediaStatus, PackageAccount, PackageContent, PackageMedia,
 };
-use tiaki_store::intake::Triage;
+use tiaki_store::intake::{MatchRow, Triage};
 use tiaki_store::referrals::{
-    AccountMedia, AgencyChange, AttributedAccount, NewAgency, NewReferralEvent, ReferralEvent,
-    ReferralRecords, ReferralRow, ReferralState,
+    AccountMedia, AgencyChange, AttributedAccount, NewAgency, NewReferralEvent, ReferableAccount,
+    ReferralEvent, ReferralRow, ReferralState, Uploaders,
 };
 use tiaki_store::{ListStore, MatchKind, ReferralStore, StoreError, StoredEntry, Timestamp};
 
 use crate::blobs::{BlobError, BlobStore, hex};
+
+mod spool;
+
+use spool::SpoolWriter;
 
 /// The issuer's public key file in the data directory.
 pub const ISSUER_PUB: &str = "issuer.pub";
@@ -264,15 +268,13 @@ where
             .collect(),
     );
     // Which accounts each country would refer: one small query for all.
-    let mut referable: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    let mut referable: BTreeMap<String, Vec<ReferableAccount>> = BTreeMap::new();
     for r in store.referable_accounts(req.again).await? {
-        referable.entry(r.country).or_default().push(r.account_id);
+        referable.entry(r.country.clone()).or_default().push(r);
     }
 
-    let workers = build_workers();
-    let mut running: VecDeque<tokio::task::JoinHandle<Result<BuiltCountry, ReferError>>> =
-        VecDeque::new();
-    let mut result = Ok(());
+    // The countries to build, in order.
+    let mut plan: Vec<Planned> = Vec::new();
     for c in countries {
         if req.country.as_ref().is_some_and(|x| x != &c.country) {
             continue;
@@ -285,8 +287,8 @@ where
             });
             continue;
         };
-        let ids = referable.remove(&c.country).unwrap_or_default();
-        if ids.is_empty() {
+        let accounts = referable.remove(&c.country).unwrap_or_default();
+        if accounts.is_empty() {
             report.skipped.push(Skipped {
                 country: c.country,
                 reason: format!(
@@ -296,32 +298,50 @@ where
             });
             continue;
         }
-        let recipient = match AgeRecipient::from_str(&agency.age_recipient) {
+        plan.push(Planned {
+            country: c.country,
+            agency: agency.name.clone(),
+            recipient: agency.age_recipient.clone(),
+            accounts,
+            entry_ids: BTreeSet::new(),
+        });
+    }
+    // Every planned country's media, in one pass over the media table.
+    let spool_dir = tempfile::tempdir().map_err(io_at(&std::env::temp_dir()))?;
+    let spools = route_media(store, &mut plan, spool_dir.path()).await?;
+
+    let workers = build_workers();
+    let mut running: VecDeque<tokio::task::JoinHandle<Result<BuiltCountry, ReferError>>> =
+        VecDeque::new();
+    let mut result = Ok(());
+    for (p, spool) in plan.into_iter().zip(spools) {
+        let recipient = match AgeRecipient::from_str(&p.recipient) {
             Ok(r) => r,
             Err(why) => {
                 result = Err(ReferError::StoredAgency {
-                    country: c.country.clone(),
+                    country: p.country.clone(),
                     why,
                 });
                 break;
             }
         };
-        let job = match gather(store, &c.country, &ids).await {
-            Ok(records) => BuildJob {
-                country: c.country.clone(),
-                agency: agency.name.clone(),
-                recipient,
-                records: records.0,
-                entries: records.1,
-                list_names: Arc::clone(&list_names),
+        let job = match gather(store, &p).await {
+            Ok((accounts, entries)) => BuildJob {
                 include_media: req.include_media
                     && req
                         .media_countries
                         .as_ref()
-                        .is_none_or(|l| l.contains(&c.country)),
+                        .is_none_or(|l| l.contains(&p.country)),
+                out: req.out.join(&p.country),
+                country: p.country,
+                agency: p.agency,
+                recipient,
+                accounts,
+                spool,
+                entries,
+                list_names: Arc::clone(&list_names),
                 blobs: Arc::clone(blobs),
                 keys: Arc::clone(keys),
-                out: req.out.join(&c.country),
                 issuer: req.issuer.clone(),
                 created_at: req.created_at.clone(),
             },
@@ -364,34 +384,99 @@ fn build_workers() -> usize {
     std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
-/// One country's records and the hash-list entries its media matched.
+/// A country to build: who receives it, the accounts it would refer and
+/// the hash-list entries their media matched.
+struct Planned {
+    country: String,
+    agency: String,
+    recipient: String,
+    accounts: Vec<ReferableAccount>,
+    entry_ids: BTreeSet<u64>,
+}
+
+/// Media ids per store call: a page of this many media is a few MB of
+/// JSON.
+const MEDIA_PAGE: i64 = 20_000;
+
+/// Reads the media table once, in id order, routing each item of a
+/// planned country's accounts (and its matches) to that country's spool
+/// file in `dir`. The spools' paths, in plan order.
+async fn route_media<S: ReferralStore>(
+    store: &S,
+    plan: &mut [Planned],
+    dir: &Path,
+) -> Result<Vec<PathBuf>, ReferError> {
+    let mut uploaders = Uploaders::default();
+    let mut country_of: HashMap<i64, usize> = HashMap::new();
+    let mut spools = Vec::with_capacity(plan.len());
+    for (k, p) in plan.iter().enumerate() {
+        for a in &p.accounts {
+            uploaders.insert(a.intake_id, a.provider_id.clone(), a.account_id);
+            country_of.insert(a.account_id, k);
+        }
+        let path = dir.join(format!("{k}.spool"));
+        spools.push(SpoolWriter::create(path.clone()).map_err(io_at(&path))?);
+    }
+    let range = if plan.is_empty() {
+        None
+    } else {
+        store.media_id_range().await?
+    };
+    if let Some((first, last)) = range {
+        let mut after = first.saturating_sub(1);
+        while after < last {
+            let upto = after.saturating_add(MEDIA_PAGE).min(last);
+            let page = store.uploaded_media(after, upto, &uploaders).await?;
+            after = upto;
+            let mut matches = page.matches.iter().peekable();
+            for m in &page.media {
+                let Some(&k) = country_of.get(&m.account_id) else {
+                    continue;
+                };
+                let (Some(p), Some(spool)) = (plan.get_mut(k), spools.get_mut(k)) else {
+                    continue;
+                };
+                let mut written = spool.media(m);
+                while matches.next_if(|(id, _)| *id < m.id).is_some() {}
+                while let Some((id, x)) = matches.next_if(|(id, _)| *id == m.id) {
+                    p.entry_ids.insert(x.entry_id);
+                    written = written.and_then(|()| spool.matched(*id, x));
+                }
+                written.map_err(|source| ReferError::Io {
+                    path: spool.path().to_path_buf(),
+                    source,
+                })?;
+            }
+        }
+    }
+    spools
+        .into_iter()
+        .map(|s| {
+            let path = s.path().to_path_buf();
+            s.finish().map_err(io_at(&path))
+        })
+        .collect()
+}
+
+/// A country's accounts and the hash-list entries its media matched.
 async fn gather<S: ReferralStore + ListStore>(
     store: &S,
-    country: &str,
-    ids: &[i64],
-) -> Result<(ReferralRecords, HashMap<u64, StoredEntry>), ReferError> {
-    let mut records = store.referral_records(ids).await?;
+    p: &Planned,
+) -> Result<(Vec<AttributedAccount>, HashMap<u64, StoredEntry>), ReferError> {
+    let ids: Vec<i64> = p.accounts.iter().map(|a| a.account_id).collect();
+    let mut accounts = store.attributed_accounts(&ids).await?;
     // An account attributed elsewhere since `referable_accounts` is not
-    // this country's to refer.
-    records.accounts.retain(|a| a.country == country);
-    if records.accounts.len() != ids.len() {
-        let kept: BTreeSet<i64> = records.accounts.iter().map(|a| a.account_id).collect();
-        records.media.retain(|m| kept.contains(&m.account_id));
-    }
-    let entry_ids: Vec<u64> = records
-        .matches
-        .iter()
-        .map(|(_, m)| m.entry_id)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    // this country's to refer (its media are dropped when the package is
+    // built).
+    accounts.retain(|a| a.country == p.country);
+    let entry_ids: Vec<u64> = p.entry_ids.iter().copied().collect();
     let entries = store
         .entries_by_ids(&entry_ids)
         .await?
         .into_iter()
         .map(|e| (e.id, e))
         .collect();
-    Ok((records, entries))
+    Ok((accounts, entries))
 }
 
 /// Waits for the oldest running build and records its package.
@@ -433,7 +518,10 @@ struct BuildJob {
     country: String,
     agency: String,
     recipient: AgeRecipient,
-    records: ReferralRecords,
+    /// Sorted as [`ReferralStore::attributed_accounts`] gives them.
+    accounts: Vec<AttributedAccount>,
+    /// The spool file of the country's media (see [`spool`]).
+    spool: PathBuf,
     entries: HashMap<u64, StoredEntry>,
     list_names: Arc<HashMap<i64, String>>,
     include_media: bool,
@@ -442,6 +530,14 @@ struct BuildJob {
     out: PathBuf,
     issuer: String,
     created_at: String,
+}
+
+/// What a package is built from: its accounts, their media by media id,
+/// and those media's matches by media id.
+struct Records {
+    accounts: Vec<AttributedAccount>,
+    media: Vec<AccountMedia>,
+    matches: Vec<(i64, MatchRow)>,
 }
 
 /// A package built and synced, waiting to enter the ledger.
@@ -455,7 +551,15 @@ struct BuiltCountry {
 
 impl BuildJob {
     fn run(self) -> Result<BuiltCountry, ReferError> {
-        let records = &self.records;
+        let (mut media, matches) = spool::read_spool(&self.spool).map_err(io_at(&self.spool))?;
+        // Media of an account dropped in `gather` go with it.
+        let kept: HashSet<i64> = self.accounts.iter().map(|a| a.account_id).collect();
+        media.retain(|m| kept.contains(&m.account_id));
+        let records = &Records {
+            accounts: self.accounts,
+            media,
+            matches,
+        };
         let spool = tempfile::tempdir().map_err(io_at(&std::env::temp_dir()))?;
         let mut content = package_content(&self.list_names, &self.entries, records);
         content.referral_id = referral_id(&self.country, &records.accounts);
@@ -612,7 +716,7 @@ fn evidence(v: &serde_json::Value) -> Vec<Evidence> {
 fn package_content(
     list_names: &HashMap<i64, String>,
     entries: &HashMap<u64, StoredEntry>,
-    records: &ReferralRecords,
+    records: &Records,
 ) -> PackageContent {
     let (accounts, media) = (&records.accounts, &records.media);
     let index: HashMap<i64, usize> = accounts

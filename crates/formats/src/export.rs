@@ -107,6 +107,15 @@ impl<W: Write> VicsWriter<W> {
 
     /// Writes one entry.
     pub fn write_entry(&mut self, e: &ListEntry) -> io::Result<()> {
+        self.write_entry_with(e, &[])
+    }
+
+    /// Writes one entry followed by fields the caller has already
+    /// rendered: `fields` is `"Name":value` pairs joined by commas (compact
+    /// JSON, names not among those the entry writes), or empty. For
+    /// writers of many entries whose extension fields are known in advance
+    /// (referral packages): no `serde_json::Map` is built per entry.
+    pub fn write_entry_with(&mut self, e: &ListEntry, fields: &[u8]) -> io::Result<()> {
         if e.deleted {
             self.summary.skipped_deleted += 1;
             return Ok(());
@@ -140,6 +149,13 @@ impl<W: Write> VicsWriter<W> {
             keep_extra: self.opts.keep_extra,
         };
         serde_json::to_writer(&mut self.buf, &media).map_err(io::Error::other)?;
+        if !fields.is_empty() {
+            // Reopen the object: it always ends in '}' and holds MediaID.
+            self.buf.pop();
+            self.buf.push(b',');
+            self.buf.extend_from_slice(fields);
+            self.buf.push(b'}');
+        }
         self.out.write_all(&self.buf)?;
         self.summary.entries += 1;
         Ok(())

@@ -17,7 +17,7 @@
 
 use std::io::{self, Write};
 
-use serde_json::{Map, Value, json};
+use serde_json::json;
 use tiaki_formats::model::{ListEntry, PdqEntry};
 use tiaki_formats::{CategoryScheme, ExportOptions, VicsWriter};
 
@@ -53,42 +53,17 @@ pub fn write_media<W: Write>(
         ..ExportOptions::default()
     };
     let mut w = VicsWriter::new(out, opts)?;
+    let mut fields = Vec::with_capacity(512);
     for m in &content.media {
-        w.write_entry(&entry(content, m, included))?;
+        fields.clear();
+        extension_fields(content, m, included, &mut fields)?;
+        w.write_entry_with(&entry(m), &fields)?;
     }
     w.finish()?;
     Ok(())
 }
 
-fn entry(content: &PackageContent, m: &PackageMedia, included: bool) -> ListEntry {
-    let mut extra = Map::new();
-    extra.insert("MatchStatus".into(), Value::from(m.status.as_str()));
-    if !m.matches.is_empty() {
-        extra.insert("Matches".into(), json!(m.matches));
-    }
-    if let Some(v) = m.viewed_by_provider {
-        extra.insert("ViewedByProvider".into(), Value::from(v));
-    }
-    let accounts: Vec<Value> = m
-        .accounts
-        .iter()
-        .filter_map(|&i| content.accounts.get(i))
-        .map(|a| json!({"ReportID": a.report_id, "AccountID": a.id}))
-        .collect();
-    extra.insert("Accounts".into(), Value::Array(accounts));
-    let path = (included && m.file.is_some())
-        .then(|| media_path(m))
-        .flatten();
-    if m.original_name.is_some() || path.is_some() {
-        let mut f = Map::new();
-        if let Some(n) = &m.original_name {
-            f.insert("FileName".into(), Value::from(n.as_str()));
-        }
-        if let Some(p) = path {
-            f.insert("FilePath".into(), Value::from(p));
-        }
-        extra.insert("MediaFiles".into(), Value::Array(vec![Value::Object(f)]));
-    }
+fn entry(m: &PackageMedia) -> ListEntry {
     ListEntry {
         md5: m.md5,
         sha1: m.sha1,
@@ -101,7 +76,153 @@ fn entry(content: &PackageContent, m: &PackageMedia, included: bool) -> ListEntr
         series: m.series.clone(),
         size: m.size,
         source_id: m.id.clone(),
-        extra,
         ..ListEntry::default()
+    }
+}
+
+/// The Tiaki fields of one entry as compact JSON members, in the order a
+/// `serde_json::Map` of them would be written (sorted by name; objects
+/// inside sorted too), so the document reads as if the extension fields
+/// were the entry's `extra`: `Accounts`, `MatchStatus`, `Matches`,
+/// `MediaFiles`, `ViewedByProvider`.
+fn extension_fields(
+    content: &PackageContent,
+    m: &PackageMedia,
+    included: bool,
+    out: &mut Vec<u8>,
+) -> io::Result<()> {
+    out.extend_from_slice(b"\"Accounts\":[");
+    let mut first = true;
+    for a in m.accounts.iter().filter_map(|&i| content.accounts.get(i)) {
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        out.extend_from_slice(b"{\"AccountID\":");
+        json(out, &a.id)?;
+        out.extend_from_slice(b",\"ReportID\":");
+        json(out, &a.report_id)?;
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"],\"MatchStatus\":");
+    json(out, &m.status.as_str())?;
+    if !m.matches.is_empty() {
+        // Rare (matched media only): through a `Value`, whose objects
+        // sort their keys.
+        out.extend_from_slice(b",\"Matches\":");
+        json(out, &json!(m.matches))?;
+    }
+    let path = (included && m.file.is_some())
+        .then(|| media_path(m))
+        .flatten();
+    if m.original_name.is_some() || path.is_some() {
+        out.extend_from_slice(b",\"MediaFiles\":[{");
+        if let Some(n) = &m.original_name {
+            out.extend_from_slice(b"\"FileName\":");
+            json(out, n)?;
+        }
+        if let Some(p) = &path {
+            if m.original_name.is_some() {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"\"FilePath\":");
+            json(out, p)?;
+        }
+        out.extend_from_slice(b"}]");
+    }
+    if let Some(v) = m.viewed_by_provider {
+        out.extend_from_slice(if v {
+            b",\"ViewedByProvider\":true"
+        } else {
+            b",\"ViewedByProvider\":false"
+        });
+    }
+    Ok(())
+}
+
+/// A value as compact JSON.
+fn json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, v: &T) -> io::Result<()> {
+    serde_json::to_writer(out, v).map_err(io::Error::other)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::{MediaMatch, MediaStatus, PackageAccount};
+    use serde_json::{Map, Value};
+
+    /// The fields as the first version built them: a `serde_json::Map`
+    /// per entry.
+    fn as_map(content: &PackageContent, m: &PackageMedia, included: bool) -> Map<String, Value> {
+        let mut extra = Map::new();
+        extra.insert("MatchStatus".into(), Value::from(m.status.as_str()));
+        if !m.matches.is_empty() {
+            extra.insert("Matches".into(), json!(m.matches));
+        }
+        if let Some(v) = m.viewed_by_provider {
+            extra.insert("ViewedByProvider".into(), Value::from(v));
+        }
+        let accounts: Vec<Value> = m
+            .accounts
+            .iter()
+            .filter_map(|&i| content.accounts.get(i))
+            .map(|a| json!({"ReportID": a.report_id, "AccountID": a.id}))
+            .collect();
+        extra.insert("Accounts".into(), Value::Array(accounts));
+        let path = (included && m.file.is_some())
+            .then(|| media_path(m))
+            .flatten();
+        if m.original_name.is_some() || path.is_some() {
+            let mut f = Map::new();
+            if let Some(n) = &m.original_name {
+                f.insert("FileName".into(), Value::from(n.as_str()));
+            }
+            if let Some(p) = path {
+                f.insert("FilePath".into(), Value::from(p));
+            }
+            extra.insert("MediaFiles".into(), Value::Array(vec![Value::Object(f)]));
+        }
+        extra
+    }
+
+    #[test]
+    fn fields_are_written_as_a_sorted_map_would_be() {
+        let content = PackageContent {
+            accounts: vec![
+                PackageAccount {
+                    report_id: "R\"1".into(),
+                    id: "a\u{e9}".into(),
+                    ..PackageAccount::default()
+                },
+                PackageAccount {
+                    report_id: "R2".into(),
+                    id: "b".into(),
+                    ..PackageAccount::default()
+                },
+            ],
+            ..PackageContent::default()
+        };
+        let full = PackageMedia {
+            sha256: Some(tiaki_formats::model::HexDigest([7; 32])),
+            status: MediaStatus::Known,
+            viewed_by_provider: Some(false),
+            accounts: vec![0, 1],
+            original_name: Some("x \"y\".JPG".into()),
+            file: Some("/tmp/f".into()),
+            matches: vec![MediaMatch {
+                list: "L".into(),
+                entry: "e1".into(),
+                kind: "pdq".into(),
+                distance: Some(3),
+            }],
+            ..PackageMedia::default()
+        };
+        let bare = PackageMedia::default();
+        for (m, included) in [(&full, true), (&full, false), (&bare, false)] {
+            let mut got = Vec::new();
+            extension_fields(&content, m, included, &mut got).unwrap();
+            let want = serde_json::to_string(&as_map(&content, m, included)).unwrap();
+            assert_eq!(format!("{{{}}}", String::from_utf8(got).unwrap()), want);
+        }
     }
 }

@@ -52,12 +52,8 @@ fn hex_sql(col: &str) -> String {
     format!("ENCODE({col}, 'hex')")
 }
 
-/// Run on the connection `referral_records` reads with (nothing here:
-/// the server's shared buffers serve every connection).
-const BULK_READ_SETUP: Option<&str> = None;
-
 /// JSON functions: an array of values, and the array of a group's rows
-/// (`referral_records` aggregates each account's media with them).
+/// (`uploaded_media` aggregates a page of media with them).
 const JSON_ARRAY: &str = "json_build_array";
 const JSON_GROUP_ARRAY: &str = "json_agg";
 

@@ -4,6 +4,8 @@
 
 use std::future::Future;
 
+use rustc_hash::FxHashMap;
+
 use crate::intake::{MatchRow, MediaHashes, Triage};
 use crate::{StoreError, Timestamp};
 
@@ -68,15 +70,37 @@ pub struct ReferableAccount {
     pub country: String,
     /// `accounts.id`.
     pub account_id: i64,
+    /// Its natural key, which media name their uploader by.
+    pub intake_id: i64,
+    pub provider_id: String,
 }
 
-/// Everything one package is built from (see
-/// [`ReferralStore::referral_records`]).
+/// The uploaders whose media a build wants: (intake id, provider account
+/// id) → `accounts.id`. Media of anyone else are skipped while a page is
+/// parsed, before anything is allocated for them.
+#[derive(Debug, Clone, Default)]
+pub struct Uploaders(FxHashMap<i64, FxHashMap<String, i64>>);
+
+impl Uploaders {
+    pub fn insert(&mut self, intake_id: i64, provider_id: String, account_id: i64) {
+        self.0
+            .entry(intake_id)
+            .or_default()
+            .insert(provider_id, account_id);
+    }
+
+    /// The `accounts.id` of an uploader, if wanted.
+    pub fn get(&self, intake_id: i64, provider_id: &str) -> Option<i64> {
+        self.0.get(&intake_id)?.get(provider_id).copied()
+    }
+}
+
+/// Media of a range of media ids (see [`ReferralStore::uploaded_media`]).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ReferralRecords {
-    pub accounts: Vec<AttributedAccount>,
+pub struct MediaPage {
+    /// By media id.
     pub media: Vec<AccountMedia>,
-    /// (media id, match), by media id.
+    /// (media id, match) of those media, by media id, entry id, kind.
     pub matches: Vec<(i64, MatchRow)>,
 }
 
@@ -218,24 +242,38 @@ pub trait ReferralStore: Send + Sync {
     fn attributed_countries(
         &self,
     ) -> impl Future<Output = Result<Vec<CountryAccounts>, StoreError>> + Send;
-    /// The accounts a build would refer, as (country, `accounts.id`),
-    /// ordered by country then id; without `include_referred`, only those
-    /// no referral has carried yet. One small set-based query: a build then
-    /// asks [`ReferralStore::referral_records`] for one country's accounts
-    /// at a time.
+    /// The accounts a build would refer, ordered by country then id;
+    /// without `include_referred`, only those no referral has carried yet.
+    /// One small set-based query: a build then asks
+    /// [`ReferralStore::attributed_accounts`] for one country's accounts at
+    /// a time, and reads every media item once with
+    /// [`ReferralStore::uploaded_media`].
     fn referable_accounts(
         &self,
         include_referred: bool,
     ) -> impl Future<Output = Result<Vec<ReferableAccount>, StoreError>> + Send;
-    /// What a package says about these attributed accounts (`accounts.id`):
-    /// the accounts ordered by report id, provider id, id (a stable order:
-    /// packages are deterministic), the media they uploaded by media id,
-    /// and those media's hash-list matches by media id. Accounts without an
-    /// attribution are left out.
-    fn referral_records(
+    /// What a package says about these attributed accounts (`accounts.id`),
+    /// ordered by report id, provider id, id (a stable order: packages are
+    /// deterministic). Accounts without an attribution are left out.
+    fn attributed_accounts(
         &self,
         account_ids: &[i64],
-    ) -> impl Future<Output = Result<ReferralRecords, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Vec<AttributedAccount>, StoreError>> + Send;
+    /// The lowest and highest media id (`None` without media): where
+    /// [`ReferralStore::uploaded_media`] pages start and end.
+    fn media_id_range(&self)
+    -> impl Future<Output = Result<Option<(i64, i64)>, StoreError>> + Send;
+    /// The media with ids in `after + 1 ..= upto` that one of `uploaders`
+    /// uploaded (`account_id` set to the uploader's `accounts.id`), by id,
+    /// and their hash-list matches. Reading the media table in id ranges
+    /// reads it sequentially: a build gathers every package's media in one
+    /// pass rather than one lookup per media item.
+    fn uploaded_media(
+        &self,
+        after: i64,
+        upto: i64,
+        uploaders: &Uploaders,
+    ) -> impl Future<Output = Result<MediaPage, StoreError>> + Send;
     /// Records a built package in one transaction: the referral (a rebuild
     /// of the same id updates its package, keeping its state), the accounts
     /// it carried, and the event `built` or `rebuilt` at `now`.

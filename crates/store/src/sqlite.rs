@@ -70,14 +70,8 @@ fn hex_sql(col: &str) -> String {
     format!("HEX({col})")
 }
 
-/// Run on the connection `referral_records` reads with: a 256 MiB page
-/// cache, so an operation's media pages (the index finds them scattered
-/// over the table) are read from disk once rather than once per lookup.
-/// Pages are allocated only as they are used.
-const BULK_READ_SETUP: Option<&str> = Some("PRAGMA cache_size = -262144");
-
 /// JSON functions: an array of values, and the array of a group's rows
-/// (`referral_records` aggregates each account's media with them).
+/// (`uploaded_media` aggregates a page of media with them).
 const JSON_ARRAY: &str = "json_array";
 const JSON_GROUP_ARRAY: &str = "json_group_array";
 

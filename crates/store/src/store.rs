@@ -15,9 +15,9 @@ use crate::persons::{
     AccountSource, LinkCounts, LinkResult, LinkStore, PersonDetail, PersonInfo, UploadSource,
 };
 use crate::referrals::{
-    AgencyChange, AgencyRow, CountryAccounts, EventsAdded, LedgerCounts, NewAgency,
-    NewReferralEvent, ReferableAccount, ReferralRecords, ReferralRow, ReferralStore,
-    StoredReferralEvent,
+    AgencyChange, AgencyRow, AttributedAccount, CountryAccounts, EventsAdded, LedgerCounts,
+    MediaPage, NewAgency, NewReferralEvent, ReferableAccount, ReferralRow, ReferralStore,
+    StoredReferralEvent, Uploaders,
 };
 use crate::{
     Feed, Imported, ListInfo, ListStore, NewList, PgStore, SqliteStore, StoreError, StoredEntry,
@@ -244,8 +244,22 @@ impl ReferralStore for Store {
     ) -> Result<Vec<ReferableAccount>, StoreError> {
         dispatch!(self, s => s.referable_accounts(include_referred).await)
     }
-    async fn referral_records(&self, account_ids: &[i64]) -> Result<ReferralRecords, StoreError> {
-        dispatch!(self, s => s.referral_records(account_ids).await)
+    async fn attributed_accounts(
+        &self,
+        account_ids: &[i64],
+    ) -> Result<Vec<AttributedAccount>, StoreError> {
+        dispatch!(self, s => s.attributed_accounts(account_ids).await)
+    }
+    async fn media_id_range(&self) -> Result<Option<(i64, i64)>, StoreError> {
+        dispatch!(self, s => s.media_id_range().await)
+    }
+    async fn uploaded_media(
+        &self,
+        after: i64,
+        upto: i64,
+        uploaders: &Uploaders,
+    ) -> Result<MediaPage, StoreError> {
+        dispatch!(self, s => s.uploaded_media(after, upto, uploaders).await)
     }
     async fn record_referral(
         &self,
