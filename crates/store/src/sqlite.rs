@@ -1,5 +1,7 @@
 //! The embedded SQLite backend: `DIR/tiaki.db`.
 
+mod alloc;
+
 use std::path::Path;
 use std::time::Duration;
 
@@ -24,6 +26,7 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its
     /// schema up to date.
     pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        alloc::install();
         let opts = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
