@@ -29,7 +29,13 @@ impl Ctx {
 }
 
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
+    // Two workers: a command's own future runs on the calling thread
+    // (`block_on`), and tasks it spawns (the ingest's writer stage) run
+    // beside it instead of waiting for it to yield. CPU-heavy work goes to
+    // rayon, so more workers would only idle.
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("tiaki-async")
         .enable_all()
         .build()
         .context("cannot start the async runtime")

@@ -25,4 +25,6 @@ pub enum CoreError {
     Geo(#[from] tiaki_attrib::GeoError),
     #[error("the reader thread stopped unexpectedly")]
     ReaderLost,
+    #[error("the ingest's writer task stopped unexpectedly")]
+    WriterLost,
 }

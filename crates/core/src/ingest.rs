@@ -142,6 +142,18 @@ enum Msg {
     Failed(LineError),
 }
 
+impl Msg {
+    /// Records and findings in the batch (what progress counts).
+    fn len(&self) -> usize {
+        match self {
+            Msg::Accounts(r, f) => r.len() + f.len(),
+            Msg::Media(r, f) => r.len() + f.len(),
+            Msg::Events(r, f) => r.len() + f.len(),
+            Msg::Failed(_) => 0,
+        }
+    }
+}
+
 fn finding_of(e: &LineError) -> FindingRow {
     FindingRow {
         file: e.file.clone(),
@@ -572,28 +584,48 @@ where
                 path: PathBuf::from(&new.path),
                 source,
             })?;
+        // Three stages: the reader thread parses, this task matches, the
+        // writer task stores. Matching a batch (CPU) and storing the one
+        // before it (mostly SQLite's own thread) overlap; batches are
+        // stored in reading order, so a killed run resumes as before.
+        let (wtx, wrx) = mpsc::channel(2);
+        let writer = tokio::spawn(write_batches(store.clone(), intake_id, wrx));
         let matcher = known.matcher(&MatchOptions::default()).await?;
         let mut cache = MatchCache::default();
         progress.stage("reading", None);
+        let mut failed = None;
         while let Some(msg) = rx.recv().await {
-            match msg {
-                Msg::Accounts(rows, f) => {
-                    progress.inc((rows.len() + f.len()) as u64);
-                    store.insert_accounts(intake_id, &rows, &f).await?;
-                }
+            progress.inc(msg.len() as u64);
+            let batch = match msg {
                 Msg::Media(mut rows, f) => {
-                    progress.inc((rows.len() + f.len()) as u64);
-                    match_provided(known, &matcher, &mut cache, &mut rows, opts.all_variants)
-                        .await?;
-                    store.insert_media(intake_id, &rows, &f).await?;
+                    if let Err(e) =
+                        match_provided(known, &matcher, &mut cache, &mut rows, opts.all_variants)
+                            .await
+                    {
+                        failed = Some(e);
+                        break;
+                    }
+                    Msg::Media(rows, f)
                 }
-                Msg::Events(rows, f) => {
-                    progress.inc((rows.len() + f.len()) as u64);
-                    store.insert_events(intake_id, &rows, &f).await?;
+                Msg::Failed(e) => {
+                    failed = Some(CoreError::ReadFailed(e));
+                    break;
                 }
-                Msg::Failed(e) => return Err(CoreError::ReadFailed(e)),
+                other => other,
+            };
+            if wtx.send(batch).await.is_err() {
+                // The writer stopped on an error: it says which below.
+                break;
             }
         }
+        drop(wtx);
+        // Either way, what the writer was given is stored (or failed)
+        // before this returns: no write outlives the ingest.
+        let written = writer.await.map_err(|_| CoreError::WriterLost)?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        written?;
         reader.join().map_err(|_| CoreError::ReaderLost)?;
         store
             .set_intake_state(intake_id, IntakeState::Hashing, &clock())
@@ -609,6 +641,25 @@ where
         ..info
     };
     report(store, &info, outcome).await
+}
+
+/// The writer stage of [`ingest_one`]: stores batches in the order given,
+/// each in its own transaction.
+async fn write_batches<S: IntakeStore>(
+    store: S,
+    intake_id: i64,
+    mut rx: mpsc::Receiver<Msg>,
+) -> Result<(), CoreError> {
+    while let Some(msg) = rx.recv().await {
+        match msg {
+            Msg::Accounts(rows, f) => store.insert_accounts(intake_id, &rows, &f).await?,
+            Msg::Media(rows, f) => store.insert_media(intake_id, &rows, &f).await?,
+            Msg::Events(rows, f) => store.insert_events(intake_id, &rows, &f).await?,
+            // The matching stage never forwards a failure.
+            Msg::Failed(e) => return Err(CoreError::ReadFailed(e)),
+        }
+    }
+    Ok(())
 }
 
 fn source_name(k: SourceKind) -> &'static str {
