@@ -7,9 +7,10 @@
 //! matched a known list, `known` when all did, and `near-known` when some
 //! did: new media that look like known material.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
 use tiaki_hash::pdq::{PdqHash, QUALITY_THRESHOLD};
 use tiaki_index::{PdqIndex, PdqIndexConfig};
 use tiaki_store::StoreError;
@@ -90,6 +91,36 @@ impl UnionFind {
     }
 }
 
+/// The content a media item is keyed by: its SHA-256, else MD5, else SHA-1
+/// (fixed arrays: no allocation per media item).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum ContentKey {
+    Sha256([u8; 32]),
+    Md5([u8; 16]),
+    Sha1([u8; 20]),
+}
+
+/// Dense numbers for (intake, account) pairs, looked up by `&str` so a
+/// known account costs no key of its own.
+#[derive(Default)]
+struct AccountNumbers {
+    by_intake: FxHashMap<i64, FxHashMap<String, u32>>,
+    count: u32,
+}
+
+impl AccountNumbers {
+    fn number(&mut self, intake: i64, account: String) -> u32 {
+        let of_intake = self.by_intake.entry(intake).or_default();
+        if let Some(&n) = of_intake.get(account.as_str()) {
+            return n;
+        }
+        let n = self.count;
+        self.count = self.count.saturating_add(1);
+        of_intake.insert(account, n);
+        n
+    }
+}
+
 /// Per media, what clustering needs (compact: millions fit).
 struct Item {
     id: i64,
@@ -106,9 +137,9 @@ pub async fn clusters<S: IntakeStore>(
     opts: &TriageOptions,
 ) -> Result<Vec<Cluster>, StoreError> {
     let mut items: Vec<Item> = Vec::new();
-    let mut accounts: HashMap<(i64, String), u32> = HashMap::new();
-    let mut content: HashMap<Vec<u8>, u32> = HashMap::new();
-    let mut pdqs: HashMap<PdqHash, u32> = HashMap::new();
+    let mut accounts = AccountNumbers::default();
+    let mut content: FxHashMap<ContentKey, u32> = FxHashMap::default();
+    let mut pdqs: FxHashMap<PdqHash, u32> = FxHashMap::default();
     let mut pdq_list: Vec<PdqHash> = Vec::new();
     let mut pdq_of_item: Vec<Option<u32>> = Vec::new();
     let mut uf = UnionFind(Vec::new());
@@ -121,14 +152,13 @@ pub async fn clusters<S: IntakeStore>(
             let idx = u32::try_from(items.len())
                 .map_err(|_| StoreError::Corrupt("too many media".into()))?;
             uf.0.push(idx);
-            let next = u32::try_from(accounts.len()).unwrap_or(u32::MAX);
-            let account = *accounts.entry((m.intake_id, m.account)).or_insert(next);
+            let account = accounts.number(m.intake_id, m.account);
             let h = &m.hashes;
-            let key: Option<Vec<u8>> = h
+            let key = h
                 .sha256
-                .map(|d| d.to_vec())
-                .or_else(|| h.md5.map(|d| d.to_vec()))
-                .or_else(|| h.sha1.map(|d| d.to_vec()));
+                .map(ContentKey::Sha256)
+                .or_else(|| h.md5.map(ContentKey::Md5))
+                .or_else(|| h.sha1.map(ContentKey::Sha1));
             if let Some(k) = key {
                 let first = *content.entry(k).or_insert(idx);
                 uf.union(first, idx);
@@ -193,12 +223,12 @@ pub async fn clusters<S: IntakeStore>(
         }
     }
     // Gather.
-    let mut groups: HashMap<u32, Vec<u32>> = HashMap::new();
+    let mut groups: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
     for i in 0..items.len() as u32 {
         let r = uf.find(i);
         groups.entry(r).or_default().push(i);
     }
-    let sha_of: HashMap<u32, Vec<u8>> = content.into_iter().map(|(k, v)| (v, k)).collect();
+    let sha_of: FxHashMap<u32, ContentKey> = content.into_iter().map(|(k, v)| (v, k)).collect();
     let mut out: Vec<Cluster> = groups
         .into_values()
         .map(|members| {
@@ -210,9 +240,10 @@ pub async fn clusters<S: IntakeStore>(
             } else {
                 ClusterState::NearKnown
             };
-            let accounts: HashSet<u32> =
+            let accounts: FxHashSet<u32> =
                 members.iter().map(|&i| items[i as usize].account).collect();
-            let reports: HashSet<i64> = members.iter().map(|&i| items[i as usize].intake).collect();
+            let reports: FxHashSet<i64> =
+                members.iter().map(|&i| items[i as usize].intake).collect();
             let first = members[0];
             Cluster {
                 state,
@@ -227,8 +258,10 @@ pub async fn clusters<S: IntakeStore>(
                 sha256: members
                     .iter()
                     .find_map(|i| sha_of.get(i))
-                    .filter(|k| k.len() == 32)
-                    .map(|k| crate::blobs::hex(k)),
+                    .and_then(|k| match k {
+                        ContentKey::Sha256(d) => Some(crate::blobs::hex(d)),
+                        ContentKey::Md5(_) | ContentKey::Sha1(_) => None,
+                    }),
                 members: members.iter().map(|&i| items[i as usize].id).collect(),
                 matches: Vec::new(),
             }

@@ -51,6 +51,7 @@ use tokio::sync::mpsc;
 
 mod error;
 pub mod intake;
+mod json_page;
 mod known;
 pub mod persons;
 mod postgres;

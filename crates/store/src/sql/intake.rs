@@ -38,32 +38,32 @@ fn i64_of(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-fn hashes_from_row(r: &DbRow) -> Result<MediaHashes, StoreError> {
-    let pdq: Option<Vec<u8>> = r.try_get("pdq")?;
-    let pdq = pdq
-        .map(|b| {
-            <[u8; 32]>::try_from(b.as_slice())
-                .map(|a| PdqHash::from_bytes(&a))
-                .map_err(|_| StoreError::Corrupt(format!("media PDQ of {} bytes", b.len())))
-        })
-        .transpose()?;
-    let q: Option<i64> = r.try_get("pdq_quality")?;
-    let vpdq: Option<String> = r.try_get("vpdq")?;
-    Ok(MediaHashes {
-        md5: digest::<16>(r.try_get("md5")?, "MD5")?.map(|d| d.0),
-        sha1: digest::<20>(r.try_get("sha1")?, "SHA-1")?.map(|d| d.0),
-        sha256: digest::<32>(r.try_get("sha256")?, "SHA-256")?.map(|d| d.0),
-        pdq,
-        pdq_quality: q.and_then(|q| u8::try_from(q).ok()),
-        vpdq: vpdq
-            .map(|s| serde_json::from_str(&s))
-            .transpose()
-            .map_err(|e| StoreError::Corrupt(format!("media vPDQ: {e}")))?,
-    })
+/// One media item as `media_hashes_page` aggregates it: id, intake id,
+/// provider id, account (provider id), triage, MD5, SHA-1, SHA-256, PDQ
+/// (hex; empty or null when absent), PDQ quality, vPDQ (JSON text).
+type MediaHashTuple<'a> = (
+    i64,
+    i64,
+    String,
+    String,
+    Option<std::borrow::Cow<'a, str>>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<i64>,
+    Option<std::borrow::Cow<'a, str>>,
+);
+
+/// The stored vPDQ features (a JSON text column; rare).
+fn vpdq_of(text: Option<&str>) -> Result<Option<Vec<tiaki_hash::vpdq::VpdqFeature>>, StoreError> {
+    text.map(serde_json::from_str)
+        .transpose()
+        .map_err(|e| StoreError::Corrupt(format!("media vPDQ: {e}")))
 }
 
-fn triage_of(s: Option<String>) -> Result<Option<Triage>, StoreError> {
-    Ok(match s.as_deref() {
+fn triage_of(s: Option<&str>) -> Result<Option<Triage>, StoreError> {
+    Ok(match s {
         None => None,
         Some("known") => Some(Triage::Known),
         Some("new") => Some(Triage::New),
@@ -446,27 +446,48 @@ impl IntakeStore for Backend {
         } else {
             "AND $3 IS NULL"
         };
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT id, intake_id, provider_id, account, triage, {HASH_COLUMNS} FROM media \
-             WHERE id > $1 {filter} ORDER BY id LIMIT $2"
-        )))
-        .bind(after)
-        .bind(i64::from(limit))
-        .bind(intake_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(MediaHashRow {
-                    id: r.try_get("id")?,
-                    intake_id: r.try_get("intake_id")?,
-                    provider_id: r.try_get("provider_id")?,
-                    account: r.try_get("account")?,
-                    hashes: hashes_from_row(r)?,
-                    triage: triage_of(r.try_get("triage")?)?,
-                })
-            })
-            .collect()
+        // The page as one JSON text (see `json_page`): the rows are chosen
+        // by the inner ORDER BY/LIMIT, then aggregated in any order.
+        let sql = format!(
+            "SELECT CAST((SELECT {JSON_GROUP_ARRAY}({JSON_ARRAY}(m.id, m.intake_id, \
+             m.provider_id, m.account, m.triage, {}, {}, {}, {}, m.pdq_quality, m.vpdq)) \
+             FROM (SELECT id, intake_id, provider_id, account, triage, {HASH_COLUMNS} FROM media \
+             WHERE id > $1 {filter} ORDER BY id LIMIT $2) m) AS TEXT)",
+            hex_sql("m.md5"),
+            hex_sql("m.sha1"),
+            hex_sql("m.sha256"),
+            hex_sql("m.pdq"),
+        );
+        let text: Option<String> = sqlx::query_scalar(AssertSqlSafe(sql))
+            .bind(after)
+            .bind(i64::from(limit))
+            .bind(intake_id)
+            .fetch_one(&self.pool)
+            .await?;
+        let items: Vec<MediaHashTuple<'_>> = parse_page(text.as_deref(), "media")?;
+        let mut out = Vec::with_capacity(items.len());
+        for (id, intake_id, provider_id, account, triage, md5, sha1, sha256, pdq, quality, vpdq) in
+            items
+        {
+            out.push(MediaHashRow {
+                id,
+                intake_id,
+                provider_id,
+                account,
+                hashes: MediaHashes {
+                    md5: hex_bytes::<16>(md5, "MD5")?,
+                    sha1: hex_bytes::<20>(sha1, "SHA-1")?,
+                    sha256: hex_bytes::<32>(sha256, "SHA-256")?,
+                    pdq: hex_bytes::<32>(pdq, "PDQ")?.map(|b| PdqHash::from_bytes(&b)),
+                    pdq_quality: quality.and_then(|q| u8::try_from(q).ok()),
+                    vpdq: vpdq_of(vpdq.as_deref())?,
+                },
+                triage: triage_of(triage.as_deref())?,
+            });
+        }
+        // Either backend may aggregate in any order.
+        out.sort_unstable_by_key(|m| m.id);
+        Ok(out)
     }
 
     async fn add_matches(&self, matches: &[(i64, MatchRow)]) -> Result<(), StoreError> {

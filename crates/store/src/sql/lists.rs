@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 use std::str::FromStr;
 use std::sync::Arc;
 
+use crate::json_page::{SqlBool, hex_bytes, parse_page};
 use crate::{Feed, Imported, ListInfo, ListStore, NewList, StoreError, StoredEntry, Timestamp};
 
 /// Rows per multi-row INSERT: 23 columns × 400 stays far below SQLite's

@@ -204,25 +204,36 @@ impl LinkStore for Backend {
         after: i64,
         limit: u32,
     ) -> Result<Vec<AccountSource>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, intake_id, provider_id, declared_country, data FROM accounts \
-             WHERE id > $1 ORDER BY id LIMIT $2",
-        )
-        .bind(after)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(AccountSource {
-                    id: r.try_get("id")?,
-                    intake_id: r.try_get("intake_id")?,
-                    provider_id: r.try_get("provider_id")?,
-                    declared_country: r.try_get("declared_country")?,
-                    data: r.try_get("data")?,
-                })
-            })
-            .collect()
+        // The page as one JSON text (see `json_page`): the rows are chosen
+        // by the inner ORDER BY/LIMIT, then aggregated in any order.
+        let sql = format!(
+            "SELECT CAST((SELECT {JSON_GROUP_ARRAY}({JSON_ARRAY}(a.id, a.intake_id, \
+             a.provider_id, a.declared_country, a.data)) \
+             FROM (SELECT id, intake_id, provider_id, declared_country, data FROM accounts \
+             WHERE id > $1 ORDER BY id LIMIT $2) a) AS TEXT)"
+        );
+        let text: Option<String> = sqlx::query_scalar(AssertSqlSafe(sql))
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_one(&self.pool)
+            .await?;
+        let items: Vec<(i64, i64, String, Option<String>, String)> =
+            parse_page(text.as_deref(), "accounts")?;
+        let mut out: Vec<AccountSource> = items
+            .into_iter()
+            .map(
+                |(id, intake_id, provider_id, declared_country, data)| AccountSource {
+                    id,
+                    intake_id,
+                    provider_id,
+                    declared_country,
+                    data,
+                },
+            )
+            .collect();
+        // Either backend may aggregate in any order.
+        out.sort_unstable_by_key(|a| a.id);
+        Ok(out)
     }
 
     async fn upload_sources_page(
@@ -230,27 +241,36 @@ impl LinkStore for Backend {
         after: i64,
         limit: u32,
     ) -> Result<Vec<UploadSource>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT m.id AS media_id, a.id AS account_id, m.upload_ip, m.uploaded_at, m.sha256 \
-             FROM media m JOIN accounts a ON a.intake_id = m.intake_id AND a.provider_id = m.account \
+        let sql = format!(
+            "SELECT CAST((SELECT {JSON_GROUP_ARRAY}({JSON_ARRAY}(u.media_id, u.account_id, \
+             u.upload_ip, u.uploaded_at, {})) \
+             FROM (SELECT m.id AS media_id, a.id AS account_id, m.upload_ip, m.uploaded_at, \
+             m.sha256 FROM media m \
+             JOIN accounts a ON a.intake_id = m.intake_id AND a.provider_id = m.account \
              WHERE m.id > $1 AND (m.upload_ip IS NOT NULL OR m.sha256 IS NOT NULL) \
-             ORDER BY m.id LIMIT $2",
-        )
-        .bind(after)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(UploadSource {
-                    media_id: r.try_get("media_id")?,
-                    account_id: r.try_get("account_id")?,
-                    upload_ip: r.try_get("upload_ip")?,
-                    uploaded_at: r.try_get("uploaded_at")?,
-                    sha256: digest::<32>(r.try_get("sha256")?, "SHA-256")?.map(|d| d.0),
-                })
-            })
-            .collect()
+             ORDER BY m.id LIMIT $2) u) AS TEXT)",
+            hex_sql("u.sha256"),
+        );
+        let text: Option<String> = sqlx::query_scalar(AssertSqlSafe(sql))
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_one(&self.pool)
+            .await?;
+        type UploadTuple<'a> = (i64, i64, Option<String>, Option<String>, Option<&'a str>);
+        let items: Vec<UploadTuple<'_>> = parse_page(text.as_deref(), "uploads")?;
+        let mut out = Vec::with_capacity(items.len());
+        for (media_id, account_id, upload_ip, uploaded_at, sha256) in items {
+            out.push(UploadSource {
+                media_id,
+                account_id,
+                upload_ip,
+                uploaded_at,
+                sha256: hex_bytes::<32>(sha256, "SHA-256")?,
+            });
+        }
+        // Either backend may aggregate in any order.
+        out.sort_unstable_by_key(|u| u.media_id);
+        Ok(out)
     }
 
     async fn replace_links(&self, result: &LinkResult, now: &Timestamp) -> Result<(), StoreError> {

@@ -35,82 +35,10 @@ type MediaTuple<'a> = (
     Option<&'a str>,
     Option<&'a str>,
     Option<i64>,
-    Option<String>,
+    Option<std::borrow::Cow<'a, str>>,
     Option<i64>,
     Option<SqlBool>,
 );
-
-/// A boolean as either backend's JSON writes it. (Hand-written: an
-/// untagged enum would build and drop an error for every SQLite 0/1.)
-struct SqlBool(bool);
-
-impl<'de> serde::Deserialize<'de> for SqlBool {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl serde::de::Visitor<'_> for V {
-            type Value = SqlBool;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a boolean or 0/1")
-            }
-            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<SqlBool, E> {
-                Ok(SqlBool(v))
-            }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<SqlBool, E> {
-                Ok(SqlBool(v != 0))
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<SqlBool, E> {
-                Ok(SqlBool(v != 0))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-impl SqlBool {
-    fn get(&self) -> bool {
-        self.0
-    }
-}
-
-fn hex_bytes<const N: usize>(hex: Option<&str>, what: &str) -> Result<Option<[u8; N]>, StoreError> {
-    let Some(hex) = hex.filter(|h| !h.is_empty()) else {
-        return Ok(None);
-    };
-    // Two digits at a time through a table: millions of digests per build.
-    let bad = || StoreError::Corrupt(format!("media {what}: {hex:?} is not {N} bytes of hex"));
-    if hex.len() != 2 * N {
-        return Err(bad());
-    }
-    let mut out = [0u8; N];
-    for (o, pair) in out.iter_mut().zip(hex.as_bytes().chunks_exact(2)) {
-        let (h, l) = match pair {
-            [hi, lo] => (HEX_DIGIT[usize::from(*hi)], HEX_DIGIT[usize::from(*lo)]),
-            _ => return Err(bad()),
-        };
-        if (h | l) & 0x10 != 0 {
-            return Err(bad());
-        }
-        *o = (h << 4) | l;
-    }
-    Ok(Some(out))
-}
-
-/// The value of a hex digit (either case), or 0x10 for any other byte.
-const HEX_DIGIT: [u8; 256] = {
-    let mut t = [0x10u8; 256];
-    let mut i = 0u8;
-    while i < 10 {
-        t[(b'0' + i) as usize] = i;
-        i += 1;
-    }
-    let mut i = 0u8;
-    while i < 6 {
-        t[(b'a' + i) as usize] = 10 + i;
-        t[(b'A' + i) as usize] = 10 + i;
-        i += 1;
-    }
-    t
-};
 
 /// Parses a page of aggregated media (see [`MediaTuple`]), keeping those
 /// of `uploaders`.
@@ -156,7 +84,7 @@ fn parse_uploaded_media(
                 pdq_quality: quality.and_then(|q| u8::try_from(q).ok()),
                 vpdq: None,
             },
-            triage: triage_of(triage)?,
+            triage: triage_of(triage.as_deref())?,
             bytes: bytes.map(u64_of),
             stored: stored.is_some_and(|s| s.get()),
         });
