@@ -28,7 +28,7 @@ use tiaki_attrib::{
 };
 use tiaki_store::Timestamp;
 use tiaki_store::persons::{
-    AccountSource, AttributionRow, LinkCounts, LinkResult, LinkRow, LinkStore, PersonRow,
+    AccountSource, AttributionRow, LinkCounts, LinkResult, LinkRow, LinkStore, PersonRow, Uploaders,
 };
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -220,6 +220,7 @@ async fn read_prepared<S: LinkStore>(
 ) -> Result<Prepared, CoreError> {
     let mut ids = Vec::new();
     let mut accounts = Vec::new();
+    let mut uploaders = Uploaders::default();
     let mut newest: Option<UnixTime> = None;
     let mut after = 0;
     loop {
@@ -237,6 +238,9 @@ async fn read_prepared<S: LinkStore>(
             })
             .collect();
         ids.extend(page.iter().map(|a| a.id));
+        for a in page {
+            uploaders.insert(a.intake_id, a.provider_id, a.id);
+        }
         for (p, n) in built {
             newest = newest.max(n);
             accounts.push(p);
@@ -244,10 +248,10 @@ async fn read_prepared<S: LinkStore>(
     }
     let mut after = 0;
     loop {
-        let page = store.upload_sources_page(after, PAGE).await?;
-        let Some(last) = page.last() else { break };
-        after = last.media_id;
-        for u in page {
+        let page = store.upload_sources_page(after, PAGE, &uploaders).await?;
+        let Some(last) = page.last else { break };
+        after = last;
+        for u in page.uploads {
             // An account stored after the accounts were read (a concurrent
             // ingest) joins at the next run.
             let Ok(i) = ids.binary_search(&u.account_id) else {
@@ -257,10 +261,13 @@ async fn read_prepared<S: LinkStore>(
                 continue;
             };
             let media = u.media_id;
-            let at = u
-                .uploaded_at
-                .as_deref()
-                .and_then(|s| unix_of(s, || format!("uploads (media {media}).uploaded_at"), &mut p.findings));
+            let at = u.uploaded_at.as_deref().and_then(|s| {
+                unix_of(
+                    s,
+                    || format!("uploads (media {media}).uploaded_at"),
+                    &mut p.findings,
+                )
+            });
             if u.upload_ip.is_some() {
                 newest = newest.max(at);
             }

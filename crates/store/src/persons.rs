@@ -10,6 +10,8 @@
 
 use std::future::Future;
 
+use rustc_hash::FxHashMap;
+
 use crate::{StoreError, Timestamp};
 
 /// One stored account, as the linker reads it.
@@ -25,6 +27,30 @@ pub struct AccountSource {
     pub data: String,
 }
 
+/// The uploaders whose media a reader wants (the referral build, the
+/// attribution): (intake id, provider account id) → `accounts.id`. Media of
+/// anyone else are skipped while a page is parsed, before anything is
+/// allocated for them. Resolving here, not by a join in SQL, keeps the
+/// media read sequential: the join's index lookup per media row was most
+/// of the attribution's store time on PostgreSQL (12 µs a row, 2,000,000
+/// rows).
+#[derive(Debug, Clone, Default)]
+pub struct Uploaders(FxHashMap<i64, FxHashMap<String, i64>>);
+
+impl Uploaders {
+    pub fn insert(&mut self, intake_id: i64, provider_id: String, account_id: i64) {
+        self.0
+            .entry(intake_id)
+            .or_default()
+            .insert(provider_id, account_id);
+    }
+
+    /// The `accounts.id` of an uploader, if wanted.
+    pub fn get(&self, intake_id: i64, provider_id: &str) -> Option<i64> {
+        self.0.get(&intake_id)?.get(provider_id).copied()
+    }
+}
+
 /// One media item's upload facts, resolved to its account.
 #[derive(Debug, Clone)]
 pub struct UploadSource {
@@ -36,6 +62,14 @@ pub struct UploadSource {
     /// RFC 3339, as written.
     pub uploaded_at: Option<String>,
     pub sha256: Option<[u8; 32]>,
+}
+
+/// A page of [`LinkStore::upload_sources_page`].
+#[derive(Debug, Clone, Default)]
+pub struct UploadPage {
+    pub uploads: Vec<UploadSource>,
+    /// The last media id the page looked at (`None`: nothing left).
+    pub last: Option<i64>,
 }
 
 /// A person to store. JSON columns are serialised by the caller.
@@ -182,14 +216,16 @@ pub trait LinkStore: Send + Sync {
         after: i64,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<AccountSource>, StoreError>> + Send;
-    /// Up to `limit` media with id > `after` that carry an upload IP or a
-    /// SHA-256, in id order, resolved to their account (media whose account
-    /// line is missing are left out).
+    /// The next up to `limit` media with id > `after` that carry an upload
+    /// IP or a SHA-256, in id order, resolved to their account through
+    /// `uploaders` (media of anyone else, e.g. whose account line is
+    /// missing, are left out; the page's `last` still moves past them).
     fn upload_sources_page(
         &self,
         after: i64,
         limit: u32,
-    ) -> impl Future<Output = Result<Vec<UploadSource>, StoreError>> + Send;
+        uploaders: &Uploaders,
+    ) -> impl Future<Output = Result<UploadPage, StoreError>> + Send;
     /// Replaces persons, attributions and links with `result`, in one
     /// transaction.
     fn replace_links(

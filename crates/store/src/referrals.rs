@@ -4,8 +4,6 @@
 
 use std::future::Future;
 
-use rustc_hash::FxHashMap;
-
 use crate::intake::{MatchRow, MediaHashes, Triage};
 use crate::{StoreError, Timestamp};
 
@@ -75,25 +73,7 @@ pub struct ReferableAccount {
     pub provider_id: String,
 }
 
-/// The uploaders whose media a build wants: (intake id, provider account
-/// id) → `accounts.id`. Media of anyone else are skipped while a page is
-/// parsed, before anything is allocated for them.
-#[derive(Debug, Clone, Default)]
-pub struct Uploaders(FxHashMap<i64, FxHashMap<String, i64>>);
-
-impl Uploaders {
-    pub fn insert(&mut self, intake_id: i64, provider_id: String, account_id: i64) {
-        self.0
-            .entry(intake_id)
-            .or_default()
-            .insert(provider_id, account_id);
-    }
-
-    /// The `accounts.id` of an uploader, if wanted.
-    pub fn get(&self, intake_id: i64, provider_id: &str) -> Option<i64> {
-        self.0.get(&intake_id)?.get(provider_id).copied()
-    }
-}
+pub use crate::persons::Uploaders;
 
 /// Media of a range of media ids (see [`ReferralStore::uploaded_media`]).
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -12,12 +12,13 @@ use crate::intake::{
     IntakeStore, MatchRow, MediaHashRow, MediaRow, NewIntake, PendingMedia,
 };
 use crate::persons::{
-    AccountSource, LinkCounts, LinkResult, LinkStore, PersonDetail, PersonInfo, UploadSource,
+    AccountSource, LinkCounts, LinkResult, LinkStore, PersonDetail, PersonInfo, UploadPage,
+    Uploaders,
 };
 use crate::referrals::{
     AgencyChange, AgencyRow, AttributedAccount, CountryAccounts, EventsAdded, LedgerCounts,
     MediaPage, NewAgency, NewReferralEvent, ReferableAccount, ReferralRow, ReferralStore,
-    StoredReferralEvent, Uploaders,
+    StoredReferralEvent,
 };
 use crate::{
     Feed, Imported, ListInfo, ListStore, NewList, PgStore, SqliteStore, StoreError, StoredEntry,
@@ -207,8 +208,9 @@ impl LinkStore for Store {
         &self,
         after: i64,
         limit: u32,
-    ) -> Result<Vec<UploadSource>, StoreError> {
-        dispatch!(self, s => s.upload_sources_page(after, limit).await)
+        uploaders: &Uploaders,
+    ) -> Result<UploadPage, StoreError> {
+        dispatch!(self, s => s.upload_sources_page(after, limit, uploaders).await)
     }
     async fn replace_links(&self, result: &LinkResult, now: &Timestamp) -> Result<(), StoreError> {
         dispatch!(self, s => s.replace_links(result, now).await)

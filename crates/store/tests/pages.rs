@@ -6,6 +6,7 @@
 use tiaki_hash::pdq::PdqHash;
 use tiaki_hash::vpdq::VpdqFeature;
 use tiaki_store::intake::{AccountRow, Begun, HashState, MediaHashes, MediaRow, NewIntake, Triage};
+use tiaki_store::persons::{AccountSource, Uploaders};
 use tiaki_store::{IntakeStore, LinkStore, Store, Timestamp};
 
 fn intake(report: &str) -> NewIntake {
@@ -159,14 +160,23 @@ async fn check(store: &Store) {
     assert_eq!(page[0].triage, Some(Triage::Known));
 
     // upload_sources_page: media with an address or a SHA-256 whose
-    // account line exists (not m2: neither; not m3: no account line).
+    // uploader is asked for (not m2: neither; not m3: no account line, so
+    // not among the uploaders); read after the accounts, as attribution does.
+    let mut uploaders = Uploaders::default();
+    for a in &accounts_read(store).await {
+        uploaders.insert(a.intake_id, a.provider_id.clone(), a.id);
+    }
     let mut ups = Vec::new();
     let mut after = 0;
     loop {
-        let page = store.upload_sources_page(after, 2).await.unwrap();
-        let Some(last) = page.last() else { break };
-        after = last.media_id;
-        ups.extend(page);
+        let page = store
+            .upload_sources_page(after, 2, &uploaders)
+            .await
+            .unwrap();
+        let Some(last) = page.last else { break };
+        assert!(last > after);
+        after = last;
+        ups.extend(page.uploads);
     }
     let ids: Vec<i64> = ups.iter().map(|u| u.media_id).collect();
     assert_eq!(ids, [got[0].id, got[3].id, got[4].id, got[5].id]);
@@ -177,14 +187,7 @@ async fn check(store: &Store) {
     assert_eq!(ups[2].upload_ip, None);
 
     // account_sources_page, one at a time.
-    let mut accs = Vec::new();
-    let mut after = 0;
-    loop {
-        let page = store.account_sources_page(after, 1).await.unwrap();
-        let Some(last) = page.last() else { break };
-        after = last.id;
-        accs.extend(page);
-    }
+    let accs = accounts_read(store).await;
     let names: Vec<&str> = accs.iter().map(|a| a.provider_id.as_str()).collect();
     assert_eq!(names, ["a1", odd, "b1"]);
     assert_eq!(accs[0].declared_country.as_deref(), Some("NZ"));
@@ -193,6 +196,19 @@ async fn check(store: &Store) {
     assert_eq!(ups[0].account_id, accs[0].id);
     assert_eq!(ups[1].account_id, accs[1].id);
     assert_eq!(ups[3].account_id, accs[2].id);
+}
+
+/// Every account, through `account_sources_page` one at a time.
+async fn accounts_read<S: LinkStore>(store: &S) -> Vec<AccountSource> {
+    let mut accs = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store.account_sources_page(after, 1).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        accs.extend(page);
+    }
+    accs
 }
 
 #[tokio::test]

@@ -3,7 +3,8 @@
 
 use crate::persons::{
     AccountRef, AccountSource, AttributionRow, LinkCounts, LinkInfo, LinkResult, LinkRow,
-    LinkStore, MemberInfo, PersonDetail, PersonInfo, PersonRow, StoredAttribution, UploadSource,
+    LinkStore, MemberInfo, PersonDetail, PersonInfo, PersonRow, StoredAttribution, UploadPage, UploadSource,
+    Uploaders,
 };
 
 /// Rows per multi-row INSERT of persons and attributions: 11 columns ×
@@ -240,13 +241,15 @@ impl LinkStore for Backend {
         &self,
         after: i64,
         limit: u32,
-    ) -> Result<Vec<UploadSource>, StoreError> {
+        uploaders: &Uploaders,
+    ) -> Result<UploadPage, StoreError> {
+        // A sequential read of `media` alone: the uploader is resolved
+        // while parsing (see `Uploaders`).
         let sql = format!(
-            "SELECT CAST((SELECT {JSON_GROUP_ARRAY}({JSON_ARRAY}(u.media_id, u.account_id, \
+            "SELECT CAST((SELECT {JSON_GROUP_ARRAY}({JSON_ARRAY}(u.id, u.intake_id, u.account, \
              u.upload_ip, u.uploaded_at, {})) \
-             FROM (SELECT m.id AS media_id, a.id AS account_id, m.upload_ip, m.uploaded_at, \
-             m.sha256 FROM media m \
-             JOIN accounts a ON a.intake_id = m.intake_id AND a.provider_id = m.account \
+             FROM (SELECT m.id, m.intake_id, m.account, m.upload_ip, m.uploaded_at, m.sha256 \
+             FROM media m \
              WHERE m.id > $1 AND (m.upload_ip IS NOT NULL OR m.sha256 IS NOT NULL) \
              ORDER BY m.id LIMIT $2) u) AS TEXT)",
             hex_sql("u.sha256"),
@@ -256,11 +259,25 @@ impl LinkStore for Backend {
             .bind(i64::from(limit))
             .fetch_one(&self.pool)
             .await?;
-        type UploadTuple<'a> = (i64, i64, Option<String>, Option<String>, Option<&'a str>);
+        type UploadTuple<'a> = (
+            i64,
+            i64,
+            std::borrow::Cow<'a, str>,
+            Option<String>,
+            Option<String>,
+            Option<&'a str>,
+        );
         let items: Vec<UploadTuple<'_>> = parse_page(text.as_deref(), "uploads")?;
-        let mut out = Vec::with_capacity(items.len());
-        for (media_id, account_id, upload_ip, uploaded_at, sha256) in items {
-            out.push(UploadSource {
+        let mut out = UploadPage {
+            uploads: Vec::with_capacity(items.len()),
+            last: None,
+        };
+        for (media_id, intake_id, account, upload_ip, uploaded_at, sha256) in items {
+            out.last = out.last.max(Some(media_id));
+            let Some(account_id) = uploaders.get(intake_id, &account) else {
+                continue;
+            };
+            out.uploads.push(UploadSource {
                 media_id,
                 account_id,
                 upload_ip,
@@ -269,7 +286,7 @@ impl LinkStore for Backend {
             });
         }
         // Either backend may aggregate in any order.
-        out.sort_unstable_by_key(|u| u.media_id);
+        out.uploads.sort_unstable_by_key(|u| u.media_id);
         Ok(out)
     }
 

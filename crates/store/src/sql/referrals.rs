@@ -4,7 +4,7 @@
 use crate::referrals::{
     AccountMedia, AgencyChange, AgencyRow, AttributedAccount, CountryAccounts, EventsAdded,
     LedgerCounts, MediaPage, NewAgency, NewReferralEvent, ReferableAccount, ReferralEvent,
-    ReferralRow, ReferralState, ReferralStore, StoredReferralEvent, Uploaders,
+    ReferralRow, ReferralState, ReferralStore, StoredReferralEvent,
 };
 
 const REFERRAL_COLUMNS: &str = "id, country, agency, state, accounts, persons, media, created_at, \
