@@ -7,6 +7,9 @@ use std::path::PathBuf;
 pub enum StoreError {
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+    /// From the SQLite bulk path, which talks to SQLite directly.
+    #[error("database error: {0}")]
+    Sqlite(String),
     #[error("cannot prepare the database: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("index error: {0}")]

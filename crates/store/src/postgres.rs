@@ -44,6 +44,69 @@ async fn lock_entries(conn: &mut DbConn) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Media rows per multi-row INSERT: 18 columns × 400 rows.
+const MEDIA_ROWS: usize = 400;
+
+/// Inserts media rows (skipping those already stored: same intake and
+/// provider id) as multi-row statements; returns, for each inserted row that
+/// carries matches, its index in `rows` and its new id.
+async fn insert_media_rows(
+    conn: &mut DbConn,
+    intake_id: i64,
+    rows: &[MediaRow],
+) -> Result<Vec<(usize, i64)>, StoreError> {
+    let mut out = Vec::new();
+    let mut index_of: HashMap<&str, usize> = HashMap::new();
+    for (c, chunk) in rows.chunks(MEDIA_ROWS).enumerate() {
+        let mut qb: QueryBuilder<Db> = QueryBuilder::new(
+            "INSERT INTO media (intake_id, provider_id, line, account, file, original_name, \
+             uploaded_at, upload_ip, viewed_by_provider, md5, sha1, sha256, pdq, pdq_quality, \
+             vpdq, hash_state, triage, data) ",
+        );
+        qb.push_values(chunk, |mut b, m| {
+            let h = &m.hashes;
+            b.push_bind(intake_id)
+                .push_bind(m.provider_id.as_str())
+                .push_bind(i64_of(m.line))
+                .push_bind(m.account.as_str())
+                .push_bind(m.file.as_deref())
+                .push_bind(m.original_name.as_deref())
+                .push_bind(m.uploaded_at.as_deref())
+                .push_bind(m.upload_ip.as_deref())
+                .push_bind(m.viewed_by_provider)
+                .push_bind(h.md5.as_ref().map(|d| d.as_slice()))
+                .push_bind(h.sha1.as_ref().map(|d| d.as_slice()))
+                .push_bind(h.sha256.as_ref().map(|d| d.as_slice()))
+                .push_bind(h.pdq.map(|p| p.to_bytes().to_vec()))
+                .push_bind(h.pdq_quality.map(i64::from))
+                .push_bind(vpdq_json(&h.vpdq))
+                .push_bind(m.hash_state.name())
+                .push_bind(m.triage.map(Triage::name))
+                .push_bind(m.data.as_str());
+        });
+        qb.push(" ON CONFLICT (intake_id, provider_id) DO NOTHING");
+        // The new ids are only needed to attach matches: most chunks of an
+        // operation (new material) have none, and skip the returned rows.
+        if chunk.iter().all(|m| m.matches.is_empty()) {
+            qb.build().execute(&mut *conn).await?;
+            continue;
+        }
+        qb.push(" RETURNING id, provider_id");
+        let inserted = qb.build().fetch_all(&mut *conn).await?;
+        index_of.clear();
+        for (i, m) in chunk.iter().enumerate() {
+            index_of.insert(&m.provider_id, c * MEDIA_ROWS + i);
+        }
+        for r in &inserted {
+            let pid: String = r.try_get("provider_id")?;
+            if let Some(&i) = index_of.get(pid.as_str()) {
+                out.push((i, r.try_get("id")?));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// How `claim_pending` locks the rows it takes: skipping rows another worker holds.
 const CLAIM_LOCK: &str = " FOR UPDATE SKIP LOCKED";
 

@@ -1,6 +1,7 @@
 //! The embedded SQLite backend: `DIR/tiaki.db`.
 
 mod alloc;
+mod bulk;
 
 use std::path::Path;
 use std::time::Duration;
@@ -63,6 +64,23 @@ impl SqliteStore {
 /// the database's single writer lock, so `MAX(id)` cannot move under it.
 async fn lock_entries(_conn: &mut DbConn) -> Result<(), StoreError> {
     Ok(())
+}
+
+/// Inserts media rows (skipping those already stored: same intake and
+/// provider id) through one prepared statement on SQLite's own handle
+/// (`sqlite/bulk.rs`); returns, for each inserted row that carries matches,
+/// its index in `rows` and its new id.
+async fn insert_media_rows(
+    conn: &mut DbConn,
+    intake_id: i64,
+    rows: &[MediaRow],
+) -> Result<Vec<(usize, i64)>, StoreError> {
+    let mut handle = conn.lock_handle().await?;
+    let db = handle.as_raw_handle().as_ptr();
+    // SAFETY: the connection is inside the caller's transaction, and the
+    // lock keeps sqlx's worker off the handle until `handle` drops (after
+    // this call; nothing is awaited meanwhile).
+    unsafe { bulk::insert_media(db, intake_id, rows) }
 }
 
 /// How `claim_pending` locks the rows it takes: nothing (SQLite has one writer at a time).

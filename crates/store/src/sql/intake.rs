@@ -1,5 +1,6 @@
 // Intake: the SQL both backends share (see `sql/lists.rs` for how it is
-// included). Backend-specific: `CLAIM_LOCK`, defined next to each include.
+// included). Backend-specific: `CLAIM_LOCK` and `insert_media_rows`,
+// defined next to each include.
 
 use crate::MatchKind;
 use crate::intake::{
@@ -9,8 +10,6 @@ use crate::intake::{
 };
 use std::collections::HashMap;
 
-/// Media rows per multi-row INSERT: 23 columns × 400 rows.
-const MEDIA_ROWS: usize = 400;
 /// Small rows (accounts, events, findings, matches) per multi-row INSERT.
 const SMALL_ROWS: usize = 1000;
 
@@ -258,57 +257,15 @@ impl IntakeStore for Backend {
         findings: &[FindingRow],
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        let mut by_provider_id: HashMap<&str, &MediaRow> = HashMap::new();
-        for chunk in rows.chunks(MEDIA_ROWS) {
-            let mut qb: QueryBuilder<Db> = QueryBuilder::new(
-                "INSERT INTO media (intake_id, provider_id, line, account, file, original_name, \
-                 uploaded_at, upload_ip, viewed_by_provider, md5, sha1, sha256, pdq, pdq_quality, \
-                 vpdq, hash_state, triage, data) ",
-            );
-            qb.push_values(chunk, |mut b, m| {
-                let h = &m.hashes;
-                b.push_bind(intake_id)
-                    .push_bind(m.provider_id.as_str())
-                    .push_bind(i64_of(m.line))
-                    .push_bind(m.account.as_str())
-                    .push_bind(m.file.as_deref())
-                    .push_bind(m.original_name.as_deref())
-                    .push_bind(m.uploaded_at.as_deref())
-                    .push_bind(m.upload_ip.as_deref())
-                    .push_bind(m.viewed_by_provider)
-                    .push_bind(h.md5.as_ref().map(|d| d.as_slice()))
-                    .push_bind(h.sha1.as_ref().map(|d| d.as_slice()))
-                    .push_bind(h.sha256.as_ref().map(|d| d.as_slice()))
-                    .push_bind(h.pdq.map(|p| p.to_bytes().to_vec()))
-                    .push_bind(h.pdq_quality.map(i64::from))
-                    .push_bind(vpdq_json(&h.vpdq))
-                    .push_bind(m.hash_state.name())
-                    .push_bind(m.triage.map(Triage::name))
-                    .push_bind(m.data.as_str());
-            });
-            qb.push(" ON CONFLICT (intake_id, provider_id) DO NOTHING");
-            // The new ids are only needed to attach matches: most chunks of
-            // an operation (new material) have none, and skip the returned rows.
-            if chunk.iter().all(|m| m.matches.is_empty()) {
-                qb.build().execute(&mut *tx).await?;
-                continue;
-            }
-            qb.push(" RETURNING id, provider_id");
-            let inserted = qb.build().fetch_all(&mut *tx).await?;
-            by_provider_id.clear();
-            for m in chunk {
-                by_provider_id.insert(&m.provider_id, m);
-            }
-            let mut matches = Vec::new();
-            for r in &inserted {
-                let id: i64 = r.try_get("id")?;
-                let pid: String = r.try_get("provider_id")?;
-                if let Some(m) = by_provider_id.get(pid.as_str()) {
-                    matches.extend(m.matches.iter().map(|x| (id, x)));
-                }
-            }
-            insert_matches(&mut tx, &matches).await?;
-        }
+        // Backend-specific: SQLite binds rows on its raw handle, PostgreSQL
+        // sends multi-row statements (see `insert_media_rows` in each).
+        let inserted = insert_media_rows(&mut tx, intake_id, rows).await?;
+        let matches: Vec<(i64, &MatchRow)> = inserted
+            .iter()
+            .filter_map(|&(i, id)| rows.get(i).map(|m| (id, m)))
+            .flat_map(|(id, m)| m.matches.iter().map(move |x| (id, x)))
+            .collect();
+        insert_matches(&mut tx, &matches).await?;
         insert_findings(&mut tx, intake_id, findings).await?;
         tx.commit().await?;
         Ok(())
