@@ -1,6 +1,6 @@
 // Intake: the SQL both backends share (see `sql/lists.rs` for how it is
-// included). Backend-specific: `CLAIM_LOCK` and `insert_media_rows`,
-// defined next to each include.
+// included). Backend-specific: `CLAIM_LOCK`, `insert_media_rows` and
+// `bulk_transaction`, defined next to each include.
 
 use crate::MatchKind;
 use crate::intake::{
@@ -230,6 +230,7 @@ impl IntakeStore for Backend {
         findings: &[FindingRow],
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
+        bulk_transaction(&mut tx).await?;
         for chunk in rows.chunks(SMALL_ROWS) {
             let mut qb: QueryBuilder<Db> = QueryBuilder::new(
                 "INSERT INTO accounts (intake_id, provider_id, line, username, declared_country, data) ",
@@ -257,6 +258,7 @@ impl IntakeStore for Backend {
         findings: &[FindingRow],
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
+        bulk_transaction(&mut tx).await?;
         // Backend-specific: SQLite binds rows on its raw handle, PostgreSQL
         // sends multi-row statements (see `insert_media_rows` in each).
         let inserted = insert_media_rows(&mut tx, intake_id, rows).await?;
@@ -278,6 +280,7 @@ impl IntakeStore for Backend {
         findings: &[FindingRow],
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
+        bulk_transaction(&mut tx).await?;
         for chunk in rows.chunks(SMALL_ROWS) {
             let mut qb: QueryBuilder<Db> =
                 QueryBuilder::new("INSERT INTO events (intake_id, line, kind, at, data) ");
