@@ -4,15 +4,14 @@
 #     the project's generator, with a known list holding every 10th distinct
 #     item: ingest (match + triage marks) then `tiaki triage` (clusters);
 #     wall time and peak memory from /usr/bin/time;
-#  2. a bundle with files: `tiaki ingest` against `tiaki hash` on the same
-#     generated images.
+#  2. a bundle with files: bench/intake/files.sh (`tiaki ingest` against
+#     `tiaki hash` on the same 1,000 photo-like JPEGs).
 # PostgreSQL: TIAKI_BENCH_POSTGRES=postgres://user:pw@host/db (an admin URL;
 # a fresh database is made), default the test server scripts/setup.sh starts.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ACCOUNTS=${ACCOUNTS:-150000}
 MEDIA=${MEDIA:-2000000}
-FILES=${FILES:-2000}
 PG=${TIAKI_BENCH_POSTGRES:-postgres://tiaki:tiaki@127.0.0.1:5432/tiaki_test}
 OUT=bench/out/intake
 mkdir -p "$OUT"
@@ -46,22 +45,11 @@ hash_only() { # backend
   "${TIME[@]}" "$T" --data "$data" "${db[@]}" triage --limit 5 >/dev/null
 }
 
-with_files() { # backend
-  local data="$OUT/files-data-$1" db=()
-  rm -rf "$data"
-  [ "$1" = postgres ] && db=(--database "$(fresh_pg files)")
-  echo "== $1: ingest of $FILES media files (blobs kept, encrypted)"
-  "${TIME[@]}" "$T" --data "$data" "${db[@]}" ingest --progress never "$OUT/files-bundle"
-}
 
+echo "load: $(cut -d" " -f1-3 /proc/loadavg)"
 hash_only sqlite
+echo "load: $(cut -d" " -f1-3 /proc/loadavg)"
 hash_only postgres
+echo "load: $(cut -d" " -f1-3 /proc/loadavg)"
 
-if [ ! -f "$OUT/files-bundle/manifest.json" ]; then
-  rm -rf "$OUT/files-bundle"
-  "$GEN" --accounts 1000 --media "$FILES" --files "$FILES" --out "$OUT/files-bundle" --seed 2 >/dev/null
-fi
-echo "== tiaki hash on the same $FILES files"
-"${TIME[@]}" "$T" hash "$OUT/files-bundle/files" >/dev/null
-with_files sqlite
-with_files postgres
+bash bench/intake/files.sh
