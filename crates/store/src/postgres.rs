@@ -44,17 +44,12 @@ async fn lock_entries(conn: &mut DbConn) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Prepares a transaction of an intake's bulk writes: its commit does not
-/// wait for the WAL flush. A server crash can then lose the last few
-/// batches (never corrupt anything), and a rerun of the resumable ingest
-/// stores them again; the referral ledger and everything else keep
-/// synchronous commits.
-async fn bulk_transaction(conn: &mut DbConn) -> Result<(), StoreError> {
-    sqlx::query("SET LOCAL synchronous_commit TO OFF")
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
+/// What prepares a transaction of an intake's bulk writes
+/// (`bulk_transaction`): its commit does not wait for the WAL flush. A
+/// server crash can then lose the last few batches (never corrupt
+/// anything), and a rerun of the resumable ingest stores them again; the
+/// referral ledger and everything else keep synchronous commits.
+const BULK_TRANSACTION: &str = "SET LOCAL synchronous_commit TO OFF";
 
 /// Inserts media rows (skipping those already stored: same intake and
 /// provider id) as one statement over column arrays (`UNNEST`), and returns,

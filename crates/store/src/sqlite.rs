@@ -68,17 +68,13 @@ async fn lock_entries(_conn: &mut DbConn) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Prepares a transaction of an intake's bulk writes: a 64 MiB page cache
-/// for its connection keeps the unique-key lookups of `ON CONFLICT` (random
-/// over millions of provider ids) off the read(2) path. Commits need nothing:
-/// in WAL mode with `synchronous = NORMAL` they already do not wait for the
-/// disk (see `SqliteStore::open`).
-async fn bulk_transaction(conn: &mut DbConn) -> Result<(), StoreError> {
-    sqlx::query("PRAGMA cache_size = -65536")
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
+/// What prepares a transaction of an intake's bulk writes
+/// (`bulk_transaction`): a 64 MiB page cache for its connection keeps the
+/// unique-key lookups of `ON CONFLICT` (random over millions of provider
+/// ids) off the read(2) path. Commits need nothing: in WAL mode with
+/// `synchronous = NORMAL` they already do not wait for the disk (see
+/// `SqliteStore::open`).
+const BULK_TRANSACTION: &str = "PRAGMA cache_size = -65536";
 
 /// Inserts media rows (skipping those already stored: same intake and
 /// provider id) through one prepared statement on SQLite's own handle

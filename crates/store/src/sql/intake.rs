@@ -1,6 +1,6 @@
 // Intake: the SQL both backends share (see `sql/lists.rs` for how it is
 // included). Backend-specific: `CLAIM_LOCK`, `insert_media_rows` and
-// `bulk_transaction`, defined next to each include.
+// `BULK_TRANSACTION`, defined next to each include.
 
 use crate::MatchKind;
 use crate::intake::{
@@ -107,6 +107,13 @@ fn kind_parse(s: &str) -> Result<MatchKind, StoreError> {
 
 fn vpdq_json(v: &Option<Vec<tiaki_hash::vpdq::VpdqFeature>>) -> Option<String> {
     v.as_ref().and_then(|v| serde_json::to_string(v).ok())
+}
+
+/// Starts a transaction of the intake's bulk writes the backend's way
+/// (`BULK_TRANSACTION`).
+async fn bulk_transaction(conn: &mut DbConn) -> Result<(), StoreError> {
+    sqlx::query(BULK_TRANSACTION).execute(&mut *conn).await?;
+    Ok(())
 }
 
 async fn insert_findings(
