@@ -252,8 +252,9 @@ async fn read_prepared<S: LinkStore>(
         let Some(last) = page.last else { break };
         after = last;
         for u in page.uploads {
-            // An account stored after the accounts were read (a concurrent
-            // ingest) joins at the next run.
+            // The store resolves uploads only to the accounts read above
+            // (an account stored since, by a concurrent ingest, joins at
+            // the next run), so the search finds it.
             let Ok(i) = ids.binary_search(&u.account_id) else {
                 continue;
             };

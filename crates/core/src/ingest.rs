@@ -133,23 +133,24 @@ impl Progress for NoProgress {
 /// The clock, injected: library code never reads the time itself.
 pub type Clock<'a> = &'a (dyn Fn() -> Timestamp + Sync);
 
-/// What the reader thread hands the store.
-enum Msg {
+/// A batch of records the reader hands on (to matching, then the writer).
+enum Batch {
     Accounts(Vec<AccountRow>, Vec<FindingRow>),
     Media(Vec<MediaRow>, Vec<FindingRow>),
     Events(Vec<EventRow>, Vec<FindingRow>),
-    /// Reading stopped before the end (I/O): nothing more comes.
-    Failed(LineError),
 }
 
-impl Msg {
+/// What the reader thread sends: a batch, or why reading stopped before the
+/// end (I/O; nothing more comes).
+type Msg = Result<Batch, LineError>;
+
+impl Batch {
     /// Records and findings in the batch (what progress counts).
     fn len(&self) -> usize {
         match self {
-            Msg::Accounts(r, f) => r.len() + f.len(),
-            Msg::Media(r, f) => r.len() + f.len(),
-            Msg::Events(r, f) => r.len() + f.len(),
-            Msg::Failed(_) => 0,
+            Batch::Accounts(r, f) => r.len() + f.len(),
+            Batch::Media(r, f) => r.len() + f.len(),
+            Batch::Events(r, f) => r.len() + f.len(),
         }
     }
 }
@@ -262,21 +263,23 @@ fn read_bundle(mut bundle: Bundle, tx: mpsc::Sender<Msg>, batch: usize) {
                         rows.push($conv(rec))
                     }
                     Err(e) if e.kind == LineErrorKind::Io => {
-                        send(Msg::Failed(e));
+                        send(Err(e));
                         return;
                     }
                     Err(e) => findings.push(finding_of(&e)),
                 }
                 if rows.len() + findings.len() >= batch
-                    && !send(Msg::$variant(
+                    && !send(Ok(Batch::$variant(
                         std::mem::take(&mut rows),
                         std::mem::take(&mut findings),
-                    ))
+                    )))
                 {
                     return;
                 }
             }
-            if (!rows.is_empty() || !findings.is_empty()) && !send(Msg::$variant(rows, findings)) {
+            if (!rows.is_empty() || !findings.is_empty())
+                && !send(Ok(Batch::$variant(rows, findings)))
+            {
                 return;
             }
         }};
@@ -495,16 +498,19 @@ fn read_cybertip(report: tiaki_intake::CyberTipReport, tx: mpsc::Sender<Msg>, ba
         media.push(media_row(&rec, resolved));
     }
     let send = |m: Msg| tx.blocking_send(m).is_ok();
-    if !send(Msg::Accounts(accounts, warnings)) {
+    if !send(Ok(Batch::Accounts(accounts, warnings))) {
         return;
     }
     for chunk in media.chunks(batch) {
-        if !send(Msg::Media(chunk.to_vec(), std::mem::take(&mut findings))) {
+        if !send(Ok(Batch::Media(
+            chunk.to_vec(),
+            std::mem::take(&mut findings),
+        ))) {
             return;
         }
     }
     if !findings.is_empty() {
-        send(Msg::Media(Vec::new(), findings));
+        send(Ok(Batch::Media(Vec::new(), findings)));
     }
 }
 
@@ -595,24 +601,21 @@ where
         progress.stage("reading", None);
         let mut failed = None;
         while let Some(msg) = rx.recv().await {
-            progress.inc(msg.len() as u64);
-            let batch = match msg {
-                Msg::Media(mut rows, f) => {
-                    if let Err(e) =
-                        match_provided(known, &matcher, &mut cache, &mut rows, opts.all_variants)
-                            .await
-                    {
-                        failed = Some(e);
-                        break;
-                    }
-                    Msg::Media(rows, f)
-                }
-                Msg::Failed(e) => {
+            let mut batch = match msg {
+                Ok(b) => b,
+                Err(e) => {
                     failed = Some(CoreError::ReadFailed(e));
                     break;
                 }
-                other => other,
             };
+            progress.inc(batch.len() as u64);
+            if let Batch::Media(rows, _) = &mut batch
+                && let Err(e) =
+                    match_provided(known, &matcher, &mut cache, rows, opts.all_variants).await
+            {
+                failed = Some(e);
+                break;
+            }
             if wtx.send(batch).await.is_err() {
                 // The writer stopped on an error: it says which below.
                 break;
@@ -648,15 +651,13 @@ where
 async fn write_batches<S: IntakeStore>(
     store: S,
     intake_id: i64,
-    mut rx: mpsc::Receiver<Msg>,
+    mut rx: mpsc::Receiver<Batch>,
 ) -> Result<(), CoreError> {
-    while let Some(msg) = rx.recv().await {
-        match msg {
-            Msg::Accounts(rows, f) => store.insert_accounts(intake_id, &rows, &f).await?,
-            Msg::Media(rows, f) => store.insert_media(intake_id, &rows, &f).await?,
-            Msg::Events(rows, f) => store.insert_events(intake_id, &rows, &f).await?,
-            // The matching stage never forwards a failure.
-            Msg::Failed(e) => return Err(CoreError::ReadFailed(e)),
+    while let Some(batch) = rx.recv().await {
+        match batch {
+            Batch::Accounts(rows, f) => store.insert_accounts(intake_id, &rows, &f).await?,
+            Batch::Media(rows, f) => store.insert_media(intake_id, &rows, &f).await?,
+            Batch::Events(rows, f) => store.insert_events(intake_id, &rows, &f).await?,
         }
     }
     Ok(())

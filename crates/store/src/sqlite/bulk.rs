@@ -69,31 +69,39 @@ impl Statement {
     /// # Safety
     /// `v` stays valid and unchanged until [`Statement::run`] returns.
     unsafe fn text(&mut self, i: c_int, v: Option<&str>) -> Result<(), StoreError> {
-        let rc = match v {
-            // SAFETY: the caller keeps `s` alive through the step
-            // (SQLITE_STATIC); its length is given, no NUL needed.
-            Some(s) => unsafe {
-                ffi::sqlite3_bind_text(
-                    self.raw,
-                    i,
-                    s.as_ptr().cast(),
-                    c_int::try_from(s.len()).map_err(|_| too_big(i))?,
-                    ffi::SQLITE_STATIC(),
-                )
-            },
-            // SAFETY: a statement of ours, parameter in range.
-            None => unsafe { ffi::sqlite3_bind_null(self.raw, i) },
-        };
-        self.check(rc)
+        // SAFETY: the caller's contract.
+        unsafe { self.bytes(i, v.map(str::as_bytes), ffi::sqlite3_bind_text) }
     }
 
     /// # Safety
     /// As [`Statement::text`].
     unsafe fn blob(&mut self, i: c_int, v: Option<&[u8]>) -> Result<(), StoreError> {
+        // SAFETY: the caller's contract.
+        unsafe { self.bytes(i, v, ffi::sqlite3_bind_blob) }
+    }
+
+    /// Binds `v` through `bind` (`sqlite3_bind_text` or `_blob`, which take
+    /// the same arguments), or NULL.
+    ///
+    /// # Safety
+    /// As [`Statement::text`].
+    unsafe fn bytes<T>(
+        &mut self,
+        i: c_int,
+        v: Option<&[u8]>,
+        bind: unsafe extern "C" fn(
+            *mut ffi::sqlite3_stmt,
+            c_int,
+            *const T,
+            c_int,
+            ffi::sqlite3_destructor_type,
+        ) -> c_int,
+    ) -> Result<(), StoreError> {
         let rc = match v {
-            // SAFETY: as `text`.
+            // SAFETY: the caller keeps `b` alive through the step
+            // (SQLITE_STATIC); its length is given, no NUL needed.
             Some(b) => unsafe {
-                ffi::sqlite3_bind_blob(
+                bind(
                     self.raw,
                     i,
                     b.as_ptr().cast(),
@@ -101,7 +109,7 @@ impl Statement {
                     ffi::SQLITE_STATIC(),
                 )
             },
-            // SAFETY: as `text`.
+            // SAFETY: a statement of ours, parameter in range.
             None => unsafe { ffi::sqlite3_bind_null(self.raw, i) },
         };
         self.check(rc)
