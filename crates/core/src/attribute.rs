@@ -18,6 +18,7 @@
 //! "now" is a finding.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::Deserialize;
@@ -28,13 +29,15 @@ use tiaki_attrib::{
 };
 use tiaki_store::Timestamp;
 use tiaki_store::persons::{
-    AccountSource, AttributionRow, LinkCounts, LinkResult, LinkRow, LinkStore, PersonRow, Uploaders,
+    AccountSource, AttributionRow, LinkCounts, LinkResult, LinkRow, LinkStore, PersonRow,
+    UploadPage, Uploaders,
 };
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::error::CoreError;
 use crate::ingest::{Clock, Progress};
+use crate::pages::read_ahead;
 
 /// Accounts (and uploads) read per page.
 const PAGE: u32 = 5000;
@@ -95,7 +98,7 @@ pub fn open_geo(paths: &[PathBuf]) -> Result<GeoDb, CoreError> {
 }
 
 /// Recomputes links, persons and attributions over the whole store.
-pub async fn attribute<S: LinkStore>(
+pub async fn attribute<S: LinkStore + Clone + 'static>(
     store: &S,
     opts: &AttributeOptions,
     clock: Clock<'_>,
@@ -107,7 +110,7 @@ pub async fn attribute<S: LinkStore>(
 
 /// [`attribute`] with sources already open (an ingest opens them before it
 /// stores anything, so a bad `--geoip` fails first).
-pub async fn attribute_with<S: LinkStore>(
+pub async fn attribute_with<S: LinkStore + Clone + 'static>(
     store: &S,
     geo: &GeoDb,
     opts: &AttributeOptions,
@@ -214,7 +217,7 @@ struct Prepared {
 /// upload to its account as it is read: memory holds the prepared form
 /// only, never every account's stored JSON or every upload row at once
 /// (an operation has millions of uploads).
-async fn read_prepared<S: LinkStore>(
+async fn read_prepared<S: LinkStore + Clone + 'static>(
     store: &S,
     progress: &dyn Progress,
 ) -> Result<Prepared, CoreError> {
@@ -222,11 +225,15 @@ async fn read_prepared<S: LinkStore>(
     let mut accounts = Vec::new();
     let mut uploaders = Uploaders::default();
     let mut newest: Option<UnixTime> = None;
-    let mut after = 0;
-    loop {
-        let page = store.account_sources_page(after, PAGE).await?;
-        let Some(last) = page.last() else { break };
-        after = last.id;
+    let reader = store.clone();
+    let mut pages = read_ahead(
+        move |after| {
+            let store = reader.clone();
+            async move { store.account_sources_page(after, PAGE).await }
+        },
+        |page: &Vec<AccountSource>| page.last().map(|a| a.id),
+    );
+    while let Some(page) = pages.next().await? {
         progress.inc(page.len() as u64);
         let built: Vec<(PreparedAccount, Option<UnixTime>)> = page
             .par_iter()
@@ -246,11 +253,15 @@ async fn read_prepared<S: LinkStore>(
             accounts.push(p);
         }
     }
-    let mut after = 0;
-    loop {
-        let page = store.upload_sources_page(after, PAGE, &uploaders).await?;
-        let Some(last) = page.last else { break };
-        after = last;
+    let (reader, uploaders) = (store.clone(), Arc::new(uploaders));
+    let mut pages = read_ahead(
+        move |after| {
+            let (store, uploaders) = (reader.clone(), Arc::clone(&uploaders));
+            async move { store.upload_sources_page(after, PAGE, &uploaders).await }
+        },
+        |page: &UploadPage| page.last,
+    );
+    while let Some(page) = pages.next().await? {
         for u in page.uploads {
             // The store resolves uploads only to the accounts read above
             // (an account stored since, by a concurrent ingest, joins at

@@ -16,6 +16,7 @@ mod error;
 pub mod hashing;
 pub mod ingest;
 pub mod matching;
+mod pages;
 pub mod refer;
 pub mod rematch;
 pub mod stats;

@@ -6,6 +6,7 @@ use tiaki_store::intake::{IntakeStore, MatchRow};
 use tiaki_store::{Known, ListStore, MatchOptions, StoreError};
 
 use crate::matching::{match_rows, probe_of};
+use crate::pages::media_pages;
 
 /// Media read per page.
 const PAGE: u32 = 10_000;
@@ -22,7 +23,7 @@ pub struct RematchReport {
 
 /// Looks every stored media item up in `lists` (names; empty: all enabled
 /// lists) and stores the matches it did not have.
-pub async fn rematch<S: ListStore + IntakeStore>(
+pub async fn rematch<S: ListStore + IntakeStore + Clone + 'static>(
     known: &Known<S>,
     lists: &[String],
     all_variants: bool,
@@ -35,11 +36,8 @@ pub async fn rematch<S: ListStore + IntakeStore>(
         .await?;
     let store = known.store();
     let mut report = RematchReport::default();
-    let mut after = 0;
-    loop {
-        let page = store.media_hashes_page(None, after, PAGE).await?;
-        let Some(last) = page.last() else { break };
-        after = last.id;
+    let mut pages = media_pages(store, None, PAGE);
+    while let Some(page) = pages.next().await? {
         report.media += page.len() as u64;
         let probes: Vec<_> = page
             .iter()

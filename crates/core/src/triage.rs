@@ -16,6 +16,8 @@ use tiaki_index::{PdqIndex, PdqIndexConfig};
 use tiaki_store::StoreError;
 use tiaki_store::intake::{IntakeStore, MatchRow, Triage};
 
+use crate::pages::media_pages;
+
 /// Media rows read per page.
 const PAGE: u32 = 20_000;
 
@@ -132,7 +134,7 @@ struct Item {
 /// Reads every media item (of one intake, or all) and clusters it.
 /// Order: new clusters first, then near-known, then known; within each,
 /// most media first, then lowest representative id.
-pub async fn clusters<S: IntakeStore>(
+pub async fn clusters<S: IntakeStore + Clone + 'static>(
     store: &S,
     opts: &TriageOptions,
 ) -> Result<Vec<Cluster>, StoreError> {
@@ -143,11 +145,8 @@ pub async fn clusters<S: IntakeStore>(
     let mut pdq_list: Vec<PdqHash> = Vec::new();
     let mut pdq_of_item: Vec<Option<u32>> = Vec::new();
     let mut uf = UnionFind(Vec::new());
-    let mut after = 0;
-    loop {
-        let page = store.media_hashes_page(opts.intake, after, PAGE).await?;
-        let Some(last) = page.last() else { break };
-        after = last.id;
+    let mut pages = media_pages(store, opts.intake, PAGE);
+    while let Some(page) = pages.next().await? {
         for m in page {
             let idx = u32::try_from(items.len())
                 .map_err(|_| StoreError::Corrupt("too many media".into()))?;

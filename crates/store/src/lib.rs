@@ -49,6 +49,7 @@ use tiaki_formats::{ImportError, ImportSummary, ListEntry};
 use tiaki_index::EntryId;
 use tokio::sync::mpsc;
 
+mod bulk_conns;
 mod error;
 pub mod intake;
 mod json_page;

@@ -5,16 +5,21 @@ use std::time::Duration;
 use sqlx::Postgres;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 
+use crate::bulk_conns::BulkConns;
+
 /// The store in a PostgreSQL database.
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    bulk: BulkConns<Postgres>,
 }
 
 type Backend = PgStore;
 type Db = Postgres;
 type DbRow = PgRow;
 type DbConn = sqlx::PgConnection;
+
+mod copy;
 
 impl PgStore {
     /// Connects to `url` (`postgres://…`) and brings the schema up to date.
@@ -25,7 +30,10 @@ impl PgStore {
             .connect(url)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            pool,
+            bulk: BulkConns::new(),
+        })
     }
 
     /// `postgres`.
@@ -44,20 +52,134 @@ async fn lock_entries(conn: &mut DbConn) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// What prepares a transaction of an intake's bulk writes
-/// (`bulk_transaction`): its commit does not wait for the WAL flush. A
-/// server crash can then lose the last few batches (never corrupt
-/// anything), and a rerun of the resumable ingest stores them again; the
-/// referral ledger and everything else keep synchronous commits.
-const BULK_TRANSACTION: &str = "SET LOCAL synchronous_commit TO OFF";
+/// What prepares the connection of an intake's bulk writes
+/// (`crate::bulk_conns`; it is closed after the intake, never pooled): its
+/// commits do not wait for the WAL flush. A server crash can then lose the
+/// last few batches (never corrupt anything), and a rerun of the resumable
+/// ingest stores them again; the referral ledger and everything else keep
+/// synchronous commits.
+const BULK_SESSION: &str = "SET synchronous_commit TO OFF";
 
 /// Inserts media rows (skipping those already stored: same intake and
-/// provider id) as one statement over column arrays (`UNNEST`), and returns,
-/// for each inserted row that carries matches, its index in `rows` and its
-/// new id. A multi-row `VALUES` list costs the server an expression per
-/// value at every execution (7,200 for 400 rows) — most of its time in a
-/// 2,000,000-line intake; arrays are one parameter per column.
+/// provider id), and returns, for each inserted row that carries matches,
+/// its index in `rows` and its new id.
+///
+/// The rows go in by binary `COPY` (see `copy`), under a savepoint: a
+/// batch that is new, as all are in a first run, costs the server half of
+/// an `INSERT`. `COPY` cannot skip rows, so a batch holding a row already
+/// stored (an ingest resumed after kill -9, a repeated provider id) fails on
+/// the unique key, is rolled back to the savepoint, and goes in again
+/// through `insert_media_skipping`.
 async fn insert_media_rows(
+    conn: &mut DbConn,
+    intake_id: i64,
+    rows: &[MediaRow],
+) -> Result<Vec<(usize, i64)>, StoreError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query("SAVEPOINT media_copy")
+        .execute(&mut *conn)
+        .await?;
+    match copy_media(conn, intake_id, rows).await {
+        Ok(()) => {
+            sqlx::query("RELEASE SAVEPOINT media_copy")
+                .execute(&mut *conn)
+                .await?;
+            ids_of_matched(conn, intake_id, rows).await
+        }
+        Err(StoreError::Db(sqlx::Error::Database(e))) if e.is_unique_violation() => {
+            sqlx::query("ROLLBACK TO SAVEPOINT media_copy")
+                .execute(&mut *conn)
+                .await?;
+            insert_media_skipping(conn, intake_id, rows).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The columns `copy_media` and `insert_media_skipping` write, in order.
+const MEDIA_COLUMNS: &str = "intake_id, provider_id, line, account, file, original_name, \
+     uploaded_at, upload_ip, viewed_by_provider, md5, sha1, sha256, pdq, pdq_quality, \
+     vpdq, hash_state, triage, data";
+
+async fn copy_media(
+    conn: &mut DbConn,
+    intake_id: i64,
+    rows: &[MediaRow],
+) -> Result<(), StoreError> {
+    let mut c = copy::BinaryCopy::new(18, rows.len() * 256);
+    for m in rows {
+        let h = &m.hashes;
+        c.row();
+        c.int8(intake_id);
+        c.text(&m.provider_id);
+        c.int8(i64_of(m.line));
+        c.text(&m.account);
+        c.opt_text(m.file.as_deref());
+        c.opt_text(m.original_name.as_deref());
+        c.opt_text(m.uploaded_at.as_deref());
+        c.opt_text(m.upload_ip.as_deref());
+        c.opt_bool(m.viewed_by_provider);
+        c.opt_bytea(h.md5.as_ref().map(|d| &d[..]));
+        c.opt_bytea(h.sha1.as_ref().map(|d| &d[..]));
+        c.opt_bytea(h.sha256.as_ref().map(|d| &d[..]));
+        c.opt_bytea(h.pdq.map(|p| p.to_bytes()).as_ref().map(|d| &d[..]));
+        c.opt_int8(h.pdq_quality.map(i64::from));
+        c.opt_text(vpdq_json(&h.vpdq).as_deref());
+        c.text(m.hash_state.name());
+        c.opt_text(m.triage.map(Triage::name));
+        c.text(&m.data);
+    }
+    let payload = c.finish()?;
+    let mut copy = conn
+        .copy_in_raw(&format!(
+            "COPY media ({MEDIA_COLUMNS}) FROM STDIN (FORMAT binary)"
+        ))
+        .await?;
+    copy.send(payload).await?;
+    copy.finish().await?;
+    Ok(())
+}
+
+/// The ids of the rows that carry matches, just copied in.
+async fn ids_of_matched(
+    conn: &mut DbConn,
+    intake_id: i64,
+    rows: &[MediaRow],
+) -> Result<Vec<(usize, i64)>, StoreError> {
+    let index_of: HashMap<&str, usize> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| !m.matches.is_empty())
+        .map(|(i, m)| (m.provider_id.as_str(), i))
+        .collect();
+    if index_of.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<&str> = index_of.keys().copied().collect();
+    let found = sqlx::query(
+        "SELECT id, provider_id FROM media WHERE intake_id = $1 AND provider_id = ANY($2::text[])",
+    )
+    .bind(intake_id)
+    .bind(ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::with_capacity(found.len());
+    for r in found {
+        let provider_id: &str = r.try_get("provider_id")?;
+        if let Some(&i) = index_of.get(provider_id) {
+            out.push((i, r.try_get("id")?));
+        }
+    }
+    Ok(out)
+}
+
+/// `INSERT … ON CONFLICT DO NOTHING` of the rows, as one statement over
+/// column arrays (`UNNEST`): a multi-row `VALUES` list would cost the
+/// server an expression per value at every execution (7,200 for 400 rows).
+/// Returns what `insert_media_rows` does.
+async fn insert_media_skipping(
     conn: &mut DbConn,
     intake_id: i64,
     rows: &[MediaRow],
@@ -73,18 +195,14 @@ async fn insert_media_rows(
         .filter(|(_, m)| !m.matches.is_empty())
         .map(|(i, m)| (i64_of(m.line), i))
         .collect();
-    let wanted: Vec<i64> = index_of.keys().copied().collect();
-    let q = sqlx::query(
-        "WITH ins AS (INSERT INTO media (intake_id, provider_id, line, account, file, original_name, \
-         uploaded_at, upload_ip, viewed_by_provider, md5, sha1, sha256, pdq, pdq_quality, \
-         vpdq, hash_state, triage, data) \
+    let q = sqlx::query(AssertSqlSafe(format!(
+        "INSERT INTO media ({MEDIA_COLUMNS}) \
          SELECT $1, * FROM UNNEST($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], \
          $7::text[], $8::text[], $9::boolean[], $10::bytea[], $11::bytea[], $12::bytea[], \
          $13::bytea[], $14::bigint[], $15::text[], $16::text[], $17::text[], $18::text[]) \
          ON CONFLICT (intake_id, provider_id) DO NOTHING \
-         RETURNING id, line) \
-         SELECT id, line FROM ins WHERE line = ANY($19::bigint[])",
-    )
+         RETURNING id, line"
+    )))
     .bind(intake_id)
     .bind(col(rows, |m| m.provider_id.as_str()))
     .bind(col(rows, |m| i64_of(m.line)))
@@ -102,8 +220,7 @@ async fn insert_media_rows(
     .bind(col(rows, |m| vpdq_json(&m.hashes.vpdq)))
     .bind(col(rows, |m| m.hash_state.name()))
     .bind(col(rows, |m| m.triage.map(Triage::name)))
-    .bind(col(rows, |m| m.data.as_str()))
-    .bind(wanted);
+    .bind(col(rows, |m| m.data.as_str()));
     let mut out = Vec::new();
     for r in q.fetch_all(&mut *conn).await? {
         let line: i64 = r.try_get("line")?;
@@ -121,6 +238,11 @@ const CLAIM_LOCK: &str = " FOR UPDATE SKIP LOCKED";
 fn hex_sql(col: &str) -> String {
     format!("ENCODE({col}, 'hex')")
 }
+
+/// Bulk reads as plain rows: the server sends stored values as they are,
+/// while its JSON functions look each value's type up again at every call
+/// (twice the server time of a triage read).
+const JSON_PAGES: bool = false;
 
 /// JSON functions: an array of values, and the array of a group's rows
 /// (`uploaded_media` aggregates a page of media with them).

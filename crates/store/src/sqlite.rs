@@ -12,10 +12,13 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 
+use crate::bulk_conns::BulkConns;
+
 /// The store in one SQLite file.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    bulk: BulkConns<Sqlite>,
 }
 
 type Backend = SqliteStore;
@@ -42,8 +45,8 @@ impl SqliteStore {
             // 16 MiB of page cache per connection: bulk reads are sequential
             // and gain nothing from more, and each pooled connection keeps
             // its cache (4 × 64 MiB was a quarter of an ingest's peak).
-            // The intake's writes raise their own connection's cache
-            // (`bulk_transaction`). Fewer, larger WAL checkpoints. (No mmap:
+            // An intake's writes raise their own connection's cache
+            // (`BULK_SESSION`). Fewer, larger WAL checkpoints. (No mmap:
             // mapped pages would count against the memory an ingest may use.)
             .pragma("cache_size", "-16384")
             .pragma("temp_store", "memory")
@@ -53,7 +56,10 @@ impl SqliteStore {
             .connect_with(opts)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool,
+            bulk: BulkConns::new(),
+        })
     }
 
     /// `sqlite`.
@@ -68,13 +74,12 @@ async fn lock_entries(_conn: &mut DbConn) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// What prepares a transaction of an intake's bulk writes
-/// (`bulk_transaction`): a 64 MiB page cache for its connection keeps the
-/// unique-key lookups of `ON CONFLICT` (random over millions of provider
-/// ids) off the read(2) path. Commits need nothing: in WAL mode with
-/// `synchronous = NORMAL` they already do not wait for the disk (see
-/// `SqliteStore::open`).
-const BULK_TRANSACTION: &str = "PRAGMA cache_size = -65536";
+/// What prepares the connection of an intake's bulk writes
+/// (`crate::bulk_conns`): a 64 MiB page cache keeps the unique-key lookups of
+/// `ON CONFLICT` (random over millions of provider ids) off the read(2)
+/// path. Commits need nothing: in WAL mode with `synchronous = NORMAL` they
+/// already do not wait for the disk (see `SqliteStore::open`).
+const BULK_SESSION: &str = "PRAGMA cache_size = -65536";
 
 /// Inserts media rows (skipping those already stored: same intake and
 /// provider id) through one prepared statement on SQLite's own handle
@@ -100,6 +105,11 @@ const CLAIM_LOCK: &str = "";
 fn hex_sql(col: &str) -> String {
     format!("HEX({col})")
 }
+
+/// Bulk reads as one JSON text a page (`json_page`): sqlx hands SQLite's
+/// rows over one at a time from its worker thread, which costs more than
+/// the JSON.
+const JSON_PAGES: bool = true;
 
 /// JSON functions: an array of values, and the array of a group's rows
 /// (`uploaded_media` aggregates a page of media with them).

@@ -1,24 +1,17 @@
-//! The paged bulk reads (one JSON text per page, see `src/json_page.rs`)
-//! on both backends: every row once, in id order, across page boundaries,
+//! The paged bulk reads (SQLite: one JSON text per page, see
+//! `src/json_page.rs`; PostgreSQL: plain rows) on both backends: every row once, in id order, across page boundaries,
 //! with text that needs escaping and every optional column absent or present.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::intake;
+
 use tiaki_hash::pdq::PdqHash;
 use tiaki_hash::vpdq::VpdqFeature;
-use tiaki_store::intake::{AccountRow, Begun, HashState, MediaHashes, MediaRow, NewIntake, Triage};
+use tiaki_store::intake::{AccountRow, Begun, HashState, MediaHashes, MediaRow, Triage};
 use tiaki_store::persons::{AccountSource, Uploaders};
 use tiaki_store::{IntakeStore, LinkStore, Store, Timestamp};
-
-fn intake(report: &str) -> NewIntake {
-    NewIntake {
-        source_kind: "provider-report".into(),
-        provider: "p".into(),
-        report_id: report.into(),
-        path: "/x".into(),
-        hash_only: true,
-        header: serde_json::json!({}),
-    }
-}
 
 fn account(provider_id: &str, country: Option<&str>) -> AccountRow {
     AccountRow {
@@ -220,35 +213,15 @@ async fn pages_on_sqlite() {
 
 #[tokio::test]
 async fn pages_on_postgres() {
-    let Ok(admin) = std::env::var("TIAKI_TEST_POSTGRES") else {
-        eprintln!("SKIPPED: PostgreSQL half (set TIAKI_TEST_POSTGRES)");
+    let Some(pg) = common::test_pg("pages").await else {
         return;
     };
-    let name = format!(
-        "tiaki_pages_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos()
-    );
-    let pool = sqlx::PgPool::connect(&admin).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&pool)
-        .await
-        .unwrap();
-    let (base, _) = admin.rsplit_once('/').unwrap();
-    let url = format!("{base}/{name}");
+    let url = pg.url.clone();
     {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), Some(&url)).await.unwrap();
         assert_eq!(store.backend_name(), "postgres");
         check(&store).await;
     }
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    )))
-    .execute(&pool)
-    .await
-    .unwrap();
+    pg.drop().await;
 }

@@ -1,6 +1,6 @@
 // Intake: the SQL both backends share (see `sql/lists.rs` for how it is
 // included). Backend-specific: `CLAIM_LOCK`, `insert_media_rows` and
-// `BULK_TRANSACTION`, defined next to each include.
+// `BULK_SESSION`, defined next to each include.
 
 use crate::MatchKind;
 use crate::intake::{
@@ -109,11 +109,91 @@ fn vpdq_json(v: &Option<Vec<tiaki_hash::vpdq::VpdqFeature>>) -> Option<String> {
     v.as_ref().and_then(|v| serde_json::to_string(v).ok())
 }
 
-/// Starts a transaction of the intake's bulk writes the backend's way
-/// (`BULK_TRANSACTION`).
-async fn bulk_transaction(conn: &mut DbConn) -> Result<(), StoreError> {
-    sqlx::query(BULK_TRANSACTION).execute(&mut *conn).await?;
-    Ok(())
+/// `media_hashes_page` as plain rows, for a backend without `JSON_PAGES`.
+async fn media_hash_rows(
+    pool: &sqlx::Pool<Db>,
+    filter: &str,
+    intake_id: Option<i64>,
+    after: i64,
+    limit: u32,
+) -> Result<Vec<MediaHashRow>, StoreError> {
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT id, intake_id, provider_id, account, triage, {HASH_COLUMNS} FROM media \
+         WHERE id > $1 {filter} ORDER BY id LIMIT $2"
+    )))
+    .bind(after)
+    .bind(i64::from(limit))
+    .bind(intake_id)
+    .fetch_all(pool)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let pdq_quality: Option<i64> = r.try_get(9)?;
+        let triage: Option<&str> = r.try_get(4)?;
+        let vpdq: Option<&str> = r.try_get(10)?;
+        out.push(MediaHashRow {
+            id: r.try_get(0)?,
+            intake_id: r.try_get(1)?,
+            provider_id: r.try_get(2)?,
+            account: r.try_get(3)?,
+            hashes: MediaHashes {
+                md5: digest_of::<16>(r, 5, "MD5")?,
+                sha1: digest_of::<20>(r, 6, "SHA-1")?,
+                sha256: digest_of::<32>(r, 7, "SHA-256")?,
+                pdq: digest_of::<32>(r, 8, "PDQ")?.map(|b| PdqHash::from_bytes(&b)),
+                pdq_quality: pdq_quality.and_then(|q| u8::try_from(q).ok()),
+                vpdq: vpdq_of(vpdq)?,
+            },
+            triage: triage_of(triage)?,
+        });
+    }
+    Ok(out)
+}
+
+/// A digest column (`None`: NULL or empty).
+fn digest_of<const N: usize>(
+    r: &DbRow,
+    col: usize,
+    what: &str,
+) -> Result<Option<[u8; N]>, StoreError> {
+    let bytes: Option<&[u8]> = r.try_get(col)?;
+    match bytes.filter(|b| !b.is_empty()) {
+        None => Ok(None),
+        Some(b) => <[u8; N]>::try_from(b).map(Some).map_err(|_| {
+            StoreError::Corrupt(format!("media {what}: {} bytes, not {N}", b.len()))
+        }),
+    }
+}
+
+impl Backend {
+    /// The connection of the intake's bulk writes (`crate::bulk_conns`),
+    /// prepared the backend's way (`BULK_SESSION`) on first use.
+    async fn bulk_conn(
+        &self,
+        intake_id: i64,
+    ) -> Result<sqlx::pool::PoolConnection<Db>, StoreError> {
+        if let Some(conn) = self.bulk.take(intake_id) {
+            return Ok(conn);
+        }
+        let mut conn = self.pool.acquire().await?;
+        sqlx::query(BULK_SESSION).execute(&mut *conn).await?;
+        Ok(conn)
+    }
+
+    /// After a batch on `conn`: kept for the next one when the batch went
+    /// in; closed when it failed (its state is then unknown).
+    fn bulk_done(
+        &self,
+        intake_id: i64,
+        mut conn: sqlx::pool::PoolConnection<Db>,
+        batch: Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        match batch {
+            Ok(()) => self.bulk.put(intake_id, conn),
+            Err(_) => conn.close_on_drop(),
+        }
+        batch
+    }
 }
 
 async fn insert_findings(
@@ -220,6 +300,10 @@ impl IntakeStore for Backend {
         state: IntakeState,
         now: &Timestamp,
     ) -> Result<(), StoreError> {
+        // The intake is read (or done): its bulk connection goes.
+        if let Some(conn) = self.bulk.take(intake_id) {
+            conn.close().await?;
+        }
         let completed = (state == IntakeState::Complete).then(|| now.as_str().to_string());
         sqlx::query("UPDATE intakes SET state = $1, completed_at = $2 WHERE id = $3")
             .bind(state.name())
@@ -236,26 +320,30 @@ impl IntakeStore for Backend {
         rows: &[AccountRow],
         findings: &[FindingRow],
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        bulk_transaction(&mut tx).await?;
-        for chunk in rows.chunks(SMALL_ROWS) {
-            let mut qb: QueryBuilder<Db> = QueryBuilder::new(
-                "INSERT INTO accounts (intake_id, provider_id, line, username, declared_country, data) ",
-            );
-            qb.push_values(chunk, |mut b, a| {
-                b.push_bind(intake_id)
-                    .push_bind(a.provider_id.as_str())
-                    .push_bind(i64_of(a.line))
-                    .push_bind(a.username.as_deref())
-                    .push_bind(a.declared_country.as_deref())
-                    .push_bind(a.data.as_str());
-            });
-            qb.push(" ON CONFLICT (intake_id, provider_id) DO NOTHING");
-            qb.build().execute(&mut *tx).await?;
+        let mut conn = self.bulk_conn(intake_id).await?;
+        let batch = async {
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            for chunk in rows.chunks(SMALL_ROWS) {
+                let mut qb: QueryBuilder<Db> = QueryBuilder::new(
+                    "INSERT INTO accounts (intake_id, provider_id, line, username, declared_country, data) ",
+                );
+                qb.push_values(chunk, |mut b, a| {
+                    b.push_bind(intake_id)
+                        .push_bind(a.provider_id.as_str())
+                        .push_bind(i64_of(a.line))
+                        .push_bind(a.username.as_deref())
+                        .push_bind(a.declared_country.as_deref())
+                        .push_bind(a.data.as_str());
+                });
+                qb.push(" ON CONFLICT (intake_id, provider_id) DO NOTHING");
+                qb.build().execute(&mut *tx).await?;
+            }
+            insert_findings(&mut tx, intake_id, findings).await?;
+            tx.commit().await?;
+            Ok(())
         }
-        insert_findings(&mut tx, intake_id, findings).await?;
-        tx.commit().await?;
-        Ok(())
+        .await;
+        self.bulk_done(intake_id, conn, batch)
     }
 
     async fn insert_media(
@@ -264,20 +352,24 @@ impl IntakeStore for Backend {
         rows: &[MediaRow],
         findings: &[FindingRow],
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        bulk_transaction(&mut tx).await?;
-        // Backend-specific: SQLite binds rows on its raw handle, PostgreSQL
-        // sends multi-row statements (see `insert_media_rows` in each).
-        let inserted = insert_media_rows(&mut tx, intake_id, rows).await?;
-        let matches: Vec<(i64, &MatchRow)> = inserted
-            .iter()
-            .filter_map(|&(i, id)| rows.get(i).map(|m| (id, m)))
-            .flat_map(|(id, m)| m.matches.iter().map(move |x| (id, x)))
-            .collect();
-        insert_matches(&mut tx, &matches).await?;
-        insert_findings(&mut tx, intake_id, findings).await?;
-        tx.commit().await?;
-        Ok(())
+        let mut conn = self.bulk_conn(intake_id).await?;
+        let batch = async {
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            // Backend-specific: SQLite binds rows on its raw handle,
+            // PostgreSQL copies them in (see `insert_media_rows` in each).
+            let inserted = insert_media_rows(&mut tx, intake_id, rows).await?;
+            let matches: Vec<(i64, &MatchRow)> = inserted
+                .iter()
+                .filter_map(|&(i, id)| rows.get(i).map(|m| (id, m)))
+                .flat_map(|(id, m)| m.matches.iter().map(move |x| (id, x)))
+                .collect();
+            insert_matches(&mut tx, &matches).await?;
+            insert_findings(&mut tx, intake_id, findings).await?;
+            tx.commit().await?;
+            Ok(())
+        }
+        .await;
+        self.bulk_done(intake_id, conn, batch)
     }
 
     async fn insert_events(
@@ -286,24 +378,28 @@ impl IntakeStore for Backend {
         rows: &[EventRow],
         findings: &[FindingRow],
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        bulk_transaction(&mut tx).await?;
-        for chunk in rows.chunks(SMALL_ROWS) {
-            let mut qb: QueryBuilder<Db> =
-                QueryBuilder::new("INSERT INTO events (intake_id, line, kind, at, data) ");
-            qb.push_values(chunk, |mut b, e| {
-                b.push_bind(intake_id)
-                    .push_bind(i64_of(e.line))
-                    .push_bind(e.kind.as_str())
-                    .push_bind(e.at.as_deref())
-                    .push_bind(e.data.as_str());
-            });
-            qb.push(" ON CONFLICT (intake_id, line) DO NOTHING");
-            qb.build().execute(&mut *tx).await?;
+        let mut conn = self.bulk_conn(intake_id).await?;
+        let batch = async {
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            for chunk in rows.chunks(SMALL_ROWS) {
+                let mut qb: QueryBuilder<Db> =
+                    QueryBuilder::new("INSERT INTO events (intake_id, line, kind, at, data) ");
+                qb.push_values(chunk, |mut b, e| {
+                    b.push_bind(intake_id)
+                        .push_bind(i64_of(e.line))
+                        .push_bind(e.kind.as_str())
+                        .push_bind(e.at.as_deref())
+                        .push_bind(e.data.as_str());
+                });
+                qb.push(" ON CONFLICT (intake_id, line) DO NOTHING");
+                qb.build().execute(&mut *tx).await?;
+            }
+            insert_findings(&mut tx, intake_id, findings).await?;
+            tx.commit().await?;
+            Ok(())
         }
-        insert_findings(&mut tx, intake_id, findings).await?;
-        tx.commit().await?;
-        Ok(())
+        .await;
+        self.bulk_done(intake_id, conn, batch)
     }
 
     async fn claim_pending(
@@ -413,6 +509,9 @@ impl IntakeStore for Backend {
         } else {
             "AND $3 IS NULL"
         };
+        if !JSON_PAGES {
+            return media_hash_rows(&self.pool, filter, intake_id, after, limit).await;
+        }
         // The page as one JSON text (see `json_page`): the rows are chosen
         // by the inner ORDER BY/LIMIT, then aggregated in any order.
         let sql = format!(

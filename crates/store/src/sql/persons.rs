@@ -205,6 +205,28 @@ impl LinkStore for Backend {
         after: i64,
         limit: u32,
     ) -> Result<Vec<AccountSource>, StoreError> {
+        if !JSON_PAGES {
+            let rows = sqlx::query(
+                "SELECT id, intake_id, provider_id, declared_country, data FROM accounts \
+                 WHERE id > $1 ORDER BY id LIMIT $2",
+            )
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+            return rows
+                .iter()
+                .map(|r| {
+                    Ok(AccountSource {
+                        id: r.try_get(0)?,
+                        intake_id: r.try_get(1)?,
+                        provider_id: r.try_get(2)?,
+                        declared_country: r.try_get(3)?,
+                        data: r.try_get(4)?,
+                    })
+                })
+                .collect();
+        }
         // The page as one JSON text (see `json_page`): the rows are chosen
         // by the inner ORDER BY/LIMIT, then aggregated in any order.
         let sql = format!(
@@ -245,6 +267,37 @@ impl LinkStore for Backend {
     ) -> Result<UploadPage, StoreError> {
         // A sequential read of `media` alone: the uploader is resolved
         // while parsing (see `Uploaders`).
+        if !JSON_PAGES {
+            let rows = sqlx::query(
+                "SELECT id, intake_id, account, upload_ip, uploaded_at, sha256 FROM media \
+                 WHERE id > $1 AND (upload_ip IS NOT NULL OR sha256 IS NOT NULL) \
+                 ORDER BY id LIMIT $2",
+            )
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+            let mut out = UploadPage {
+                uploads: Vec::with_capacity(rows.len()),
+                last: None,
+            };
+            for r in &rows {
+                let media_id: i64 = r.try_get(0)?;
+                out.last = Some(media_id);
+                let account: &str = r.try_get(2)?;
+                let Some(account_id) = uploaders.get(r.try_get(1)?, account) else {
+                    continue;
+                };
+                out.uploads.push(UploadSource {
+                    media_id,
+                    account_id,
+                    upload_ip: r.try_get(3)?,
+                    uploaded_at: r.try_get(4)?,
+                    sha256: digest_of::<32>(r, 5, "SHA-256")?,
+                });
+            }
+            return Ok(out);
+        }
         let sql = format!(
             "SELECT CAST((SELECT {JSON_GROUP_ARRAY}({JSON_ARRAY}(u.id, u.intake_id, u.account, \
              u.upload_ip, u.uploaded_at, {})) \
