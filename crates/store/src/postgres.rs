@@ -78,23 +78,73 @@ async fn insert_media_rows(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    sqlx::query("SAVEPOINT media_copy")
+    let payload = media_copy(intake_id, rows)?;
+    let statement = format!("COPY media ({MEDIA_COLUMNS}) FROM STDIN (FORMAT binary)");
+    if copy_new(conn, &statement, payload).await? {
+        ids_of_matched(conn, intake_id, rows).await
+    } else {
+        insert_media_skipping(conn, intake_id, rows).await
+    }
+}
+
+/// Inserts event rows, skipping those already stored (same intake and
+/// line): by `COPY`, as `insert_media_rows` does.
+async fn insert_event_rows(
+    conn: &mut DbConn,
+    intake_id: i64,
+    rows: &[EventRow],
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut c = copy::BinaryCopy::new(5, rows.len() * 128);
+    for e in rows {
+        c.row();
+        c.int8(intake_id);
+        c.int8(i64_of(e.line));
+        c.text(&e.kind);
+        c.opt_text(e.at.as_deref());
+        c.text(&e.data);
+    }
+    let statement = "COPY events (intake_id, line, kind, at, data) FROM STDIN (FORMAT binary)";
+    if !copy_new(conn, statement, c.finish()?).await? {
+        insert_events_skipping(conn, intake_id, rows).await?;
+    }
+    Ok(())
+}
+
+/// Copies `payload` in with `statement` (`COPY … FROM STDIN`) under a
+/// savepoint. `Ok(false)`: a row met a unique key (a replayed batch: an
+/// ingest resumed after kill -9); nothing was copied, and the caller
+/// inserts the batch skipping what is stored.
+async fn copy_new(
+    conn: &mut DbConn,
+    statement: &str,
+    payload: Vec<u8>,
+) -> Result<bool, StoreError> {
+    sqlx::query("SAVEPOINT bulk_copy")
         .execute(&mut *conn)
         .await?;
-    match copy_media(conn, intake_id, rows).await {
-        Ok(()) => {
-            sqlx::query("RELEASE SAVEPOINT media_copy")
+    let copied = async {
+        let mut copy = conn.copy_in_raw(statement).await?;
+        copy.send(payload).await?;
+        copy.finish().await
+    }
+    .await;
+    match copied {
+        Ok(_) => {
+            sqlx::query("RELEASE SAVEPOINT bulk_copy")
                 .execute(&mut *conn)
                 .await?;
-            ids_of_matched(conn, intake_id, rows).await
+            Ok(true)
         }
-        Err(StoreError::Db(sqlx::Error::Database(e))) if e.is_unique_violation() => {
-            sqlx::query("ROLLBACK TO SAVEPOINT media_copy")
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            sqlx::query("ROLLBACK TO SAVEPOINT bulk_copy")
                 .execute(&mut *conn)
                 .await?;
-            insert_media_skipping(conn, intake_id, rows).await
+            Ok(false)
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -103,11 +153,8 @@ const MEDIA_COLUMNS: &str = "intake_id, provider_id, line, account, file, origin
      uploaded_at, upload_ip, viewed_by_provider, md5, sha1, sha256, pdq, pdq_quality, \
      vpdq, hash_state, triage, data";
 
-async fn copy_media(
-    conn: &mut DbConn,
-    intake_id: i64,
-    rows: &[MediaRow],
-) -> Result<(), StoreError> {
+/// The `COPY` payload of media rows, in `MEDIA_COLUMNS` order.
+fn media_copy(intake_id: i64, rows: &[MediaRow]) -> Result<Vec<u8>, StoreError> {
     let mut c = copy::BinaryCopy::new(18, rows.len() * 256);
     for m in rows {
         let h = &m.hashes;
@@ -131,15 +178,7 @@ async fn copy_media(
         c.opt_text(m.triage.map(Triage::name));
         c.text(&m.data);
     }
-    let payload = c.finish()?;
-    let mut copy = conn
-        .copy_in_raw(&format!(
-            "COPY media ({MEDIA_COLUMNS}) FROM STDIN (FORMAT binary)"
-        ))
-        .await?;
-    copy.send(payload).await?;
-    copy.finish().await?;
-    Ok(())
+    c.finish()
 }
 
 /// The ids of the rows that carry matches, just copied in.

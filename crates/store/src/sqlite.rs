@@ -98,6 +98,17 @@ async fn insert_media_rows(
     unsafe { bulk::insert_media(db, intake_id, rows) }
 }
 
+/// Inserts event rows, skipping those already stored (same intake and
+/// line): multi-row statements (an operation has far fewer events than
+/// media).
+async fn insert_event_rows(
+    conn: &mut DbConn,
+    intake_id: i64,
+    rows: &[EventRow],
+) -> Result<(), StoreError> {
+    insert_events_skipping(conn, intake_id, rows).await
+}
+
 /// How `claim_pending` locks the rows it takes: nothing (SQLite has one writer at a time).
 const CLAIM_LOCK: &str = "";
 

@@ -1,6 +1,6 @@
 // Intake: the SQL both backends share (see `sql/lists.rs` for how it is
-// included). Backend-specific: `CLAIM_LOCK`, `insert_media_rows` and
-// `BULK_SESSION`, defined next to each include.
+// included). Backend-specific: `CLAIM_LOCK`, `insert_media_rows`,
+// `insert_event_rows` and `BULK_SESSION`, defined next to each include.
 
 use crate::MatchKind;
 use crate::intake::{
@@ -159,9 +159,9 @@ fn digest_of<const N: usize>(
     let bytes: Option<&[u8]> = r.try_get(col)?;
     match bytes.filter(|b| !b.is_empty()) {
         None => Ok(None),
-        Some(b) => <[u8; N]>::try_from(b).map(Some).map_err(|_| {
-            StoreError::Corrupt(format!("media {what}: {} bytes, not {N}", b.len()))
-        }),
+        Some(b) => <[u8; N]>::try_from(b)
+            .map(Some)
+            .map_err(|_| StoreError::Corrupt(format!("media {what}: {} bytes, not {N}", b.len()))),
     }
 }
 
@@ -194,6 +194,29 @@ impl Backend {
         }
         batch
     }
+}
+
+/// Inserts event rows, skipping those already stored (same intake and
+/// line), as multi-row statements.
+async fn insert_events_skipping(
+    conn: &mut DbConn,
+    intake_id: i64,
+    rows: &[EventRow],
+) -> Result<(), StoreError> {
+    for chunk in rows.chunks(SMALL_ROWS) {
+        let mut qb: QueryBuilder<Db> =
+            QueryBuilder::new("INSERT INTO events (intake_id, line, kind, at, data) ");
+        qb.push_values(chunk, |mut b, e| {
+            b.push_bind(intake_id)
+                .push_bind(i64_of(e.line))
+                .push_bind(e.kind.as_str())
+                .push_bind(e.at.as_deref())
+                .push_bind(e.data.as_str());
+        });
+        qb.push(" ON CONFLICT (intake_id, line) DO NOTHING");
+        qb.build().execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 async fn insert_findings(
@@ -381,19 +404,9 @@ impl IntakeStore for Backend {
         let mut conn = self.bulk_conn(intake_id).await?;
         let batch = async {
             let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-            for chunk in rows.chunks(SMALL_ROWS) {
-                let mut qb: QueryBuilder<Db> =
-                    QueryBuilder::new("INSERT INTO events (intake_id, line, kind, at, data) ");
-                qb.push_values(chunk, |mut b, e| {
-                    b.push_bind(intake_id)
-                        .push_bind(i64_of(e.line))
-                        .push_bind(e.kind.as_str())
-                        .push_bind(e.at.as_deref())
-                        .push_bind(e.data.as_str());
-                });
-                qb.push(" ON CONFLICT (intake_id, line) DO NOTHING");
-                qb.build().execute(&mut *tx).await?;
-            }
+            // Backend-specific: PostgreSQL copies them in (see
+            // `insert_event_rows` in each).
+            insert_event_rows(&mut tx, intake_id, rows).await?;
             insert_findings(&mut tx, intake_id, findings).await?;
             tx.commit().await?;
             Ok(())

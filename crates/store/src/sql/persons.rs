@@ -3,8 +3,8 @@
 
 use crate::persons::{
     AccountRef, AccountSource, AttributionRow, LinkCounts, LinkInfo, LinkResult, LinkRow,
-    LinkStore, MemberInfo, PersonDetail, PersonInfo, PersonRow, StoredAttribution, UploadPage, UploadSource,
-    Uploaders,
+    LinkStore, MemberInfo, PersonDetail, PersonInfo, PersonRow, StoredAttribution, UploadPage,
+    UploadSource, Uploaders,
 };
 
 /// Rows per multi-row INSERT of persons and attributions: 11 columns ×
