@@ -410,17 +410,27 @@ fn wait_for_description(lines: &Receiver<String>, deadline: Instant) -> Descript
 /// the machine's cores are already busy — frame threads then only add
 /// overhead, and the reference decodes on one thread too — and up to one per
 /// idle core otherwise.
+///
+/// Busy cores are the tasks runnable at this instant besides the caller
+/// (`/proc/loadavg`'s fourth field, `running/total`). Not the 1-minute load
+/// average: it also counts tasks in uninterruptible sleep, and on a shared
+/// VM it stays above 1 with every CPU idle, which made this one thread
+/// always.
 pub fn decode_threads(opts: &VideoOptions) -> u32 {
     if opts.decode_threads > 0 {
         return opts.decode_threads;
     }
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
-    let load = std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok());
-    match load {
-        // Whole idle cores, plus the one this decode runs on.
-        Some(load) => (1.0 + (cores - load).floor()).clamp(1.0, cores) as u32,
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let running = std::fs::read_to_string("/proc/loadavg").ok().and_then(|s| {
+        let (now, _) = s.split_whitespace().nth(3)?.split_once('/')?;
+        now.parse::<usize>().ok()
+    });
+    match running {
+        // Idle cores, plus the one this decode runs on.
+        Some(r) => {
+            let idle = cores.saturating_sub(r.saturating_sub(1));
+            u32::try_from((1 + idle).clamp(1, cores)).unwrap_or(1)
+        }
         None => 1,
     }
 }
