@@ -218,10 +218,6 @@ pub fn add_upload(p: &mut PreparedAccount, field: impl FnOnce() -> String, up: &
 pub fn finish_uploads(p: &mut PreparedAccount) {
     p.content_keys.sort_unstable();
     p.content_keys.dedup();
-    // Uploads were pushed one at a time (capacity up to twice the length);
-    // an operation's accounts hold millions of them until linking ends.
-    p.content_keys.shrink_to_fit();
-    p.sightings.shrink_to_fit();
 }
 
 #[cfg(test)]
