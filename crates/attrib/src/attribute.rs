@@ -14,28 +14,11 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::country::Country;
+pub use tiaki_types::attribution::{Attribution, CountryShare, Evidence, EvidenceKind};
 use crate::geo::GeoDb;
 use crate::link::Person;
 use crate::normalise::PreparedAccount;
 use crate::{Finding, UnixTime};
-
-/// What a piece of evidence is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EvidenceKind {
-    /// A login IP, located by a geolocation source.
-    LoginIp,
-    /// The IP an upload came from, located by a geolocation source.
-    UploadIp,
-    /// The region of a phone number (libphonenumber).
-    Phone,
-    /// The ccTLD of an e-mail domain (public suffix list).
-    Email,
-    /// The country the account holder declared.
-    Declared,
-    /// CyberTipline `estimatedLocation`.
-    EstimatedLocation,
-}
 
 /// Base weight of one item of each kind (see `docs/attribution.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -102,50 +85,6 @@ pub struct Item {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Collected {
     pub items: Vec<Item>,
-    pub findings: Vec<Finding>,
-}
-
-/// Evidence as shown: items with the same kind, value, country and source grouped.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Evidence {
-    pub kind: EvidenceKind,
-    pub value: String,
-    /// `None` when the value could not be placed (an IP no source knows).
-    pub country: Option<Country>,
-    /// Sum of the items' decayed weights: the votes this evidence gave `country`.
-    pub weight: f64,
-    /// How many items were grouped (e.g. logins from the same IP).
-    pub count: u32,
-    pub first_at: Option<UnixTime>,
-    pub last_at: Option<UnixTime>,
-    pub source: String,
-    /// At least one item was flagged as a possible proxy.
-    pub proxy: bool,
-}
-
-/// A country's part of the votes.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct CountryShare {
-    pub country: Country,
-    pub weight: f64,
-    /// `weight` ÷ all votes, in [0, 1].
-    pub share: f64,
-}
-
-/// The attributed country of an account or person.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Attribution {
-    /// The country with the most votes; `None` when there is no evidence.
-    pub country: Option<Country>,
-    /// `share × (1 − exp(−total/K))`, in [0, 1].
-    pub confidence: f64,
-    /// The second country, when there is one.
-    pub runner_up: Option<CountryShare>,
-    /// Every country with votes, most first.
-    pub shares: Vec<CountryShare>,
-    /// All votes, after decay.
-    pub total_weight: f64,
-    pub evidence: Vec<Evidence>,
     pub findings: Vec<Finding>,
 }
 

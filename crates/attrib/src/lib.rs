@@ -15,7 +15,8 @@
 //! Malformed input never stops a run: it becomes a [`Finding`] on the account.
 
 pub mod attribute;
-pub mod country;
+/// The ISO 3166-1 table lives in `tiaki-types` (every stage names countries).
+pub use tiaki_types::country;
 pub mod geo;
 pub mod link;
 pub mod normalise;
@@ -34,83 +35,9 @@ pub use link::{Link, LinkConfig, LinkKind, LinkWeights, Linking, Person, Skipped
 pub use normalise::{PreparedAccount, add_upload, finish_uploads, prepare};
 
 /// Unix time in seconds (UTC). Times are always passed in; this crate never reads the clock.
-pub type UnixTime = i64;
-
-/// A value that could not be used, and why. Recorded on the account, never an error.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Finding {
-    /// Where the value came from, e.g. `emails[1]` or `logins[3].ip` (the first place, when
-    /// `count` > 1).
-    pub field: String,
-    /// The value as given.
-    pub value: String,
-    /// Why it was not used.
-    pub reason: String,
-    /// How many times this value was unusable for this reason: 2,000 uploads from one
-    /// documentation address are one finding, not 2,000 (absent in JSON when 1).
-    #[serde(default = "one", skip_serializing_if = "is_one")]
-    pub count: u32,
-}
-
-fn one() -> u32 {
-    1
-}
-
-fn is_one(n: &u32) -> bool {
-    *n == 1
-}
-
-impl Finding {
-    pub fn new(field: impl Into<String>, value: &str, reason: impl Into<String>) -> Self {
-        Finding {
-            field: field.into(),
-            value: value.to_string(),
-            reason: reason.into(),
-            count: 1,
-        }
-    }
-
-    /// Adds a finding to `list`, or counts it on the earlier one with the same value and
-    /// reason. `field` is only built when the finding is new.
-    pub fn record(
-        list: &mut Vec<Finding>,
-        field: impl FnOnce() -> String,
-        value: &str,
-        reason: &str,
-    ) {
-        match list
-            .iter_mut()
-            .find(|f| f.value == value && f.reason == reason)
-        {
-            Some(f) => f.count = f.count.saturating_add(1),
-            None => list.push(Finding::new(field(), value, reason)),
-        }
-    }
-
-    /// Like [`Finding::record`], but one finding per reason among the fields starting with
-    /// `group`, whatever the value: for problems that repeat across many values of one kind
-    /// (2,000 uploads each from a different documentation address), where each further value
-    /// says nothing new. `field` and `value` keep the first; `count` says how many.
-    pub fn record_grouped(
-        list: &mut Vec<Finding>,
-        group: &str,
-        field: impl FnOnce() -> String,
-        value: &str,
-        reason: &str,
-    ) {
-        match list
-            .iter_mut()
-            .find(|f| f.reason == reason && f.field.starts_with(group))
-        {
-            Some(f) => f.count = f.count.saturating_add(1),
-            None => {
-                let field = field();
-                debug_assert!(field.starts_with(group), "{field} not in {group}");
-                list.push(Finding::new(field, value, reason));
-            }
-        }
-    }
-}
+pub use tiaki_types::time::UnixTime;
+/// Shared with every later stage (stored with the account, shown by the service).
+pub use tiaki_types::attribution::Finding;
 
 /// One IP sighting as a provider reports it: a login, or the address an upload came from.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -136,9 +136,11 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            // One readable sentence on stderr, the cause chain after it.
+            // One readable sentence on stderr, the cause chain after it;
+            // the exit status is the error code's (one table for the CLI
+            // and the service: tiaki_types::codes).
             eprintln!("tiaki: {e:#}");
-            ExitCode::from(2)
+            ExitCode::from(tiaki_core::code_of(e.chain()).exit_status())
         }
     }
 }

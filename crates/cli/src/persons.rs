@@ -9,6 +9,7 @@ use tiaki_core::NoProgress;
 use tiaki_core::attribute::{AttributeOptions, AttributeReport, attribute};
 use tiaki_store::LinkStore;
 use tiaki_store::persons::{AccountRef, PersonDetail, PersonInfo, StoredAttribution};
+use tiaki_types::attribution::Evidence;
 
 use crate::ctx::{Ctx, now, runtime};
 
@@ -123,33 +124,18 @@ fn print_person_line(w: &mut impl Write, p: &PersonInfo) -> std::io::Result<()> 
     )
 }
 
-fn print_evidence(
-    w: &mut impl Write,
-    evidence: &serde_json::Value,
-    indent: &str,
-) -> std::io::Result<()> {
-    for e in evidence.as_array().into_iter().flatten() {
-        let s = |k: &str| e.get(k).and_then(|v| v.as_str()).unwrap_or("-").to_string();
-        let count = e
-            .get("count")
-            .and_then(serde_json::Value::as_u64)
-            .unwrap_or(1);
-        let weight = e
-            .get("weight")
-            .and_then(serde_json::Value::as_f64)
-            .unwrap_or(0.0);
-        let proxy = e
-            .get("proxy")
-            .and_then(serde_json::Value::as_bool)
-            .unwrap_or(false);
+fn print_evidence(w: &mut impl Write, evidence: &[Evidence], indent: &str) -> std::io::Result<()> {
+    for e in evidence {
         writeln!(
             w,
-            "{indent}{:18} {:40} → {:2}  weight {weight:.3}  ×{count}  ({}){}",
-            s("kind"),
-            s("value"),
-            s("country"),
-            s("source"),
-            if proxy { "  proxy" } else { "" }
+            "{indent}{:18} {:40} → {:2}  weight {:.3}  ×{}  ({}){}",
+            e.kind.as_str(),
+            e.value,
+            e.country.map_or("-", |c| c.alpha2()),
+            e.weight,
+            e.count,
+            e.source,
+            if e.proxy { "  proxy" } else { "" }
         )?;
     }
     Ok(())
@@ -173,15 +159,8 @@ fn print_detail(w: &mut impl Write, d: &PersonDetail) -> std::io::Result<()> {
             account_text(&m.account),
             country_text(&m.attribution)
         )?;
-        for f in m.findings.as_array().into_iter().flatten() {
-            let s = |k: &str| f.get(k).and_then(|v| v.as_str()).unwrap_or("-").to_string();
-            writeln!(
-                w,
-                "    finding: {} {:?}: {}",
-                s("field"),
-                s("value"),
-                s("reason")
-            )?;
+        for f in &m.findings {
+            writeln!(w, "    finding: {} {:?}: {}", f.field, f.value, f.reason)?;
         }
     }
     writeln!(w, "links:")?;

@@ -344,7 +344,7 @@ async fn ledger(ctx: &Ctx, command: ReferralsCommand) -> anyhow::Result<ExitCode
             json,
         } => {
             let created_at = created_at.unwrap_or_else(|| now().as_str().to_owned());
-            if !refer::is_rfc3339(&created_at) {
+            if !tiaki_types::time::is_rfc3339(&created_at) {
                 bail!(
                     "--created-at {created_at:?} is not an RFC 3339 time (e.g. 2021-03-01T00:00:00Z)"
                 );

@@ -21,19 +21,17 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use rayon::prelude::*;
-use serde::Deserialize;
 use tiaki_attrib::{
     AccountInput, Attribution, AttributionConfig, Attributor, Finding, GeoDb, IpEvent, LinkConfig,
     PreparedAccount, UnixTime, UploadInput, add_upload, attribute_all, finish_uploads, link,
     prepare,
 };
 use tiaki_store::Timestamp;
+use tiaki_types::model::Account;
 use tiaki_store::persons::{
     AccountSource, AttributionRow, LinkCounts, LinkResult, LinkRow, LinkStore, PersonRow,
     UploadPage, Uploaders,
 };
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::error::CoreError;
 use crate::ingest::{Clock, Progress};
@@ -62,34 +60,6 @@ pub struct AttributeReport {
     pub reference_time: String,
     /// Problems of the geolocation files (bad CSV lines), not fatal.
     pub geo_warnings: Vec<String>,
-}
-
-/// The fields of `accounts.data` (the intake model's account) that matter
-/// here; everything else is ignored.
-#[derive(Debug, Default, Deserialize)]
-struct AccountData {
-    #[serde(default)]
-    emails: Vec<String>,
-    #[serde(default)]
-    phones: Vec<String>,
-    #[serde(default)]
-    devices: Vec<String>,
-    #[serde(default)]
-    logins: Vec<LoginData>,
-    declared_country: Option<String>,
-    estimated_location: Option<LocationData>,
-}
-
-#[derive(Debug, Deserialize)]
-struct LoginData {
-    ip: String,
-    at: Option<String>,
-    possible_proxy: Option<bool>,
-}
-
-#[derive(Debug, Deserialize)]
-struct LocationData {
-    country_code: Option<String>,
 }
 
 /// Opens the geolocation sources.
@@ -324,8 +294,8 @@ fn unix_of(
     field: impl FnOnce() -> String,
     findings: &mut Vec<Finding>,
 ) -> Option<UnixTime> {
-    match OffsetDateTime::parse(s, &Rfc3339) {
-        Ok(t) => Some(t.unix_timestamp()),
+    match tiaki_types::time::unix_seconds(s) {
+        Ok(t) => Some(t),
         Err(e) => {
             Finding::record(findings, field, s, &format!("not an RFC 3339 time ({e})"));
             None
@@ -338,7 +308,9 @@ fn unix_of(
 /// read, and its newest login time.
 fn build_input(a: &AccountSource) -> (AccountInput, Vec<Finding>, Option<UnixTime>) {
     let mut findings = Vec::new();
-    let data: AccountData = match serde_json::from_str(&a.data) {
+    // `accounts.data` is the intake's `Account`, written and read through the
+    // one type in `tiaki-types`.
+    let data: Account = match serde_json::from_str(&a.data) {
         Ok(d) => d,
         Err(e) => {
             findings.push(Finding::new(
@@ -346,7 +318,7 @@ fn build_input(a: &AccountSource) -> (AccountInput, Vec<Finding>, Option<UnixTim
                 &a.data.chars().take(80).collect::<String>(),
                 format!("the stored account is not readable JSON ({e})"),
             ));
-            AccountData::default()
+            Account::default()
         }
     };
     let mut newest: Option<UnixTime> = None;

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+pub use tiaki_types::codes::{Code, ErrorCode};
+
 /// Why a pipeline step failed as a whole (bad lines and unhashable files
 /// are findings, not errors).
 #[derive(Debug, thiserror::Error)]
@@ -27,4 +29,95 @@ pub enum CoreError {
     ReaderLost,
     #[error("the ingest's writer task stopped unexpectedly")]
     WriterLost,
+}
+
+impl ErrorCode for CoreError {
+    fn error_code(&self) -> Code {
+        match self {
+            CoreError::Store(e) => e.error_code(),
+            CoreError::Blob(e) => e.error_code(),
+            CoreError::Rejected(e) => match e {
+                tiaki_intake::BundleError::Io { source, .. } => source.error_code(),
+                _ => Code::InvalidInput,
+            },
+            CoreError::CyberTip(e) => match e {
+                tiaki_intake::CyberTipError::Io { source, .. } => source.error_code(),
+                tiaki_intake::CyberTipError::TooLarge { .. } => Code::PayloadTooLarge,
+                _ => Code::InvalidInput,
+            },
+            CoreError::ReadFailed(_) => Code::Io,
+            CoreError::Io { source, .. } => source.error_code(),
+            CoreError::Geo(_) => Code::InvalidInput,
+            CoreError::ReaderLost | CoreError::WriterLost => Code::Internal,
+        }
+    }
+}
+
+impl ErrorCode for crate::blobs::BlobError {
+    fn error_code(&self) -> Code {
+        use crate::blobs::BlobError;
+        match self {
+            BlobError::Io { source, .. } => source.error_code(),
+            BlobError::BadIdentity { .. } | BlobError::Decrypt { .. } => Code::BadKey,
+            BlobError::Encrypt { .. } => Code::Internal,
+            BlobError::Tampered { .. } => Code::StoreCorrupt,
+        }
+    }
+}
+
+impl ErrorCode for crate::refer::ReferError {
+    fn error_code(&self) -> Code {
+        use crate::refer::ReferError as E;
+        use tiaki_referral::BuildError as B;
+        match self {
+            E::Store(e) => e.error_code(),
+            E::Key(_) => Code::BadKey,
+            E::Io { source, .. } => source.error_code(),
+            E::IncompleteKeys { .. } | E::NoKeys(_) => Code::NotFound,
+            E::StoredAgency { .. } | E::StoredAccount { .. } => Code::StoreCorrupt,
+            E::Build { source, .. } => match source {
+                B::Content(_) => Code::InvalidArgument,
+                B::Io { source, .. } | B::Document { source, .. } => source.error_code(),
+                B::MediaFile { .. } => Code::StoreCorrupt,
+                B::Encrypt(_) => Code::Internal,
+                B::Sign(_) => Code::BadKey,
+            },
+            E::Blob(e) => e.error_code(),
+            E::Worker(_) => Code::Internal,
+            E::Agencies(_) | E::Outcome { .. } | E::UnknownReferral { .. } => Code::InvalidInput,
+            E::NoSuchReferral(_) => Code::NotFound,
+            E::Backwards { .. } => Code::Conflict,
+        }
+    }
+}
+
+/// The code of the first error in a cause chain that has one: the
+/// binaries' one way from an error to an HTTP or exit status. An error no
+/// library names (a binary's own argument check) is the caller's to fix.
+pub fn code_of<'a>(chain: impl IntoIterator<Item = &'a (dyn std::error::Error + 'static)>) -> Code {
+    fn one(e: &(dyn std::error::Error + 'static)) -> Option<Code> {
+        if let Some(e) = e.downcast_ref::<CoreError>() {
+            return Some(e.error_code());
+        }
+        if let Some(e) = e.downcast_ref::<crate::refer::ReferError>() {
+            return Some(e.error_code());
+        }
+        if let Some(e) = e.downcast_ref::<crate::blobs::BlobError>() {
+            return Some(e.error_code());
+        }
+        if let Some(e) = e.downcast_ref::<tiaki_store::StoreError>() {
+            return Some(e.error_code());
+        }
+        if let Some(e) = e.downcast_ref::<tiaki_types::time::TimeError>() {
+            return Some(e.error_code());
+        }
+        if let Some(e) = e.downcast_ref::<std::io::Error>() {
+            return Some(e.error_code());
+        }
+        None
+    }
+    chain
+        .into_iter()
+        .find_map(one)
+        .unwrap_or(Code::InvalidArgument)
 }

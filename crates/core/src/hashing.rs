@@ -6,7 +6,9 @@ use std::path::Path;
 
 use tiaki_hash::pdq::{PdqHash, PdqHasher};
 use tiaki_media::{FileRecord, HashOptions, Kind, hash_file};
+use serde::Deserialize as _;
 use tiaki_store::intake::{FindingRow, HashState, HashedMedia, MediaHashes, PendingMedia};
+use tiaki_types::model::{MediaData, ProvidedHashes};
 
 use crate::blobs::{BlobStore, hex};
 
@@ -37,25 +39,16 @@ pub fn hashes_of_record(r: &FileRecord) -> MediaHashes {
     }
 }
 
-/// The provider's hashes in a media line's `hashes` object (already
-/// validated by the reader; anything unparsable is ignored here).
-pub fn provided_hashes(data: &serde_json::Value) -> MediaHashes {
-    let h = &data["hashes"];
-    let s = |k: &str| h.get(k).and_then(|v| v.as_str());
-    let vpdq = h
-        .get("vpdq")
-        .and_then(|v| v.as_array())
-        .and_then(|frames| provided_vpdq(frames.iter().filter_map(|f| f.as_str())));
+/// The provider's hashes of a media line (already validated by the
+/// reader; anything unparsable is ignored here).
+pub fn provided_hashes(h: &ProvidedHashes) -> MediaHashes {
     MediaHashes {
-        md5: s("md5").and_then(parse_hex::<16>),
-        sha1: s("sha1").and_then(parse_hex::<20>),
-        sha256: s("sha256").and_then(parse_hex::<32>),
-        pdq: s("pdq").and_then(|p| PdqHash::from_hex(p).ok()),
-        pdq_quality: h
-            .get("pdq_quality")
-            .and_then(|q| q.as_u64())
-            .and_then(|q| u8::try_from(q).ok()),
-        vpdq,
+        md5: h.md5.as_deref().and_then(parse_hex::<16>),
+        sha1: h.sha1.as_deref().and_then(parse_hex::<20>),
+        sha256: h.sha256.as_deref().and_then(parse_hex::<32>),
+        pdq: h.pdq.as_deref().and_then(|p| PdqHash::from_hex(p).ok()),
+        pdq_quality: None,
+        vpdq: provided_vpdq(h.vpdq.iter().map(String::as_str)),
     }
 }
 
@@ -129,8 +122,22 @@ pub fn hash_pending(
 ) -> HashedMedia {
     let rec = hash_file(Path::new(&p.file), p.file.clone(), opts, hasher);
     let hashes = hashes_of_record(&rec);
-    let provided = provided_hashes(&p.data);
+    // `media.data` as the intake wrote it (`MediaData`); a row whose data
+    // does not read back has no provider hashes to compare, and says so.
+    let (provided, unreadable) = match MediaData::deserialize(&p.data) {
+        Ok(d) => (d.hashes.as_deref().map(provided_hashes).unwrap_or_default(), None),
+        Err(e) => (MediaHashes::default(), Some(e)),
+    };
     let mut findings = disagreements(media_file, p.line, &p.provider_id, &provided, &hashes);
+    if let Some(e) = unreadable {
+        findings.push(FindingRow {
+            file: media_file.to_string(),
+            line: p.line,
+            subject: p.provider_id.clone(),
+            code: "stored_data_unreadable".into(),
+            message: format!("the stored media line does not read back ({e}); the provider's hashes were not compared"),
+        });
+    }
     let mut error = rec.error.clone();
     let mut stored = false;
     if let (Some(blobs), Some(sha)) = (blobs, hashes.sha256) {

@@ -20,6 +20,7 @@ use std::time::Duration;
 use rayon::prelude::*;
 use tiaki_intake::{Bundle, CyberTip, LineError, LineErrorKind, Media, Record, SourceKind};
 use tiaki_media::HashOptions;
+use tiaki_types::model::MediaData;
 use tiaki_store::intake::{
     AccountRow, Begun, EventRow, FindingRow, HashState, HashedMedia, IntakeCounts, IntakeInfo,
     IntakeState, IntakeStore, MediaHashes, MediaRow, NewIntake, PendingMedia,
@@ -30,7 +31,7 @@ use tokio::sync::mpsc;
 use crate::attribute::{AttributeOptions, AttributeReport, attribute_with, open_geo};
 use crate::blobs::BlobStore;
 use crate::error::CoreError;
-use crate::hashing::{hash_pending, parse_hex};
+use crate::hashing::hash_pending;
 use crate::matching::{MatchCache, match_rows, probe_of, searchable, triage_of};
 
 /// How an ingest runs.
@@ -174,41 +175,10 @@ fn json_text<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".into())
 }
 
-/// What a media row keeps as JSON beside its columns: everything the columns
-/// do not hold (sharing, group, classification, unknown fields), and the
-/// provider's hashes when a file is to be hashed (ours go in the columns;
-/// theirs are kept for the comparison and never overwritten).
-#[derive(serde::Serialize)]
-struct MediaData<'a> {
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    shared_with: &'a [String],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    group: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    hashes: Option<&'a tiaki_intake::ProvidedHashes>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    viewed_by_ncmec: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    industry_classification: Option<&'a str>,
-    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
-    extra: &'a serde_json::Map<String, serde_json::Value>,
-}
-
 /// A media record as a row: provided hashes parsed, the file resolved.
 pub(crate) fn media_row(rec: &Record<Media>, file: Option<PathBuf>) -> MediaRow {
     let m = &rec.value;
-    let h = &m.hashes;
-    let hashes = MediaHashes {
-        md5: h.md5.as_deref().and_then(parse_hex::<16>),
-        sha1: h.sha1.as_deref().and_then(parse_hex::<20>),
-        sha256: h.sha256.as_deref().and_then(parse_hex::<32>),
-        pdq: h
-            .pdq
-            .as_deref()
-            .and_then(|p| tiaki_hash::pdq::PdqHash::from_hex(p).ok()),
-        pdq_quality: None,
-        vpdq: crate::hashing::provided_vpdq(h.vpdq.iter().map(String::as_str)),
-    };
+    let hashes = crate::hashing::provided_hashes(&m.hashes);
     let pending = file.is_some();
     MediaRow {
         provider_id: m.id.clone(),
@@ -232,14 +202,7 @@ pub(crate) fn media_row(rec: &Record<Media>, file: Option<PathBuf>) -> MediaRow 
         },
         triage: None,
         matches: Vec::new(),
-        data: json_text(&MediaData {
-            shared_with: &m.shared_with,
-            group: m.group.as_deref(),
-            hashes: (pending && !h.is_empty()).then_some(h),
-            viewed_by_ncmec: m.viewed_by_ncmec,
-            industry_classification: m.industry_classification.as_deref(),
-            extra: &m.extra,
-        }),
+        data: json_text(&MediaData::of(m, pending)),
     }
 }
 

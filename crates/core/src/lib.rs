@@ -12,6 +12,7 @@
 
 pub mod attribute;
 pub mod blobs;
+pub mod context;
 mod error;
 pub mod hashing;
 pub mod ingest;
@@ -23,7 +24,8 @@ pub mod stats;
 pub mod triage;
 pub mod worker;
 
-pub use error::CoreError;
+pub use context::{Clock, Context, FixedClock, SystemClock};
+pub use error::{Code, CoreError, ErrorCode, code_of};
 pub use ingest::{
     IngestOptions, IngestReport, NoProgress, Outcome, Progress, ingest, ingest_bundle,
 };

@@ -32,6 +32,8 @@ use tiaki_store::referrals::{
     ReferralEvent, ReferralRow, ReferralState, Uploaders,
 };
 use tiaki_store::{ListStore, MatchKind, ReferralStore, StoreError, StoredEntry, Timestamp};
+use tiaki_types::attribution::Evidence as StoredEvidence;
+use tiaki_types::model::Account;
 
 use crate::blobs::{BlobError, BlobStore, hex};
 
@@ -81,6 +83,13 @@ pub enum ReferError {
     UnknownReferral { line: usize, id: String },
     #[error("no referral with id {0:?}")]
     NoSuchReferral(String),
+    #[error("account {account} of report {report_id}: its stored {field} is not readable ({error})")]
+    StoredAccount {
+        report_id: String,
+        account: String,
+        field: &'static str,
+        error: String,
+    },
     #[error("referral {id} is {from}; it cannot go back to {to}")]
     Backwards {
         id: String,
@@ -561,7 +570,7 @@ impl BuildJob {
             matches,
         };
         let spool = tempfile::tempdir().map_err(io_at(&std::env::temp_dir()))?;
-        let mut content = package_content(&self.list_names, &self.entries, records);
+        let mut content = package_content(&self.list_names, &self.entries, records)?;
         content.referral_id = referral_id(&self.country, &records.accounts);
         content.country.clone_from(&self.country);
         content.agency_name.clone_from(&self.agency);
@@ -613,100 +622,64 @@ pub fn referral_id(country: &str, accounts: &[AttributedAccount]) -> String {
     format!("R-{country}-{}", &hex(&d)[..16])
 }
 
-/// The identifiers an account line carries, in a fixed order.
-fn identifiers(data: &serde_json::Value) -> Vec<Identifier> {
+/// The identifiers an account line carries, in a fixed order: e-mails,
+/// phones, devices, display name, profile URL, login IPs; each (kind, value)
+/// once, empty values left out.
+fn identifiers(data: &Account) -> Vec<Identifier> {
     let mut out: Vec<Identifier> = Vec::new();
-    let mut push = |kind: &str, v: &serde_json::Value| {
-        let value = match v {
-            serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Null => return,
-            other => other.to_string(),
-        };
+    let mut push = |kind: &str, value: &str| {
         if !value.is_empty() && !out.iter().any(|i| i.kind == kind && i.value == value) {
             out.push(Identifier {
                 kind: kind.to_owned(),
-                value,
+                value: value.to_owned(),
             });
         }
     };
-    for (field, kind) in [
-        ("emails", "email"),
-        ("phones", "phone"),
-        ("devices", "device"),
+    for (list, kind) in [
+        (&data.emails, "email"),
+        (&data.phones, "phone"),
+        (&data.devices, "device"),
     ] {
-        if let Some(list) = data.get(field).and_then(|v| v.as_array()) {
-            list.iter().for_each(|v| push(kind, v));
+        list.iter().for_each(|v| push(kind, v));
+    }
+    for (value, kind) in [
+        (&data.display_name, "display_name"),
+        (&data.profile_url, "profile_url"),
+    ] {
+        if let Some(v) = value {
+            push(kind, v);
         }
     }
-    for field in ["display_name", "profile_url"] {
-        if let Some(v) = data.get(field) {
-            push(field, v);
-        }
-    }
-    if let Some(logins) = data.get("logins").and_then(|v| v.as_array()) {
-        for l in logins {
-            if let Some(ip) = l.get("ip") {
-                push("ip", ip);
-            }
-        }
+    for l in &data.logins {
+        push("ip", &l.ip);
     }
     out
 }
 
-/// Attribution evidence as `tiaki_core::attribute` stores it (kinds
-/// `login_ip`, `upload_ip`, `phone`, `email`, `declared`,
-/// `estimated_location`; see docs/attribution.md), with where it came
-/// from, how many sightings it groups and the proxy flag put into
-/// `detail`. An element of another shape is kept as its JSON text rather
-/// than dropped.
-fn evidence(v: &serde_json::Value) -> Vec<Evidence> {
-    #[derive(serde::Deserialize)]
-    struct Stored {
-        kind: String,
-        value: String,
-        #[serde(default)]
-        country: Option<String>,
-        #[serde(default)]
-        weight: Option<f64>,
-        #[serde(default)]
-        source: Option<String>,
-        #[serde(default)]
-        count: Option<u64>,
-        #[serde(default)]
-        proxy: bool,
-    }
-    let Some(items) = v.as_array() else {
-        return Vec::new();
-    };
-    items
+/// Attribution evidence (`tiaki_types::attribution::Evidence`, as
+/// `tiaki_core::attribute` stored it) as a package states it: where it came
+/// from, how many sightings it groups and the proxy flag go into `detail`.
+fn package_evidence(stored: &[StoredEvidence]) -> Vec<Evidence> {
+    stored
         .iter()
-        .map(|e| match Stored::deserialize(e) {
-            Ok(x) => {
-                let mut detail: Vec<String> = Vec::new();
-                if let Some(s) = x.source.filter(|s| !s.is_empty()) {
-                    detail.push(s);
-                }
-                if let Some(n) = x.count.filter(|n| *n > 1) {
-                    detail.push(format!("{n} sightings"));
-                }
-                if x.proxy {
-                    detail.push("possible proxy".into());
-                }
-                Evidence {
-                    kind: x.kind,
-                    value: x.value,
-                    country: x.country,
-                    weight: x.weight,
-                    detail: (!detail.is_empty()).then(|| detail.join("; ")),
-                }
+        .map(|x| {
+            let mut detail: Vec<String> = Vec::new();
+            if !x.source.is_empty() {
+                detail.push(x.source.clone());
             }
-            Err(_) => Evidence {
-                kind: "other".into(),
-                value: e.to_string(),
-                country: None,
-                weight: None,
-                detail: None,
-            },
+            if x.count > 1 {
+                detail.push(format!("{} sightings", x.count));
+            }
+            if x.proxy {
+                detail.push("possible proxy".into());
+            }
+            Evidence {
+                kind: x.kind.as_str().to_owned(),
+                value: x.value.clone(),
+                country: x.country.map(|c| c.alpha2().to_owned()),
+                weight: Some(x.weight),
+                detail: (!detail.is_empty()).then(|| detail.join("; ")),
+            }
         })
         .collect()
 }
@@ -717,7 +690,7 @@ fn package_content(
     list_names: &HashMap<i64, String>,
     entries: &HashMap<u64, StoredEntry>,
     records: &Records,
-) -> PackageContent {
+) -> Result<PackageContent, ReferError> {
     let (accounts, media) = (&records.accounts, &records.media);
     let index: HashMap<i64, usize> = accounts
         .iter()
@@ -726,17 +699,31 @@ fn package_content(
         .collect();
     let package_accounts = accounts
         .iter()
-        .map(|a| PackageAccount {
-            report_id: a.report_id.clone(),
-            id: a.provider_id.clone(),
-            username: a.username.clone(),
-            identifiers: identifiers(&a.data),
-            person: a.person.clone(),
-            country: a.country.clone(),
-            confidence: a.confidence.clamp(0.0, 1.0),
-            evidence: evidence(&a.evidence),
+        .map(|a| {
+            // Stored JSON is read through the types that wrote it: a stored
+            // value of another shape is an error naming the account, never
+            // an account referred without its identifiers or evidence.
+            let stored = |field: &'static str, e: serde_json::Error| ReferError::StoredAccount {
+                report_id: a.report_id.clone(),
+                account: a.provider_id.clone(),
+                field,
+                error: e.to_string(),
+            };
+            let data = Account::deserialize(&a.data).map_err(|e| stored("data", e))?;
+            let evidence = <Vec<StoredEvidence>>::deserialize(&a.evidence)
+                .map_err(|e| stored("evidence", e))?;
+            Ok(PackageAccount {
+                report_id: a.report_id.clone(),
+                id: a.provider_id.clone(),
+                username: a.username.clone(),
+                identifiers: identifiers(&data),
+                person: a.person.clone(),
+                country: a.country.clone(),
+                confidence: a.confidence.clamp(0.0, 1.0),
+                evidence: package_evidence(&evidence),
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>, ReferError>>()?;
     // Matches come sorted by media id, like the media: one merge pass.
     let mut matches = records.matches.iter().peekable();
     let mut out_media = Vec::with_capacity(media.len());
@@ -794,11 +781,11 @@ fn package_content(
         }
         out_media.push(pm);
     }
-    PackageContent {
+    Ok(PackageContent {
         accounts: package_accounts,
         media: out_media,
         ..PackageContent::default()
-    }
+    })
 }
 
 /// Decrypts the stored files of the package's media into `spool` and points
@@ -872,7 +859,7 @@ pub fn parse_outcomes(text: &str) -> Result<Vec<(usize, NewReferralEvent)>, Refe
         if o.referral_id.trim().is_empty() {
             return Err(err("referral_id is empty".into()));
         }
-        if !is_rfc3339(&o.at) {
+        if !tiaki_types::time::is_rfc3339(&o.at) {
             return Err(err(format!(
                 "at {:?} is not an RFC 3339 time (e.g. 2021-03-01T00:00:00Z)",
                 o.at
@@ -999,80 +986,9 @@ pub async fn mark_referral<S: ReferralStore>(
         .ok_or_else(|| ReferError::NoSuchReferral(id.to_owned()))
 }
 
-/// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, with fields in range.
-pub fn is_rfc3339(s: &str) -> bool {
-    let b = s.as_bytes();
-    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
-        let part = b.get(r)?;
-        if !part.iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        std::str::from_utf8(part).ok()?.parse().ok()
-    };
-    let ok_date = || -> Option<()> {
-        digits(0..4)?;
-        let (mo, d) = (digits(5..7)?, digits(8..10)?);
-        let (h, mi, se) = (digits(11..13)?, digits(14..16)?, digits(17..19)?);
-        if b.get(4) != Some(&b'-')
-            || b.get(7) != Some(&b'-')
-            || !matches!(b.get(10), Some(b'T' | b't'))
-            || b.get(13) != Some(&b':')
-            || b.get(16) != Some(&b':')
-        {
-            return None;
-        }
-        if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
-            return None;
-        }
-        let mut rest = &s[19..];
-        if let Some(frac) = rest.strip_prefix('.') {
-            let n = frac.bytes().take_while(u8::is_ascii_digit).count();
-            if n == 0 {
-                return None;
-            }
-            rest = &frac[n..];
-        }
-        match rest {
-            "Z" | "z" => Some(()),
-            tz if tz.len() == 6
-                && matches!(tz.as_bytes()[0], b'+' | b'-')
-                && tz.as_bytes()[3] == b':'
-                && tz[1..3]
-                    .bytes()
-                    .chain(tz[4..6].bytes())
-                    .all(|c| c.is_ascii_digit()) =>
-            {
-                Some(())
-            }
-            _ => None,
-        }
-    };
-    s.is_ascii() && ok_date().is_some()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rfc3339_shapes() {
-        for ok in [
-            "2021-03-01T00:00:00Z",
-            "2021-03-01T00:00:00.5+13:00",
-            "2021-12-31t23:59:60z",
-        ] {
-            assert!(is_rfc3339(ok), "{ok}");
-        }
-        for bad in [
-            "2021-03-01",
-            "2021-13-01T00:00:00Z",
-            "2021-03-01T00:00:00",
-            "2021-03-01T00:00:00+1300",
-            "x",
-        ] {
-            assert!(!is_rfc3339(bad), "{bad}");
-        }
-    }
 
     #[test]
     fn outcome_lines_are_checked() {
@@ -1116,8 +1032,10 @@ mod tests {
 
     #[test]
     fn identifiers_in_fixed_order() {
-        let data = serde_json::json!({"emails": ["a@x"], "phones": ["+64 1"], "profile_url": "u",
-            "logins": [{"ip": "203.0.113.9"}, {"ip": "203.0.113.9"}]});
+        let data: Account = serde_json::from_value(serde_json::json!({"id": "a1",
+            "emails": ["a@x"], "phones": ["+64 1"], "profile_url": "u",
+            "logins": [{"ip": "203.0.113.9"}, {"ip": "203.0.113.9"}]}))
+        .unwrap();
         let kinds: Vec<String> = identifiers(&data).into_iter().map(|i| i.kind).collect();
         assert_eq!(kinds, ["email", "phone", "profile_url", "ip"]);
     }

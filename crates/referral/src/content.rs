@@ -213,7 +213,7 @@ impl PackageContent {
                 value: self.country.clone(),
             });
         }
-        if crate::time::unix_seconds(&self.created_at).is_none() {
+        if tiaki_types::time::unix_seconds(&self.created_at).is_err() {
             return Err(ContentError::CreatedAt(self.created_at.clone()));
         }
         // These end up in the signature's trusted comment or in headers.

@@ -41,7 +41,6 @@ mod hashing;
 pub mod keys;
 pub mod manifest;
 pub mod summary;
-mod time;
 pub mod verify;
 pub mod vics;
 

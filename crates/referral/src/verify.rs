@@ -78,7 +78,7 @@ impl TrustedComment {
         let canonical = parts.next().is_none()
             && crate::content::is_valid_referral_id(&c.referral_id)
             && crate::agency::is_country_code(&c.country)
-            && crate::time::unix_seconds(&c.created_at).is_some()
+            && tiaki_types::time::unix_seconds(&c.created_at).is_ok()
             && c.tar_sha256.len() == 64
             && c.tar_sha256
                 .bytes()

@@ -40,3 +40,51 @@ pub enum StoreError {
     #[error("not a hash: {0}")]
     BadQuery(String),
 }
+
+impl tiaki_types::codes::ErrorCode for StoreError {
+    fn error_code(&self) -> tiaki_types::codes::Code {
+        use tiaki_types::codes::Code;
+        match self {
+            StoreError::Db(e) => db_code(e),
+            StoreError::Sqlite(_) => Code::StoreUnavailable,
+            StoreError::Migrate(_) | StoreError::Index(_) | StoreError::Corrupt(_) => {
+                Code::StoreCorrupt
+            }
+            StoreError::Io { source, .. } | StoreError::Export(source) => source.error_code(),
+            StoreError::NoSuchList(_) | StoreError::NoSuchReferral(_) => Code::NotFound,
+            StoreError::ListExists(_) => Code::Conflict,
+            StoreError::Import(_) => Code::InvalidInput,
+            StoreError::ImportAborted => Code::Internal,
+            StoreError::BadDatabase(_) | StoreError::BadQuery(_) => Code::InvalidArgument,
+        }
+    }
+}
+
+/// A database error's code: the server out of reach or out of space is the
+/// operator's to fix (503); a value that does not decode is damaged data.
+fn db_code(e: &sqlx::Error) -> tiaki_types::codes::Code {
+    use tiaki_types::codes::Code;
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Configuration(_) => Code::StoreUnavailable,
+        sqlx::Error::RowNotFound => Code::NotFound,
+        sqlx::Error::ColumnDecode { .. }
+        | sqlx::Error::Decode(_)
+        | sqlx::Error::TypeNotFound { .. }
+        | sqlx::Error::ColumnNotFound(_)
+        | sqlx::Error::ColumnIndexOutOfBounds { .. } => Code::StoreCorrupt,
+        sqlx::Error::Database(d) => match d.code().as_deref() {
+            // PostgreSQL class 53 (insufficient resources: disk full, out of
+            // memory, too many connections), 57P (shutdown); SQLite FULL (13),
+            // IOERR (10), CANTOPEN (14), READONLY (8), BUSY (5).
+            Some(c) if c.starts_with("53") || c.starts_with("57P") => Code::StoreUnavailable,
+            Some("13" | "10" | "14" | "8" | "5") => Code::StoreUnavailable,
+            _ => Code::Internal,
+        },
+        _ => Code::Internal,
+    }
+}

@@ -59,7 +59,6 @@ mod postgres;
 pub mod referrals;
 mod sqlite;
 mod store;
-mod time;
 
 pub use error::StoreError;
 pub use intake::IntakeStore;
@@ -72,7 +71,7 @@ pub use postgres::PgStore;
 pub use referrals::ReferralStore;
 pub use sqlite::SqliteStore;
 pub use store::Store;
-pub use time::Timestamp;
+pub use tiaki_types::time::Timestamp;
 
 /// Entries per batch between the reader thread and the database.
 pub const BATCH: usize = 2000;

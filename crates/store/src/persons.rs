@@ -140,15 +140,16 @@ pub struct AccountRef {
     pub username: Option<String>,
 }
 
-/// A stored attribution (of an account or a person), JSON parsed back.
+/// A stored attribution (of an account or a person), its JSON read back
+/// through the types `tiaki-attrib` wrote it with.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct StoredAttribution {
     pub country: Option<String>,
     pub confidence: f64,
     pub runner_up: Option<String>,
     pub runner_up_share: Option<f64>,
-    pub shares: serde_json::Value,
-    pub evidence: serde_json::Value,
+    pub shares: Vec<tiaki_types::attribution::CountryShare>,
+    pub evidence: Vec<tiaki_types::attribution::Evidence>,
     pub computed_at: String,
 }
 
@@ -168,7 +169,7 @@ pub struct MemberInfo {
     #[serde(flatten)]
     pub account: AccountRef,
     pub attribution: StoredAttribution,
-    pub findings: serde_json::Value,
+    pub findings: Vec<tiaki_types::attribution::Finding>,
 }
 
 /// A stored link with both accounts named.

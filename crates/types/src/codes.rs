@@ -1,1 +1,224 @@
-//! (being filled in: issue 16)
+//! The error-code table (Meilisearch's `make_error_codes!`): every error
+//! Tiaki reports has one stable [`Code`], and the code alone decides the
+//! HTTP status the service answers with and the exit status of the command
+//! line. Library error enums implement [`ErrorCode`]; the binaries never
+//! decide a status from an error's text.
+//!
+//! The table is a public contract: codes are never renamed or reused, and
+//! the rows are checked by a snapshot test (`table_is_stable`) so a change is
+//! a reviewed change. Exit statuses follow ripgrep's convention, which the
+//! CLI has always had: 0 all good, 1 the output is complete but some inputs
+//! had errors (listed in it), 2 the command failed.
+
+use serde::{Deserialize, Serialize};
+
+/// A user-facing error kind with a stable name.
+pub trait ErrorCode {
+    fn error_code(&self) -> Code;
+}
+
+/// Who is to act on an error: the caller (fix the request or input), or the
+/// operator of the system (a store down, a disk full, a bug).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorType {
+    InvalidRequest,
+    Auth,
+    System,
+    Internal,
+}
+
+macro_rules! error_codes {
+    ($(
+        $(#[doc = $doc:literal])*
+        $variant:ident = $name:literal, $kind:ident, $http:literal, $exit:literal;
+    )*) => {
+        /// Every error code (see the module docs for the contract).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Code {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        impl Code {
+            /// Every code, in table order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The stable name (`not_found`), as the service's error answers and
+            /// the CLI's `--json` errors carry it.
+            pub fn name(self) -> &'static str {
+                match self { $(Code::$variant => $name,)* }
+            }
+
+            pub fn error_type(self) -> ErrorType {
+                match self { $(Code::$variant => ErrorType::$kind,)* }
+            }
+
+            /// The HTTP status the service answers with.
+            pub fn http_status(self) -> u16 {
+                match self { $(Code::$variant => $http,)* }
+            }
+
+            /// The command line's exit status.
+            pub fn exit_status(self) -> u8 {
+                match self { $(Code::$variant => $exit,)* }
+            }
+
+            /// What the code means, one sentence (the table's documentation).
+            pub fn meaning(self) -> &'static str {
+                match self { $(Code::$variant => concat!($($doc),*).trim_ascii(),)* }
+            }
+
+            /// The code of a stable name.
+            pub fn from_name(name: &str) -> Option<Code> {
+                match name { $($name => Some(Code::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+error_codes! {
+    /// A command-line argument or request field is missing or malformed.
+    InvalidArgument = "invalid_argument", InvalidRequest, 400, 2;
+    /// An input document (bundle, list, outcome file, agencies file) is malformed as a whole;
+    /// nothing of it was stored.
+    InvalidInput = "invalid_input", InvalidRequest, 422, 2;
+    /// The thing named does not exist, or the caller may not see it (the service answers both
+    /// the same way, so that existence does not leak across countries).
+    NotFound = "not_found", InvalidRequest, 404, 2;
+    /// The request conflicts with what is stored (a list name taken, a state that cannot go
+    /// back).
+    Conflict = "conflict", InvalidRequest, 409, 2;
+    /// The request body or an input file is larger than the configured limit.
+    PayloadTooLarge = "payload_too_large", InvalidRequest, 413, 2;
+    /// No valid credentials were given.
+    Unauthenticated = "unauthenticated", Auth, 401, 2;
+    /// A key, passphrase or signature does not open or verify.
+    BadKey = "bad_key", Auth, 403, 2;
+    /// The store cannot be reached or refuses writes (server down, disk full).
+    StoreUnavailable = "store_unavailable", System, 503, 2;
+    /// Stored data is not what Tiaki wrote (hand edits, a damaged file, a newer schema).
+    StoreCorrupt = "store_corrupt", System, 500, 2;
+    /// A file or directory could not be read or written (named in the message).
+    Io = "io", System, 500, 2;
+    /// An external program (ffmpeg, a worker) failed or was stopped.
+    Subprocess = "subprocess", System, 500, 2;
+    /// A bug: a task stopped unexpectedly. The message says which.
+    Internal = "internal", Internal, 500, 2;
+    /// The output is complete but some inputs had errors, each named in it.
+    PartialInput = "partial_input", InvalidRequest, 200, 1;
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Code {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Code::from_name(&s).ok_or_else(|| serde::de::Error::custom(format!("unknown code {s:?}")))
+    }
+}
+
+/// An error as answered to a client (the service's JSON error body, the
+/// CLI's `--json` error line): `{message, code, type}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorAnswer {
+    pub message: String,
+    pub code: Code,
+    #[serde(rename = "type")]
+    pub error_type: ErrorType,
+}
+
+impl ErrorAnswer {
+    pub fn new(code: Code, message: impl Into<String>) -> ErrorAnswer {
+        ErrorAnswer {
+            message: message.into(),
+            code,
+            error_type: code.error_type(),
+        }
+    }
+}
+
+impl<T: ErrorCode + ?Sized> ErrorCode for Box<T> {
+    fn error_code(&self) -> Code {
+        (**self).error_code()
+    }
+}
+
+impl ErrorCode for std::io::Error {
+    fn error_code(&self) -> Code {
+        match self.kind() {
+            std::io::ErrorKind::NotFound => Code::NotFound,
+            std::io::ErrorKind::InvalidData | std::io::ErrorKind::InvalidInput => {
+                Code::InvalidInput
+            }
+            std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+                Code::StoreUnavailable
+            }
+            _ => Code::Io,
+        }
+    }
+}
+
+impl ErrorCode for crate::time::TimeError {
+    fn error_code(&self) -> Code {
+        Code::InvalidArgument
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table as text: a change to it shows up here and is reviewed.
+    #[test]
+    fn table_is_stable() {
+        let rows: Vec<String> = Code::ALL
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} {:?} {} {}",
+                    c.name(),
+                    c.error_type(),
+                    c.http_status(),
+                    c.exit_status()
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                "invalid_argument InvalidRequest 400 2",
+                "invalid_input InvalidRequest 422 2",
+                "not_found InvalidRequest 404 2",
+                "conflict InvalidRequest 409 2",
+                "payload_too_large InvalidRequest 413 2",
+                "unauthenticated Auth 401 2",
+                "bad_key Auth 403 2",
+                "store_unavailable System 503 2",
+                "store_corrupt System 500 2",
+                "io System 500 2",
+                "subprocess System 500 2",
+                "internal Internal 500 2",
+                "partial_input InvalidRequest 200 1",
+            ]
+        );
+    }
+
+    #[test]
+    fn names_round_trip_and_every_code_has_a_meaning() {
+        for &c in Code::ALL {
+            assert_eq!(Code::from_name(c.name()), Some(c));
+            assert!(c.meaning().ends_with('.'), "{}", c.meaning());
+            let json = serde_json::to_string(&c).unwrap();
+            assert_eq!(serde_json::from_str::<Code>(&json).unwrap(), c);
+        }
+        let a = ErrorAnswer::new(Code::NotFound, "no referral with id \"R-NZ-1\"");
+        assert_eq!(
+            serde_json::to_string(&a).unwrap(),
+            r#"{"message":"no referral with id \"R-NZ-1\"","code":"not_found","type":"invalid_request"}"#
+        );
+    }
+}

@@ -12,6 +12,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod attribution;
 pub mod codes;
 pub mod country;
 pub mod fields;

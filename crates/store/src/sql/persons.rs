@@ -18,7 +18,8 @@ const IN_IDS: usize = 1000;
 const ATTRIBUTION_COLUMNS: &str =
     "country, confidence, runner_up, runner_up_share, evidence, shares, computed_at";
 
-fn json_column(r: &DbRow, col: &str) -> Result<serde_json::Value, StoreError> {
+/// A JSON column read back through the type that wrote it.
+fn json_column<T: serde::de::DeserializeOwned>(r: &DbRow, col: &str) -> Result<T, StoreError> {
     let s: String = r.try_get(col)?;
     serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
 }

@@ -1,1 +1,0 @@
-//! (being filled in: issue 16)
