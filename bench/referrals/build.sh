@@ -24,7 +24,7 @@ python3 - "$accounts" "$media" "$countries" "$out" <<'PY'
 import hashlib, json, re, sys
 accounts, media, countries, out = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 # Real codes (attribution only knows ISO 3166-1), from the crate's table.
-table = open("crates/attrib/src/country/table.rs").read()
+table = open("crates/types/src/country/table.rs").read()
 codes = re.findall(r'alpha2: \*b"([A-Z]{2})"', table)
 assert countries <= min(len(codes), 250), f"at most {min(len(codes), 250)} countries"
 codes = codes[:countries]

@@ -382,7 +382,7 @@ mod tests {
     #[test]
     fn unreadable_values_are_findings() {
         let (input, findings, _) = build_input(&source(
-            r#"{"logins":[{"ip":"203.0.113.9","at":"yesterday"}]}"#,
+            r#"{"id":"a","logins":[{"ip":"203.0.113.9","at":"yesterday"}]}"#,
         ));
         assert_eq!(input.logins[0].at, None);
         assert_eq!(findings.len(), 1);
