@@ -15,7 +15,7 @@ use tiaki_store::Timestamp;
 
 use crate::common::{TestStore, ndjson, peer_python, stores};
 
-fn hex(b: &[u8]) -> String {
+pub(crate) fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
@@ -26,7 +26,7 @@ fn time(t: i64) -> String {
 /// Writes account `i` of the scenario into bundle `i % 2`: persons whose
 /// accounts are split across the two reports are found only by linking
 /// across intakes.
-fn write_bundles(s: &Scenario, dir: &Path) -> [PathBuf; 2] {
+pub(crate) fn write_bundles(s: &Scenario, dir: &Path) -> [PathBuf; 2] {
     let mut accounts = [String::new(), String::new()];
     let mut media = [String::new(), String::new()];
     let mut n = 0;

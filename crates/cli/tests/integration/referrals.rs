@@ -9,10 +9,10 @@ use std::process::{Command, Output, Stdio};
 
 use crate::common::{TestStore, ndjson, stores};
 
-const PASSPHRASE: &str = "correct horse battery staple";
-const CREATED_AT: &str = "2021-03-01T00:00:00Z";
+pub(crate) const PASSPHRASE: &str = "correct horse battery staple";
+pub(crate) const CREATED_AT: &str = "2021-03-01T00:00:00Z";
 
-fn sha256_hex(b: &[u8]) -> String {
+pub(crate) fn sha256_hex(b: &[u8]) -> String {
     use sha2::Digest as _;
     sha2::Sha256::digest(b)
         .iter()
@@ -21,7 +21,7 @@ fn sha256_hex(b: &[u8]) -> String {
 }
 
 /// A benign generated picture.
-fn picture(seed: u32) -> Vec<u8> {
+pub(crate) fn picture(seed: u32) -> Vec<u8> {
     let img = image::RgbImage::from_fn(64, 48, |x, y| {
         let v = (x * (seed % 7 + 1) + y * (seed % 5 + 2)) % 256;
         image::Rgb([v as u8, ((x ^ y) * seed % 256) as u8, 90])
@@ -42,7 +42,7 @@ fn cmd(s: &TestStore, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn ok(s: &TestStore, args: &[&str]) -> String {
+pub(crate) fn ok(s: &TestStore, args: &[&str]) -> String {
     let o = cmd(s, args);
     assert!(
         o.status.success(),
@@ -55,7 +55,7 @@ fn ok(s: &TestStore, args: &[&str]) -> String {
     String::from_utf8(o.stdout).unwrap()
 }
 
-fn tool(program: &str, args: &[&str]) -> Output {
+pub(crate) fn tool(program: &str, args: &[&str]) -> Output {
     let o = Command::new(program)
         .args(args)
         .output()
@@ -218,7 +218,7 @@ fn attributed(s: &TestStore) -> BTreeMap<String, (Option<String>, String)> {
 }
 
 /// An agency key made with `age-keygen`; returns (identity file, recipient).
-fn agency_key(dir: &Path, country: &str) -> (PathBuf, String) {
+pub(crate) fn agency_key(dir: &Path, country: &str) -> (PathBuf, String) {
     let path = dir.join(format!("{country}.key"));
     tool("age-keygen", &["-o", path.to_str().unwrap()]);
     let o = tool("age-keygen", &["-y", path.to_str().unwrap()]);
@@ -229,7 +229,7 @@ fn agency_key(dir: &Path, country: &str) -> (PathBuf, String) {
 }
 
 /// The one package of a country in an output directory.
-fn package_of(out: &Path, country: &str) -> PathBuf {
+pub(crate) fn package_of(out: &Path, country: &str) -> PathBuf {
     let mut found: Vec<PathBuf> = std::fs::read_dir(out.join(country))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -241,7 +241,7 @@ fn package_of(out: &Path, country: &str) -> PathBuf {
 
 /// Opens a package with the standard tools; checks every manifest hash;
 /// returns (sha256 of the decrypted tar, manifest, accounts lines, dir).
-fn open_with_tools(
+pub(crate) fn open_with_tools(
     package: &Path,
     issuer_pub: &Path,
     identity: &Path,
