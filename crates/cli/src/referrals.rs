@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use tiaki_core::blobs::BlobStore;
 use tiaki_core::refer::{self, BuildRequest};
-use tiaki_referral::{AgeIdentity, IssuerKeys, IssuerPublicKey};
+use tiaki_referral::IssuerPublicKey;
 use tiaki_store::referrals::ReferralState;
 use tiaki_store::{ReferralStore, Store};
 
@@ -174,49 +174,39 @@ fn passphrase(creating: bool) -> anyhow::Result<String> {
     Ok(p)
 }
 
-/// The issuer's public key file content, making the pair on first use.
-fn ensure_issuer_public(dir: &Path) -> anyhow::Result<(String, Option<String>)> {
-    if let Some(text) = refer::issuer_public_key(dir)? {
-        return Ok((text, None));
-    }
-    let p = passphrase(true)?;
-    let text = refer::create_issuer_keys(dir, &p)
-        .with_context(|| format!("cannot create the issuer key in {}", dir.display()))?;
-    eprintln!(
-        "tiaki: created the issuer key pair {} and {}",
-        dir.join(refer::ISSUER_PUB).display(),
-        dir.join(refer::ISSUER_KEY).display()
-    );
-    Ok((text, Some(p)))
+/// The issuer passphrase for core's key handling.
+fn passphrase_source(creating: bool) -> Result<String, String> {
+    passphrase(creating).map_err(|e| format!("{e:#}"))
 }
 
-fn issuer_keys(dir: &Path) -> anyhow::Result<IssuerKeys> {
-    let (_, created_with) = ensure_issuer_public(dir)?;
-    let p = match created_with {
-        Some(p) => p,
-        None => passphrase(false)?,
-    };
-    Ok(refer::load_issuer_keys(dir, &p)?)
+/// Says on stderr that a key pair was made now.
+fn report_created(created: Option<&refer::CreatedKeys>) {
+    if let Some(c) = created {
+        eprintln!(
+            "tiaki: created the issuer key pair {} and {}",
+            c.public.display(),
+            c.secret.display()
+        );
+    }
 }
 
 fn public_key(ctx: &Ctx, key: Option<&Path>) -> anyhow::Result<IssuerPublicKey> {
-    let text = match key {
-        Some(path) => std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?,
-        None => refer::issuer_public_key(&ctx.data)?.with_context(|| {
-            format!(
-                "no issuer key in {}: give the issuer's public key with --key",
-                ctx.data.display()
-            )
-        })?,
-    };
-    Ok(IssuerPublicKey::from_text(&text)?)
+    refer::issuer_public_key_for(&ctx.data, key).with_context(|| match key {
+        Some(path) => format!("cannot read the issuer key {}", path.display()),
+        None => format!(
+            "no issuer key in {}: give the issuer's public key with --key",
+            ctx.data.display()
+        ),
+    })
 }
 
 pub fn keys(ctx: &Ctx, args: KeysArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         KeysCommand::Issuer => {
-            let (text, _) = ensure_issuer_public(&ctx.data)?;
+            let public = refer::ensure_issuer_public(&ctx.data, &mut passphrase_source)
+                .with_context(|| format!("issuer key in {}", ctx.data.display()))?;
+            report_created(public.created.as_ref());
+            let text = public.text;
             print!("{text}");
             if !text.ends_with('\n') {
                 println!();
@@ -296,13 +286,9 @@ pub fn run(ctx: &Ctx, args: ReferralsArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         ReferralsCommand::Verify { file, key } => {
             let key = public_key(ctx, key.as_deref())?;
-            let info = tiaki_referral::verify(&file, &key)
+            let answer = refer::verify_package(&file, &key)
                 .with_context(|| format!("{} is not validly signed", file.display()))?;
-            println!(
-                "{}",
-                serde_json::json!({"valid": true, "referral_id": info.referral_id, "country": info.country,
-                    "created_at": info.created_at, "tar_sha256": info.tar_sha256, "key_id": info.key_id})
-            );
+            println!("{}", serde_json::to_string(&answer)?);
             Ok(ExitCode::SUCCESS)
         }
         ReferralsCommand::Open {
@@ -312,19 +298,9 @@ pub fn run(ctx: &Ctx, args: ReferralsArgs) -> anyhow::Result<ExitCode> {
             key,
         } => {
             let key = public_key(ctx, key.as_deref())?;
-            let text = std::fs::read_to_string(&identity)
-                .with_context(|| format!("cannot read {}", identity.display()))?;
-            let id =
-                AgeIdentity::from_text(&text).with_context(|| format!("{}", identity.display()))?;
-            let opened = tiaki_referral::open(&file, &key, &id, &out)
+            let answer = refer::open_package(&file, &key, &identity, &out)
                 .with_context(|| format!("cannot open {}", file.display()))?;
-            println!(
-                "{}",
-                serde_json::json!({"referral_id": opened.info.referral_id, "country": opened.info.country,
-                    "dir": opened.dir, "files": opened.manifest.files.len() + 1,
-                    "accounts": opened.manifest.accounts, "persons": opened.manifest.persons,
-                    "media": opened.manifest.media})
-            );
+            println!("{}", serde_json::to_string(&answer)?);
             Ok(ExitCode::SUCCESS)
         }
         command => runtime()?.block_on(ledger(ctx, command)),
@@ -349,7 +325,10 @@ async fn ledger(ctx: &Ctx, command: ReferralsCommand) -> anyhow::Result<ExitCode
                     "--created-at {created_at:?} is not an RFC 3339 time (e.g. 2021-03-01T00:00:00Z)"
                 );
             }
-            let keys = std::sync::Arc::new(issuer_keys(&ctx.data)?);
+            let (keys, created) = refer::issuer_keys(&ctx.data, &mut passphrase_source)
+                .with_context(|| format!("issuer key in {}", ctx.data.display()))?;
+            report_created(created.as_ref());
+            let keys = std::sync::Arc::new(keys);
             let store = open_store(ctx).await?;
             let blobs = std::sync::Arc::new(BlobStore::open(&ctx.data)?);
             let req = BuildRequest {
@@ -406,14 +385,8 @@ async fn ledger(ctx: &Ctx, command: ReferralsCommand) -> anyhow::Result<ExitCode
         }
         ReferralsCommand::Show { id } => {
             let store = open_store(ctx).await?;
-            let r = store
-                .referral(&id)
-                .await?
-                .with_context(|| format!("no referral with id {id:?}"))?;
-            let events = store.referral_events(&id).await?;
-            let mut v = serde_json::to_value(&r)?;
-            v["events"] = serde_json::to_value(events)?;
-            println!("{v}");
+            let detail = refer::referral_detail(&store, &id).await?;
+            println!("{}", serde_json::to_string(&detail)?);
         }
         ReferralsCommand::Mark { id, state, note } => {
             let Some(state) = ReferralState::parse(&state) else {

@@ -86,6 +86,8 @@ impl ErrorCode for crate::refer::ReferError {
             E::Worker(_) => Code::Internal,
             E::Agencies(_) | E::Outcome { .. } | E::UnknownReferral { .. } => Code::InvalidInput,
             E::NoSuchReferral(_) => Code::NotFound,
+            E::Passphrase(_) => Code::InvalidArgument,
+            E::Package { .. } => Code::BadKey,
             E::Backwards { .. } => Code::Conflict,
         }
     }

@@ -23,7 +23,7 @@ use serde::Deserialize as _;
 use sha2::{Digest, Sha256};
 use tiaki_formats::model::HexDigest;
 use tiaki_referral::{
-    AgeRecipient, BuildOptions, Evidence, Identifier, IssuerKeys, KeyError, MediaMatch,
+    AgeIdentity, AgeRecipient, BuildOptions, IssuerPublicKey, Evidence, Identifier, IssuerKeys, KeyError, MediaMatch,
     MediaStatus, PackageAccount, PackageContent, PackageMedia,
 };
 use tiaki_store::intake::{MatchRow, Triage};
@@ -90,6 +90,10 @@ pub enum ReferError {
         field: &'static str,
         error: String,
     },
+    #[error("issuer key passphrase: {0}")]
+    Passphrase(String),
+    #[error("{}: {why}", path.display())]
+    Package { path: PathBuf, why: String },
     #[error("referral {id} is {from}; it cannot go back to {to}")]
     Backwards {
         id: String,
@@ -161,6 +165,173 @@ pub fn load_issuer_keys(dir: &Path, passphrase: &str) -> Result<IssuerKeys, Refe
     let path = dir.join(ISSUER_KEY);
     let secret = fs::read_to_string(&path).map_err(io_at(&path))?;
     Ok(IssuerKeys::load(&secret, &public, passphrase)?)
+}
+
+/// Where the issuer passphrase comes from: the command line reads the
+/// environment or asks on a terminal, the service its configuration.
+/// `creating`: the key pair is being made (a terminal asks twice).
+pub type PassphraseSource<'a> = &'a mut dyn FnMut(bool) -> Result<String, String>;
+
+/// The issuer's public key, the key pair made first when the data
+/// directory has none (`created` then holds the files made and the
+/// passphrase they were made with, so the caller does not ask twice).
+#[derive(Debug)]
+pub struct IssuerPublic {
+    pub text: String,
+    pub created: Option<CreatedKeys>,
+}
+
+/// A key pair just made.
+#[derive(Debug)]
+pub struct CreatedKeys {
+    pub public: PathBuf,
+    pub secret: PathBuf,
+    passphrase: String,
+}
+
+/// [`issuer_public_key`], making the pair on first use.
+pub fn ensure_issuer_public(
+    dir: &Path,
+    passphrase: PassphraseSource<'_>,
+) -> Result<IssuerPublic, ReferError> {
+    if let Some(text) = issuer_public_key(dir)? {
+        return Ok(IssuerPublic {
+            text,
+            created: None,
+        });
+    }
+    let p = passphrase(true).map_err(ReferError::Passphrase)?;
+    let text = create_issuer_keys(dir, &p)?;
+    Ok(IssuerPublic {
+        text,
+        created: Some(CreatedKeys {
+            public: dir.join(ISSUER_PUB),
+            secret: dir.join(ISSUER_KEY),
+            passphrase: p,
+        }),
+    })
+}
+
+/// The issuer key pair, decrypted (made first when there is none). The
+/// second value names the files when they were made now.
+pub fn issuer_keys(
+    dir: &Path,
+    passphrase: PassphraseSource<'_>,
+) -> Result<(IssuerKeys, Option<CreatedKeys>), ReferError> {
+    let public = ensure_issuer_public(dir, passphrase)?;
+    let p = match &public.created {
+        Some(c) => c.passphrase.clone(),
+        None => passphrase(false).map_err(ReferError::Passphrase)?,
+    };
+    Ok((load_issuer_keys(dir, &p)?, public.created))
+}
+
+/// The public key to check packages with: a key file given, else the data
+/// directory's.
+pub fn issuer_public_key_for(
+    dir: &Path,
+    key: Option<&Path>,
+) -> Result<IssuerPublicKey, ReferError> {
+    let text = match key {
+        Some(path) => fs::read_to_string(path).map_err(io_at(path))?,
+        None => issuer_public_key(dir)?.ok_or_else(|| ReferError::NoKeys(dir.to_path_buf()))?,
+    };
+    Ok(IssuerPublicKey::from_text(&text)?)
+}
+
+// ---------------------------------------------------------------------------
+// Packages received: verify and open (what a receiving country runs)
+
+/// A package whose signature holds (`tiaki referrals verify`). Fields in
+/// name order: the JSON answer has always listed them so.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct VerifyAnswer {
+    pub country: String,
+    pub created_at: String,
+    pub key_id: String,
+    pub referral_id: String,
+    pub tar_sha256: String,
+    pub valid: bool,
+}
+
+/// Checks a package's signature.
+pub fn verify_package(file: &Path, key: &IssuerPublicKey) -> Result<VerifyAnswer, ReferError> {
+    let info = tiaki_referral::verify(file, key).map_err(|e| ReferError::Package {
+        path: file.to_path_buf(),
+        why: e.to_string(),
+    })?;
+    Ok(VerifyAnswer {
+        country: info.country,
+        created_at: info.created_at,
+        key_id: info.key_id,
+        referral_id: info.referral_id,
+        tar_sha256: info.tar_sha256,
+        valid: true,
+    })
+}
+
+/// A package opened and unpacked (`tiaki referrals open`). Fields in name
+/// order, as the JSON answer has always listed them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OpenAnswer {
+    pub accounts: u64,
+    pub country: String,
+    pub dir: PathBuf,
+    /// The manifest's files and the manifest itself.
+    pub files: usize,
+    pub media: u64,
+    pub persons: u64,
+    pub referral_id: String,
+}
+
+/// Checks, decrypts and unpacks a package with the agency's age identity
+/// (the text of an `age-keygen` file or an ssh key).
+pub fn open_package(
+    file: &Path,
+    key: &IssuerPublicKey,
+    identity: &Path,
+    out: &Path,
+) -> Result<OpenAnswer, ReferError> {
+    let text = fs::read_to_string(identity).map_err(io_at(identity))?;
+    let id = AgeIdentity::from_text(&text).map_err(|e| ReferError::Package {
+        path: identity.to_path_buf(),
+        why: e.to_string(),
+    })?;
+    let opened = tiaki_referral::open(file, key, &id, out).map_err(|e| ReferError::Package {
+        path: file.to_path_buf(),
+        why: e.to_string(),
+    })?;
+    Ok(OpenAnswer {
+        accounts: opened.manifest.accounts,
+        country: opened.info.country,
+        dir: opened.dir,
+        files: opened.manifest.files.len() + 1,
+        media: opened.manifest.media,
+        persons: opened.manifest.persons,
+        referral_id: opened.info.referral_id,
+    })
+}
+
+/// One referral with its events (`tiaki referrals show`, the service's
+/// referral page).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReferralDetail {
+    #[serde(flatten)]
+    pub referral: ReferralRow,
+    pub events: Vec<tiaki_store::referrals::StoredReferralEvent>,
+}
+
+/// [`ReferralDetail`] of a referral id.
+pub async fn referral_detail<S: ReferralStore>(
+    store: &S,
+    id: &str,
+) -> Result<ReferralDetail, ReferError> {
+    let referral = store
+        .referral(id)
+        .await?
+        .ok_or_else(|| ReferError::NoSuchReferral(id.to_owned()))?;
+    let events = store.referral_events(id).await?;
+    Ok(ReferralDetail { referral, events })
 }
 
 // ---------------------------------------------------------------------------
