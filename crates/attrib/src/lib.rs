@@ -14,6 +14,8 @@
 //!
 //! Malformed input never stops a run: it becomes a [`Finding`] on the account.
 
+#![forbid(unsafe_code)]
+
 pub mod attribute;
 pub mod country;
 pub mod geo;
