@@ -11,4 +11,5 @@ mod lists;
 mod peer_pdqhash;
 mod persons;
 mod referrals;
+mod tidy;
 mod video;
