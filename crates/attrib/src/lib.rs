@@ -14,6 +14,8 @@
 //!
 //! Malformed input never stops a run: it becomes a [`Finding`] on the account.
 
+#![forbid(unsafe_code)]
+
 pub mod attribute;
 /// The ISO 3166-1 table lives in `tiaki-types` (every stage names countries).
 pub use tiaki_types::country;

@@ -1,6 +1,8 @@
 //! `tiaki`: the command line. Argument parsing and glue only; the work is
 //! done by the library crates.
 
+#![forbid(unsafe_code)]
+
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;

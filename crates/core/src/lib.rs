@@ -10,6 +10,8 @@
 //! The library never reads the clock (a [`ingest::Clock`] is passed in)
 //! and never prints: progress goes through [`ingest::Progress`].
 
+#![forbid(unsafe_code)]
+
 pub mod attribute;
 pub mod blobs;
 pub mod context;

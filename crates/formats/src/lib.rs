@@ -48,6 +48,8 @@
 //! assert!(bad[0].starts_with("line 3:"));
 //! ```
 
+#![forbid(unsafe_code)]
+
 use std::io::BufRead;
 use std::ops::ControlFlow;
 

@@ -192,14 +192,17 @@ fn run_kernel<const G: usize>(
     match kernel {
         #[cfg(target_arch = "x86_64")]
         ScanKernel::Avx512 if ScanKernel::detect() == ScanKernel::Avx512 => {
-            // SAFETY (all three): the CPU supports avx512f and avx512vpopcntdq
-            // (checked just above), which is all the target_feature function
-            // requires.
+            // The three calls below: the CPU supports avx512f and
+            // avx512vpopcntdq (`detect`, just above), which is all the
+            // target_feature function requires.
             if radius <= P96_MAX_RADIUS {
+                // SAFETY: avx512f and avx512vpopcntdq checked above.
                 unsafe { avx512::scan::<G, 3>(lo, hi, base, group, radius, out) }
             } else if !full {
+                // SAFETY: avx512f and avx512vpopcntdq checked above.
                 unsafe { avx512::scan::<G, 4>(lo, hi, base, group, radius, out) }
             } else {
+                // SAFETY: avx512f and avx512vpopcntdq checked above.
                 unsafe { avx512::scan::<G, 8>(lo, hi, base, group, radius, out) }
             }
         }

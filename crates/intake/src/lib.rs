@@ -36,6 +36,8 @@
 //! # Ok::<(), tiaki_intake::BundleError>(())
 //! ```
 
+#![forbid(unsafe_code)]
+
 mod archive;
 pub mod bundle;
 pub mod cybertip;

@@ -8,6 +8,8 @@
 //! and EXIF orientation is never applied to the hashed pixels, because the
 //! reference hashes the pixels as stored.
 
+#![forbid(unsafe_code)]
+
 pub mod exif;
 pub mod file;
 pub mod image;

@@ -33,6 +33,8 @@
 //! means the same decrypted tar, whose SHA-256 is in
 //! [`BuiltPackage::tar_sha256`] and in the signed comment.
 
+#![forbid(unsafe_code)]
+
 pub mod accounts;
 pub mod agency;
 pub mod build;

@@ -17,6 +17,8 @@
 //! # Ok::<(), tiaki_video::VideoError>(())
 //! ```
 
+#![forbid(unsafe_code)]
+
 pub mod animation;
 pub mod ffmpeg;
 pub mod mp4;

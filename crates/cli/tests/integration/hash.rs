@@ -212,8 +212,10 @@ fn png_bomb() -> Vec<u8> {
 /// Peak resident memory of the children this test process has waited for, in
 /// bytes.
 fn children_peak_rss() -> u64 {
-    // SAFETY: getrusage writes into the struct we pass and nothing else.
+    // SAFETY: `rusage` is plain integers (and `timeval`s of integers), for
+    // which all-zero bytes are a valid value.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage writes into the struct we pass and nothing else.
     unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) };
     ru.ru_maxrss as u64 * 1024
 }

@@ -12,4 +12,5 @@ mod lists;
 mod peer_pdqhash;
 mod persons;
 mod referrals;
+mod tidy;
 mod video;

@@ -96,9 +96,11 @@ pub(super) unsafe fn compress_blocks(
     blocks: &[[u8; 64]],
 ) {
     let k = md5_k();
-    // SAFETY (whole body): loads and stores are unaligned-tolerant
-    // (`loadu`/`storeu`) on whole 16-byte arrays; the target features are
-    // guaranteed by the caller.
+    // SAFETY: (the whole body) the SHA, SSE4.1 and SSSE3 instructions are
+    // there: this function's contract. Every memory access is an unaligned
+    // 16-byte `loadu`/`storeu` inside an array: `sha1[0..4]`, `sha256[0..4]`
+    // and `sha256[4..8]`, bytes `16*Q..16*Q+16` (Q < 4) of a 64-byte block,
+    // `SHA256_K[4*Q..4*Q+4]` (Q < 16).
     unsafe {
         let mask1 = _mm_set_epi64x(0x0001_0203_0405_0607, 0x0809_0a0b_0c0d_0e0f);
         let mask256 = _mm_set_epi64x(0x0c0d_0e0f_0809_0a0b, 0x0405_0607_0001_0203);

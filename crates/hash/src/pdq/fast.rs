@@ -395,13 +395,15 @@ struct AvxTranspose;
 impl Transpose for AvxTranspose {
     #[inline(always)]
     fn gather(src: [&[f32; LANES]; LANES], dst: &mut [[f32; LANES]; LANES]) {
-        // SAFETY: `AvxTranspose` is only used by `blur_decimate_avx2`, which
-        // runs only after the CPU was found to support AVX2 (and so AVX).
+        // SAFETY: `AvxTranspose` is private to this module and only used by
+        // `blur_decimate_avx2`, which runs only after the CPU was found to
+        // support AVX2 (and so AVX), the one requirement of `gather_avx`.
         unsafe { gather_avx(src, dst) }
     }
     #[inline(always)]
     fn scatter(src: &[[f32; LANES]; LANES], dst: [&mut [f32; LANES]; LANES]) {
-        // SAFETY: as for `gather`.
+        // SAFETY: as for `gather`: AVX is there, the one requirement of
+        // `scatter_avx`.
         unsafe { scatter_avx(src, dst) }
     }
 }
@@ -444,8 +446,9 @@ fn transpose_regs(r: [std::arch::x86_64::__m256; 8]) -> [std::arch::x86_64::__m2
 #[inline]
 fn gather_avx(src: [&[f32; LANES]; LANES], dst: &mut [[f32; LANES]; LANES]) {
     use std::arch::x86_64::*;
-    // SAFETY: every pointer is to a whole [f32; 8] (32 bytes); loadu/storeu
-    // have no alignment requirement.
+    // SAFETY: every pointer is to a whole [f32; 8] (32 bytes, exactly one
+    // __m256) borrowed for the call; loadu/storeu have no alignment
+    // requirement; AVX is enabled on this function.
     unsafe {
         let out = transpose_regs(src.map(|r| _mm256_loadu_ps(r.as_ptr())));
         for (d, v) in dst.iter_mut().zip(out) {
@@ -459,7 +462,8 @@ fn gather_avx(src: [&[f32; LANES]; LANES], dst: &mut [[f32; LANES]; LANES]) {
 #[inline]
 fn scatter_avx(src: &[[f32; LANES]; LANES], dst: [&mut [f32; LANES]; LANES]) {
     use std::arch::x86_64::*;
-    // SAFETY: as in `gather_avx`.
+    // SAFETY: as in `gather_avx`: whole borrowed [f32; 8]s, unaligned
+    // loads and stores, AVX enabled here.
     unsafe {
         let r: [__m256; 8] = std::array::from_fn(|i| _mm256_loadu_ps(src[i].as_ptr()));
         let out = transpose_regs(r);

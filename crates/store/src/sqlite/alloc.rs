@@ -28,18 +28,23 @@ fn layout(n: usize) -> Option<Layout> {
 /// # Safety
 /// `p` was returned by `x_malloc` or `x_realloc` and not freed.
 unsafe fn block(p: *mut c_void) -> (*mut u8, usize) {
-    // SAFETY: the header sits HEADER bytes before every pointer we hand out.
+    // SAFETY: by the contract, `p` is HEADER bytes past the base of a live
+    // allocation of ours, whose first 8 bytes (8-aligned) hold its size.
     unsafe {
         let base = p.cast::<u8>().sub(HEADER);
         (base, base.cast::<usize>().read())
     }
 }
 
-unsafe extern "C" fn x_malloc(n: c_int) -> *mut c_void {
+/// SQLite's `xMalloc`: a block of `n` bytes, 8-aligned, or NULL. Safe: any
+/// `n` is answered (a negative or oversized one with NULL).
+extern "C" fn x_malloc(n: c_int) -> *mut c_void {
     let Some(l) = usize::try_from(n).ok().and_then(layout) else {
         return null_mut();
     };
-    // SAFETY: `l` has a non-zero size (the header).
+    // SAFETY: `l` has a non-zero size (the header), as `alloc` requires; a
+    // non-null `base` is 8-aligned with at least HEADER bytes, so the size
+    // write and the offset stay inside the allocation.
     unsafe {
         let base = alloc(l);
         if base.is_null() {
@@ -50,11 +55,16 @@ unsafe extern "C" fn x_malloc(n: c_int) -> *mut c_void {
     }
 }
 
+/// SQLite's `xFree`.
+///
+/// # Safety
+/// `p` is NULL or a block from `x_malloc`/`x_realloc` not yet freed.
 unsafe extern "C" fn x_free(p: *mut c_void) {
     if p.is_null() {
         return;
     }
-    // SAFETY: SQLite frees only what it allocated through these methods.
+    // SAFETY: by the contract (SQLite frees only what it allocated through
+    // these methods) `p` is a live block of ours, allocated with `layout(n)`.
     unsafe {
         let (base, n) = block(p);
         if let Some(l) = layout(n) {
@@ -63,15 +73,23 @@ unsafe extern "C" fn x_free(p: *mut c_void) {
     }
 }
 
+/// SQLite's `xRealloc`: the block resized to `n` bytes, or NULL (the old
+/// block then unchanged).
+///
+/// # Safety
+/// `p` is NULL or a block from `x_malloc`/`x_realloc` not yet freed; after a
+/// non-NULL return it is no longer valid.
 unsafe extern "C" fn x_realloc(p: *mut c_void, n: c_int) -> *mut c_void {
     if p.is_null() {
-        // SAFETY: as `x_malloc`.
-        return unsafe { x_malloc(n) };
+        return x_malloc(n);
     }
     let Some(new) = usize::try_from(n).ok().and_then(layout) else {
         return null_mut();
     };
-    // SAFETY: `p` is a live block of ours; its layout is rebuilt from its header.
+    // SAFETY: by the contract `p` is a live block of ours; `realloc` gets
+    // the layout it was allocated with (rebuilt from its header) and a
+    // non-zero new size that `layout` checked; a non-null result is 8-aligned
+    // with at least HEADER bytes for the size write.
     unsafe {
         let (base, old) = block(p);
         let Some(l) = layout(old) else {
@@ -86,24 +104,29 @@ unsafe extern "C" fn x_realloc(p: *mut c_void, n: c_int) -> *mut c_void {
     }
 }
 
+/// SQLite's `xSize`: the size a block was asked for.
+///
+/// # Safety
+/// `p` is NULL or a block from `x_malloc`/`x_realloc` not yet freed.
 unsafe extern "C" fn x_size(p: *mut c_void) -> c_int {
     if p.is_null() {
         return 0;
     }
-    // SAFETY: `p` is a live block of ours.
+    // SAFETY: by the contract `p` is a live block of ours.
     let n = unsafe { block(p).1 };
     c_int::try_from(n).unwrap_or(c_int::MAX)
 }
 
-unsafe extern "C" fn x_roundup(n: c_int) -> c_int {
+/// SQLite's `xRoundup`: `n` rounded up to the 8 bytes blocks come in.
+extern "C" fn x_roundup(n: c_int) -> c_int {
     n.checked_add(7).map_or(n, |m| m & !7)
 }
 
-unsafe extern "C" fn x_init(_: *mut c_void) -> c_int {
+extern "C" fn x_init(_: *mut c_void) -> c_int {
     SQLITE_OK
 }
 
-unsafe extern "C" fn x_shutdown(_: *mut c_void) {}
+extern "C" fn x_shutdown(_: *mut c_void) {}
 
 /// Installs the allocator before SQLite's first use in this process. Later
 /// calls do nothing; if SQLite was already initialised (another user of
@@ -123,8 +146,10 @@ pub(super) fn install() {
             pAppData: null_mut(),
         };
         // SAFETY: SQLITE_CONFIG_MALLOC takes a pointer to a methods struct,
-        // which SQLite copies; the functions above keep SQLite's contract
-        // (8-byte aligned blocks, sizes from xSize, NULL on failure).
+        // which SQLite copies before returning (so a local is enough); the
+        // functions above keep SQLite's contract (8-byte aligned blocks,
+        // sizes from xSize, NULL on failure). Called once (`ONCE`); if
+        // SQLite is already initialised it refuses without harm.
         unsafe {
             sqlite3_config(SQLITE_CONFIG_MALLOC, &raw const methods);
         }

@@ -41,7 +41,8 @@ impl Statement {
     /// `db` is an open connection nobody else uses while the statement lives.
     unsafe fn prepare(db: *mut ffi::sqlite3, sql: &CStr) -> Result<Statement, StoreError> {
         let mut raw = null_mut();
-        // SAFETY: `sql` is NUL-terminated (-1: read to the NUL).
+        // SAFETY: `db` is open and ours (this function's contract); `sql` is
+        // NUL-terminated (-1: read to the NUL); `raw` receives the statement.
         let rc = unsafe {
             ffi::sqlite3_prepare_v3(
                 db,
@@ -69,14 +70,15 @@ impl Statement {
     /// # Safety
     /// `v` stays valid and unchanged until [`Statement::run`] returns.
     unsafe fn text(&mut self, i: c_int, v: Option<&str>) -> Result<(), StoreError> {
-        // SAFETY: the caller's contract.
+        // SAFETY: `bytes` asks what this function's caller promises (`v`
+        // valid through `run`); `sqlite3_bind_text` has `bytes`' signature.
         unsafe { self.bytes(i, v.map(str::as_bytes), ffi::sqlite3_bind_text) }
     }
 
     /// # Safety
     /// As [`Statement::text`].
     unsafe fn blob(&mut self, i: c_int, v: Option<&[u8]>) -> Result<(), StoreError> {
-        // SAFETY: the caller's contract.
+        // SAFETY: as in `text`: the caller keeps `v` valid through `run`.
         unsafe { self.bytes(i, v, ffi::sqlite3_bind_blob) }
     }
 
@@ -165,7 +167,8 @@ pub(super) unsafe fn insert_media(
     intake_id: i64,
     rows: &[MediaRow],
 ) -> Result<Vec<(usize, i64)>, StoreError> {
-    // SAFETY: the caller's contract.
+    // SAFETY: `prepare` asks what this function's caller promises: `db` is
+    // open and used by nobody else meanwhile.
     let mut st = unsafe { Statement::prepare(db, INSERT_MEDIA)? };
     let mut inserted = Vec::new();
     for (i, m) in rows.iter().enumerate() {
