@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use tiaki_store::{Known, Store, Timestamp};
+use tiaki_core::known::Known;
+use tiaki_store::{Store, Timestamp};
 
 /// The global options.
 #[derive(Debug, Clone)]

@@ -176,7 +176,7 @@ pub fn run(ctx: &Ctx, args: IngestArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn print_report(
-    known: &tiaki_store::Known<tiaki_store::Store>,
+    known: &tiaki_core::known::Known<tiaki_store::Store>,
     report: &tiaki_core::IngestReport,
     json: bool,
 ) -> anyhow::Result<()> {

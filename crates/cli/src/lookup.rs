@@ -4,7 +4,7 @@ use std::io::{BufRead, BufWriter, Write};
 
 use std::process::ExitCode;
 
-use tiaki_store::{Hit, MatchOptions, parse_query};
+use tiaki_core::matching::{Hit, MatchOptions, parse_query};
 
 /// One output line; field order is the fixed interface.
 #[derive(serde::Serialize)]

@@ -6,10 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use rayon::prelude::*;
-use tiaki_hash::pdq::PdqHash;
-use tiaki_index::Digest;
+use tiaki_core::matching::{Hit, MatchOptions, probe_of_record};
 use tiaki_media::{FileRecord, HashOptions, walk};
-use tiaki_store::{Hit, MatchOptions, Probe, usable_quality};
 
 /// One output line, in this field order.
 #[derive(serde::Serialize)]
@@ -36,32 +34,6 @@ pub struct MatchArgs {
 
 const BATCH: usize = 64;
 
-fn probe(r: &FileRecord) -> Probe {
-    let digests = [
-        r.md5.as_deref().and_then(|h| Digest::from_hex(h).ok()),
-        r.sha1.as_deref().and_then(|h| Digest::from_hex(h).ok()),
-        r.sha256.as_deref().and_then(|h| Digest::from_hex(h).ok()),
-    ];
-    // Image-level dihedral variants (exact), when the image had a usable PDQ.
-    let pdq = match (&r.dihedral, r.pdq_quality) {
-        (Some(v), Some(q)) if usable_quality(q) => <[PdqHash; 8]>::try_from(v.as_slice()).ok(),
-        _ => None,
-    };
-    let vpdq = r
-        .vpdq
-        .iter()
-        .flatten()
-        .filter(|f| usable_quality(f.quality))
-        .map(|f| f.hash)
-        .collect();
-    Probe {
-        digests: digests.into_iter().flatten().collect(),
-        pdq,
-        vpdq,
-        all_variants: true,
-    }
-}
-
 pub fn run(ctx: &crate::ctx::Ctx, args: MatchArgs) -> anyhow::Result<ExitCode> {
     let opts = HashOptions {
         dihedral: true,
@@ -86,7 +58,7 @@ pub fn run(ctx: &crate::ctx::Ctx, args: MatchArgs) -> anyhow::Result<ExitCode> {
                 .map(|w| crate::hash::hash_walked(w, &opts, crate::hash::DEFAULT_LUMA))
                 .collect();
             for r in &records {
-                let matches = known.find(&matcher, &probe(r)).await?;
+                let matches = known.find(&matcher, &probe_of_record(r)).await?;
                 errors += usize::from(r.error.is_some());
                 let v = FileMatches {
                     path: &r.path,

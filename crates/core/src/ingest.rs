@@ -25,14 +25,17 @@ use tiaki_store::intake::{
     AccountRow, Begun, EventRow, FindingRow, HashState, HashedMedia, IntakeCounts, IntakeInfo,
     IntakeState, IntakeStore, MediaHashes, MediaRow, NewIntake, PendingMedia,
 };
-use tiaki_store::{Known, LinkStore, ListStore, MatchOptions, Matcher, Timestamp};
+use tiaki_store::{LinkStore, ListStore, Timestamp};
 use tokio::sync::mpsc;
 
 use crate::attribute::{AttributeOptions, AttributeReport, attribute_with, open_geo};
 use crate::blobs::BlobStore;
 use crate::error::CoreError;
 use crate::hashing::hash_pending;
-use crate::matching::{MatchCache, match_rows, probe_of, searchable, triage_of};
+use crate::known::Known;
+use crate::matching::{
+    MatchCache, MatchOptions, Matcher, match_rows, probe_of, searchable, triage_of,
+};
 
 /// How an ingest runs.
 #[derive(Debug, Clone)]

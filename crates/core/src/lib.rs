@@ -5,7 +5,9 @@
 //! PostgreSQL queue), [`rematch`] (a list imported later matched against
 //! earlier intakes), [`refer`] (agencies, issuer keys, per-country packages
 //! and the referral ledger), [`stats`] (the operation's figures). Helpers: [`blobs`] (encrypted content-addressed media),
-//! [`hashing`] (one file, compared with the provider's hashes), [`matching`].
+//! [`hashing`] (one file, compared with the provider's hashes), [`known`]
+//! (the store joined with its match index; list import and export),
+//! [`matching`] (probes, lookups, hits, the match cache).
 //!
 //! The library never reads the clock (a [`ingest::Clock`] is passed in)
 //! and never prints: progress goes through [`ingest::Progress`].
@@ -18,6 +20,7 @@ pub mod context;
 mod error;
 pub mod hashing;
 pub mod ingest;
+pub mod known;
 pub mod matching;
 mod pages;
 pub mod refer;

@@ -1,12 +1,358 @@
-//! From a media item's hashes to its matches against the known lists, and
-//! to known/new.
+//! Matching: from hashes to the known entries they hit, and from a media
+//! item's hashes to its matches and to known/new. One module for every
+//! caller: `tiaki lookup` (a [`Query`] parsed from a line), `tiaki match`
+//! ([`probe_of_record`], image-level dihedral variants), ingest, worker and
+//! rematch ([`probe_of`] on stored hashes, the [`MatchCache`]).
+//!
+//! The rules a lookup follows:
+//!
+//! * **Enabled/disabled** is a list flag read at query time ([`Known::matcher`]):
+//!   disabling touches neither the entries nor the index.
+//! * **Negative lists.** Entries of a negative list are never reported as
+//!   matches. A match to a positive entry `E` is suppressed when an enabled
+//!   negative list holds an entry `N` with a digest equal to one of `E`'s, or
+//!   with a PDQ hash within the negative list's distance (its `distance`, else
+//!   31) of `E`'s PDQ hash. The rule compares known entries with each other,
+//!   not with the query, so it marks `E` itself as a known false positive.
+//! * **Radius.** A PDQ match to an entry of list `L` counts when its distance
+//!   is at most the caller's explicit radius, else `L.distance`, else 31.
 
 use std::collections::{HashMap, HashSet};
 
-use tiaki_hash::pdq::{PdqHash, QUALITY_THRESHOLD};
-use tiaki_index::Digest;
+use tiaki_formats::ListEntry;
+use tiaki_hash::pdq::{Dihedral, PdqHash, QUALITY_THRESHOLD, dihedral_of_hash};
+use tiaki_hash::vpdq::VpdqFeature;
+use tiaki_index::{Digest, EntryId};
+use tiaki_media::FileRecord;
 use tiaki_store::intake::{MatchRow, MediaHashes, Triage};
-use tiaki_store::{Hit, Known, ListStore, Matcher, Probe, StoreError, dihedral_of_hash};
+use tiaki_store::{ListInfo, ListStore, StoreError};
+
+use crate::known::Known;
+
+/// How an entry was matched (stored with every match, hence the store's).
+pub use tiaki_store::MatchKind;
+
+/// Default PDQ match distance.
+pub const DEFAULT_RADIUS: u32 = tiaki_hash::pdq::MATCH_DISTANCE;
+
+impl<S: ListStore> Known<S> {
+    /// Prepares matching: which lists count, at which radius.
+    pub async fn matcher(&self, opts: &MatchOptions) -> Result<Matcher, StoreError> {
+        let all = self.store().lists().await?;
+        for n in &opts.lists {
+            if !all.iter().any(|l| &l.name == n) {
+                return Err(StoreError::NoSuchList(n.clone()));
+            }
+        }
+        let radius_of = |l: &ListInfo| opts.radius.or(l.distance).unwrap_or(DEFAULT_RADIUS);
+        let mut positive = HashMap::new();
+        let mut negative_lists = HashMap::new();
+        for l in all.iter().filter(|l| l.enabled) {
+            if l.negative {
+                negative_lists.insert(l.id, l.distance.unwrap_or(DEFAULT_RADIUS));
+            } else if opts.lists.is_empty() || opts.lists.contains(&l.name) {
+                positive.insert(l.id, (l.name.clone(), radius_of(l)));
+            }
+        }
+        let mut negative_entries = HashMap::new();
+        for &id in negative_lists.keys() {
+            for e in self.store().entry_ids_of_list(id).await? {
+                negative_entries.insert(e, id);
+            }
+        }
+        let radius = positive.values().map(|(_, r)| *r).max().unwrap_or(0);
+        let negative_radius = negative_lists.values().copied().max().unwrap_or(0);
+        Ok(Matcher {
+            positive,
+            negative_lists,
+            negative_entries,
+            radius,
+            negative_radius,
+        })
+    }
+
+    /// Matches one probe: every entry of a counted list it hits, exact
+    /// digests first, then by distance, list name and entry id.
+    pub async fn find(&self, m: &Matcher, probe: &Probe) -> Result<Vec<Hit>, StoreError> {
+        let mut all = self.find_many(m, std::slice::from_ref(probe)).await?;
+        Ok(all.pop().unwrap_or_default())
+    }
+
+    /// [`find`](Self::find) for many probes: the index is searched for each
+    /// (in parallel), then the entries hit are read from the store once.
+    pub async fn find_many(
+        &self,
+        m: &Matcher,
+        probes: &[Probe],
+    ) -> Result<Vec<Vec<Hit>>, StoreError> {
+        use rayon::prelude::*;
+        let candidates: Vec<HashMap<EntryId, Candidate>> =
+            probes.par_iter().map(|p| self.candidates(m, p)).collect();
+        let mut ids: Vec<EntryId> = candidates
+            .iter()
+            .flat_map(|c| c.keys().copied())
+            .filter(|id| !m.negative_entries.contains_key(id))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let entries = self.store().entries_by_ids(&ids).await?;
+        // Per entry hit: its list (name, radius, id), unless suppressed.
+        let mut usable: HashMap<EntryId, (&str, u32, i64)> = HashMap::with_capacity(entries.len());
+        for e in &entries {
+            let Some((name, radius)) = m.positive.get(&e.list_id) else {
+                continue;
+            };
+            if self.suppressed(m, &e.entry) {
+                continue;
+            }
+            usable.insert(e.id, (name.as_str(), *radius, e.list_id));
+        }
+        Ok(candidates
+            .into_iter()
+            .map(|best| {
+                let mut hits: Vec<Hit> = best
+                    .into_iter()
+                    .filter_map(|(id, (kind, distance, variant))| {
+                        let &(name, radius, list_id) = usable.get(&id)?;
+                        (kind == MatchKind::Exact || distance <= radius).then(|| Hit {
+                            list: name.to_string(),
+                            list_id,
+                            entry: id,
+                            kind,
+                            distance,
+                            variant: variant.map(|v| v.name()),
+                        })
+                    })
+                    .collect();
+                hits.sort_by(|a, b| {
+                    (a.kind != MatchKind::Exact, a.distance, &a.list, a.entry).cmp(&(
+                        b.kind != MatchKind::Exact,
+                        b.distance,
+                        &b.list,
+                        b.entry,
+                    ))
+                });
+                hits
+            })
+            .collect())
+    }
+
+    /// The index's answer for one probe: per entry, the best way it was hit.
+    fn candidates(&self, m: &Matcher, probe: &Probe) -> HashMap<EntryId, Candidate> {
+        let mut best: HashMap<EntryId, Candidate> = HashMap::new();
+        let mut offer = |id: EntryId, cand: Candidate| {
+            let slot = best.entry(id).or_insert(cand);
+            if (cand.0 == MatchKind::Exact, std::cmp::Reverse(cand.1))
+                > (slot.0 == MatchKind::Exact, std::cmp::Reverse(slot.1))
+            {
+                *slot = cand;
+            }
+        };
+        for d in &probe.digests {
+            for id in self.index().digests.get(d) {
+                offer(id, (MatchKind::Exact, 0, None));
+            }
+        }
+        if let Some(v) = &probe.pdq {
+            if probe.all_variants {
+                for hit in self.index().pdq.query_dihedral(v, m.radius) {
+                    offer(hit.id, (MatchKind::Pdq, hit.distance, Some(hit.variant)));
+                }
+            } else {
+                for hit in self.index().pdq.query(&v[0], m.radius) {
+                    offer(
+                        hit.id,
+                        (MatchKind::Pdq, hit.distance, Some(Dihedral::ALL[0])),
+                    );
+                }
+            }
+        }
+        // vPDQ, as python-threatexchange's index does it: unique query
+        // frames, each looked up on its own; a known video counts as
+        // matched when at least `VPDQ_QUERY_MATCH_PERCENT` of the query's
+        // frames are within the radius of one of its frames (the
+        // compared-side threshold of py-tx's index is 0 %).
+        let mut frames: Vec<PdqHash> = probe.vpdq.clone();
+        frames.sort();
+        frames.dedup();
+        let mut per_entry: HashMap<EntryId, (usize, u32)> = HashMap::new();
+        for f in &frames {
+            let mut seen: HashMap<EntryId, u32> = HashMap::new();
+            for hit in self.index().pdq.query(f, m.radius) {
+                let d = seen.entry(hit.id).or_insert(hit.distance);
+                *d = (*d).min(hit.distance);
+            }
+            for (id, d) in seen {
+                let slot = per_entry.entry(id).or_insert((0, u32::MAX));
+                slot.0 += 1;
+                slot.1 = slot.1.min(d);
+            }
+        }
+        for (id, (matched, distance)) in per_entry {
+            if matched as f64 * 100.0 >= VPDQ_QUERY_MATCH_PERCENT * frames.len() as f64 {
+                offer(id, (MatchKind::Vpdq, distance, None));
+            }
+        }
+        best
+    }
+
+    /// The negative-list rule of the module docs.
+    fn suppressed(&self, m: &Matcher, e: &ListEntry) -> bool {
+        if m.negative_entries.is_empty() {
+            return false;
+        }
+        let digests = [
+            e.md5.map(|d| Digest::Md5(d.0)),
+            e.sha1.map(|d| Digest::Sha1(d.0)),
+            e.sha256.map(|d| Digest::Sha256(d.0)),
+        ];
+        for d in digests.iter().flatten() {
+            if self
+                .index()
+                .digests
+                .get(d)
+                .iter()
+                .any(|id| m.negative_entries.contains_key(id))
+            {
+                return true;
+            }
+        }
+        if let Some(p) = e.pdq {
+            for hit in self.index().pdq.query(&p.hash, m.negative_radius) {
+                if let Some(list) = m.negative_entries.get(&hit.id)
+                    && m.negative_lists
+                        .get(list)
+                        .is_some_and(|&r| hit.distance <= r)
+                {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+}
+
+/// Which lists a lookup counts.
+#[derive(Debug, Clone, Default)]
+pub struct MatchOptions {
+    /// PDQ radius for every list; `None`: each list's own, else 31.
+    pub radius: Option<u32>,
+    /// Only these lists (by name); empty: every enabled list.
+    pub lists: Vec<String>,
+}
+
+/// Prepared [`MatchOptions`].
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    /// Enabled positive lists counted: id → (name, radius).
+    positive: HashMap<i64, (String, u32)>,
+    /// Enabled negative lists: id → distance.
+    negative_lists: HashMap<i64, u32>,
+    /// Entries of enabled negative lists → their list.
+    negative_entries: HashMap<EntryId, i64>,
+    radius: u32,
+    negative_radius: u32,
+}
+
+/// Share of a query video's unique frames that must match a known video
+/// (python-threatexchange `VPDQ_QUERY_MATCH_THRESHOLD_PERCENT`).
+pub const VPDQ_QUERY_MATCH_PERCENT: f64 = 80.0;
+
+/// What to look up.
+#[derive(Debug, Clone, Default)]
+pub struct Probe {
+    pub digests: Vec<Digest>,
+    /// The eight dihedral variants of a PDQ hash, in [`Dihedral::ALL`] order.
+    pub pdq: Option<[PdqHash; 8]>,
+    /// vPDQ frames (quality ≥ 50 only; the caller filters).
+    pub vpdq: Vec<PdqHash>,
+    /// Search all eight variants of `pdq` (else only the first, `orig`).
+    pub all_variants: bool,
+}
+
+/// One match, as `tiaki lookup` and `tiaki match` print it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Hit {
+    pub list: String,
+    pub entry: EntryId,
+    pub kind: MatchKind,
+    pub distance: u32,
+    pub variant: Option<&'static str>,
+    #[serde(skip)]
+    pub list_id: i64,
+}
+
+/// How an entry was hit: kind, distance, dihedral variant.
+type Candidate = (MatchKind, u32, Option<Dihedral>);
+
+/// A parsed `tiaki lookup` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Query {
+    Digest(Digest),
+    Pdq(PdqHash),
+    /// 64 hex digits are both a SHA-256 and a PDQ hash: both are searched.
+    Sha256OrPdq(Digest, PdqHash),
+}
+
+impl Query {
+    /// The probe for this query. A PDQ hash alone has no pixels, so its
+    /// dihedral variants are computed on the hash bits ([`dihedral_of_hash`]).
+    pub fn probe(&self) -> Probe {
+        match self {
+            Query::Digest(d) => Probe {
+                digests: vec![*d],
+                ..Probe::default()
+            },
+            Query::Pdq(h) => Probe {
+                pdq: Some(dihedral_of_hash(h)),
+                all_variants: true,
+                ..Probe::default()
+            },
+            Query::Sha256OrPdq(d, h) => Probe {
+                digests: vec![*d],
+                pdq: Some(dihedral_of_hash(h)),
+                vpdq: Vec::new(),
+                all_variants: true,
+            },
+        }
+    }
+}
+
+/// Parses a hash by its length: 32 hex MD5, 40 SHA-1, 64 SHA-256 and PDQ
+/// both; `pdq:`, `md5:`, `sha1:`, `sha256:` prefixes say which.
+pub fn parse_query(line: &str) -> Result<Query, StoreError> {
+    let s = line.trim();
+    let bad = |why: String| StoreError::BadQuery(why);
+    if let Some(rest) = s.strip_prefix("pdq:") {
+        return PdqHash::from_hex(rest.trim())
+            .map(Query::Pdq)
+            .map_err(|e| bad(e.to_string()));
+    }
+    let s = ["md5:", "sha1:", "sha256:"]
+        .iter()
+        .find_map(|p| s.strip_prefix(p))
+        .unwrap_or(s)
+        .trim();
+    if !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(bad(format!("{s:?} is not hexadecimal")));
+    }
+    let d = Digest::from_hex(s).map_err(|_| {
+        bad(format!(
+            "{} hex digits (expected 32 MD5, 40 SHA-1, 64 SHA-256 or PDQ)",
+            s.len()
+        ))
+    })?;
+    if s.len() == 64 && !line.trim().starts_with("sha256:") {
+        let h = PdqHash::from_hex(s).map_err(|e| bad(e.to_string()))?;
+        return Ok(Query::Sha256OrPdq(d, h));
+    }
+    Ok(Query::Digest(d))
+}
+
+/// Whether a frame quality enters the index and queries.
+pub fn usable_quality(quality: u8) -> bool {
+    quality >= QUALITY_THRESHOLD
+}
 
 /// What to look up for a media item. Provided hashes without a quality
 /// count as usable (their producer filtered); computed ones below 50 are
@@ -23,21 +369,45 @@ pub fn probe_of(h: &MediaHashes, all_variants: bool) -> Probe {
     .collect();
     let pdq = h
         .pdq
-        .filter(|_| h.pdq_quality.is_none_or(|q| q >= QUALITY_THRESHOLD))
+        .filter(|_| h.pdq_quality.is_none_or(usable_quality))
         .map(|p| dihedral_of_hash(&p));
-    let vpdq: Vec<PdqHash> = h
-        .vpdq
-        .iter()
-        .flatten()
-        .filter(|f| f.quality >= QUALITY_THRESHOLD)
-        .map(|f| f.hash)
-        .collect();
     Probe {
         digests,
         pdq,
-        vpdq,
+        vpdq: usable_frames(h.vpdq.as_deref()),
         all_variants,
     }
+}
+
+/// What to look up for a file hashed by `tiaki match`: its digests, the
+/// image-level dihedral variants (exact, unlike [`dihedral_of_hash`]) when
+/// the image had a usable PDQ, and its usable vPDQ frames.
+pub fn probe_of_record(r: &FileRecord) -> Probe {
+    let digests = [
+        r.md5.as_deref().and_then(|h| Digest::from_hex(h).ok()),
+        r.sha1.as_deref().and_then(|h| Digest::from_hex(h).ok()),
+        r.sha256.as_deref().and_then(|h| Digest::from_hex(h).ok()),
+    ];
+    let pdq = match (&r.dihedral, r.pdq_quality) {
+        (Some(v), Some(q)) if usable_quality(q) => <[PdqHash; 8]>::try_from(v.as_slice()).ok(),
+        _ => None,
+    };
+    Probe {
+        digests: digests.into_iter().flatten().collect(),
+        pdq,
+        vpdq: usable_frames(r.vpdq.as_deref()),
+        all_variants: true,
+    }
+}
+
+/// The hashes of the vPDQ frames that enter queries.
+fn usable_frames(frames: Option<&[VpdqFeature]>) -> Vec<PdqHash> {
+    frames
+        .into_iter()
+        .flatten()
+        .filter(|f| usable_quality(f.quality))
+        .map(|f| f.hash)
+        .collect()
 }
 
 /// Whether a probe has anything to search.
@@ -135,5 +505,36 @@ impl MatchCache {
             .iter()
             .map(|k| self.map.get(k).cloned().unwrap_or_default())
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_parse_by_length() {
+        assert!(matches!(
+            parse_query(&"a".repeat(32)),
+            Ok(Query::Digest(Digest::Md5(_)))
+        ));
+        assert!(matches!(
+            parse_query(&"A".repeat(40)),
+            Ok(Query::Digest(Digest::Sha1(_)))
+        ));
+        assert!(matches!(
+            parse_query(&"b".repeat(64)),
+            Ok(Query::Sha256OrPdq(..))
+        ));
+        assert!(matches!(
+            parse_query(&format!("pdq:{}", "b".repeat(64))),
+            Ok(Query::Pdq(_))
+        ));
+        assert!(matches!(
+            parse_query(&format!("sha256:{}", "b".repeat(64))),
+            Ok(Query::Digest(Digest::Sha256(_)))
+        ));
+        assert!(parse_query("abc").is_err());
+        assert!(parse_query(&"g".repeat(32)).is_err());
     }
 }

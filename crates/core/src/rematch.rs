@@ -3,9 +3,10 @@
 //! new matches are added; media that match become known.
 
 use tiaki_store::intake::{IntakeStore, MatchRow};
-use tiaki_store::{Known, ListStore, MatchOptions, StoreError};
+use tiaki_store::{ListStore, StoreError};
 
-use crate::matching::{match_rows, probe_of};
+use crate::known::Known;
+use crate::matching::{MatchOptions, match_rows, probe_of};
 use crate::pages::media_pages;
 
 /// Media read per page.

@@ -5,12 +5,14 @@
 
 use std::time::Duration;
 
+use tiaki_store::ListStore;
 use tiaki_store::intake::IntakeStore;
-use tiaki_store::{Known, ListStore, MatchOptions};
 
 use crate::blobs::BlobStore;
 use crate::error::CoreError;
 use crate::ingest::{Clock, IngestOptions, hash_claimed, hostname};
+use crate::known::Known;
+use crate::matching::MatchOptions;
 
 /// `worker@HOST:PID`.
 pub fn worker_name() -> String {

@@ -5,11 +5,13 @@
 //! between images. [`reference`] is a literal port used as the test oracle.
 
 mod core;
+mod dihedral_bits;
 mod fast;
 mod hash256;
 pub mod reference;
 
 pub use self::core::{Dihedral, MIN_HASHABLE_DIM};
+pub use self::dihedral_bits::dihedral_of_hash;
 pub use self::hash256::{HexError, PdqHash, hex_digit};
 
 use self::fast::{Scratch, Source};

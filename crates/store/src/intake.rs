@@ -2,12 +2,10 @@
 //! findings and matches, as plain rows. The pipeline (`tiaki-core`) makes
 //! them; both backends store them with the same SQL (`sql/intake.rs`).
 
-use std::future::Future;
-
 use tiaki_hash::pdq::PdqHash;
 use tiaki_hash::vpdq::VpdqFeature;
 
-use crate::{MatchKind, StoreError, Timestamp};
+use crate::{StoreError, Timestamp};
 
 /// What an ingest asks the store to register.
 #[derive(Debug, Clone)]
@@ -130,6 +128,15 @@ impl Triage {
     }
 }
 
+/// How an entry was matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MatchKind {
+    Exact,
+    Pdq,
+    Vpdq,
+}
+
 /// One match of a media item to a known entry.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct MatchRow {
@@ -250,99 +257,81 @@ pub struct IntakeCounts {
     pub findings: u64,
 }
 
-/// The storage interface of intakes. Every insert is idempotent on the
-/// natural keys (see `migrations/*/0002_intake.sql`), so a resumed ingest
-/// can replay what it already stored.
-pub trait IntakeStore: Send + Sync {
-    /// Registers the intake, or finds it again (same provider and report id).
-    fn begin_intake(
-        &self,
-        new: &NewIntake,
-        now: &Timestamp,
-    ) -> impl Future<Output = Result<Begun, StoreError>> + Send;
-    fn intakes(&self) -> impl Future<Output = Result<Vec<IntakeInfo>, StoreError>> + Send;
-    fn set_intake_state(
-        &self,
-        intake_id: i64,
-        state: IntakeState,
-        now: &Timestamp,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Stores accounts and findings in one transaction.
-    fn insert_accounts(
-        &self,
-        intake_id: i64,
-        rows: &[AccountRow],
-        findings: &[FindingRow],
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Stores media (with their matches) and findings in one transaction.
-    fn insert_media(
-        &self,
-        intake_id: i64,
-        rows: &[MediaRow],
-        findings: &[FindingRow],
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    fn insert_events(
-        &self,
-        intake_id: i64,
-        rows: &[EventRow],
-        findings: &[FindingRow],
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Takes up to `limit` pending media (of one intake, or of any) for
-    /// `worker`; claims older than `stale_before` are taken again (their
-    /// worker died). PostgreSQL uses `FOR UPDATE SKIP LOCKED`, so any number
-    /// of workers share the queue.
-    fn claim_pending(
-        &self,
-        intake_id: Option<i64>,
-        worker: &str,
-        now: &Timestamp,
-        stale_before: &Timestamp,
-        limit: u32,
-    ) -> impl Future<Output = Result<Vec<PendingMedia>, StoreError>> + Send;
-    /// Gives back every claim `worker` holds on the intake's media (it was
-    /// killed; the same worker starts again).
-    fn release_claims(
-        &self,
-        intake_id: i64,
-        worker: &str,
-    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
-    /// Records hashing results, their matches and findings, in one transaction.
-    fn complete_hashing(
-        &self,
-        worker: &str,
-        done: &[HashedMedia],
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Media of an intake (or all) in id order, for matching and clustering.
-    fn media_hashes_page(
-        &self,
-        intake_id: Option<i64>,
-        after: i64,
-        limit: u32,
-    ) -> impl Future<Output = Result<Vec<MediaHashRow>, StoreError>> + Send;
-    /// Adds matches found later (a list imported after the intake) and marks
-    /// those media known.
-    fn add_matches(
-        &self,
-        matches: &[(i64, MatchRow)],
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Counts of one intake or of all.
-    fn intake_counts(
-        &self,
-        intake_id: Option<i64>,
-    ) -> impl Future<Output = Result<IntakeCounts, StoreError>> + Send;
-    fn findings(
-        &self,
-        intake_id: i64,
-    ) -> impl Future<Output = Result<Vec<FindingRow>, StoreError>> + Send;
-    /// Matches of the given media, by media id.
-    fn matches_of(
-        &self,
-        media_ids: &[i64],
-    ) -> impl Future<Output = Result<Vec<(i64, MatchRow)>, StoreError>> + Send;
-    /// Every stored intake row as canonical text lines without surrogate
-    /// ids or times, sorted: two stores with the same content give the same
-    /// dump (the kill -9 tests compare a resumed run with a clean one).
-    fn dump_intakes(&self) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+crate::surface::store_trait! {
+    /// The storage interface of intakes. Every insert is idempotent on the
+    /// natural keys (see `migrations/*/0002_intake.sql`), so a resumed ingest
+    /// can replay what it already stored.
+    pub trait IntakeStore {
+        /// Registers the intake, or finds it again (same provider and report id).
+        async fn begin_intake(&self, new: &NewIntake, now: &Timestamp) -> Result<Begun, StoreError>;
+        async fn intakes(&self) -> Result<Vec<IntakeInfo>, StoreError>;
+        async fn set_intake_state(
+            &self,
+            intake_id: i64,
+            state: IntakeState,
+            now: &Timestamp,
+        ) -> Result<(), StoreError>;
+        /// Stores accounts and findings in one transaction.
+        async fn insert_accounts(
+            &self,
+            intake_id: i64,
+            rows: &[AccountRow],
+            findings: &[FindingRow],
+        ) -> Result<(), StoreError>;
+        /// Stores media (with their matches) and findings in one transaction.
+        async fn insert_media(
+            &self,
+            intake_id: i64,
+            rows: &[MediaRow],
+            findings: &[FindingRow],
+        ) -> Result<(), StoreError>;
+        async fn insert_events(
+            &self,
+            intake_id: i64,
+            rows: &[EventRow],
+            findings: &[FindingRow],
+        ) -> Result<(), StoreError>;
+        /// Takes up to `limit` pending media (of one intake, or of any) for
+        /// `worker`; claims older than `stale_before` are taken again (their
+        /// worker died). PostgreSQL uses `FOR UPDATE SKIP LOCKED`, so any number
+        /// of workers share the queue.
+        async fn claim_pending(
+            &self,
+            intake_id: Option<i64>,
+            worker: &str,
+            now: &Timestamp,
+            stale_before: &Timestamp,
+            limit: u32,
+        ) -> Result<Vec<PendingMedia>, StoreError>;
+        /// Gives back every claim `worker` holds on the intake's media (it was
+        /// killed; the same worker starts again).
+        async fn release_claims(&self, intake_id: i64, worker: &str) -> Result<u64, StoreError>;
+        /// Records hashing results, their matches and findings, in one transaction.
+        async fn complete_hashing(
+            &self,
+            worker: &str,
+            done: &[HashedMedia],
+        ) -> Result<(), StoreError>;
+        /// Media of an intake (or all) in id order, for matching and clustering.
+        async fn media_hashes_page(
+            &self,
+            intake_id: Option<i64>,
+            after: i64,
+            limit: u32,
+        ) -> Result<Vec<MediaHashRow>, StoreError>;
+        /// Adds matches found later (a list imported after the intake) and marks
+        /// those media known.
+        async fn add_matches(&self, matches: &[(i64, MatchRow)]) -> Result<(), StoreError>;
+        /// Counts of one intake or of all.
+        async fn intake_counts(&self, intake_id: Option<i64>) -> Result<IntakeCounts, StoreError>;
+        async fn findings(&self, intake_id: i64) -> Result<Vec<FindingRow>, StoreError>;
+        /// Matches of the given media, by media id.
+        async fn matches_of(&self, media_ids: &[i64]) -> Result<Vec<(i64, MatchRow)>, StoreError>;
+        /// Every stored intake row as canonical text lines without surrogate
+        /// ids or times, sorted: two stores with the same content give the same
+        /// dump (the kill -9 tests compare a resumed run with a clean one).
+        async fn dump_intakes(&self) -> Result<Vec<String>, StoreError>;
+    }
 }
 
 pub(crate) fn parse_state(s: &str) -> Result<IntakeState, StoreError> {

@@ -8,8 +8,6 @@
 //! whole content in one transaction, so readers see the previous result or
 //! the new one, never a mix.
 
-use std::future::Future;
-
 use rustc_hash::FxHashMap;
 
 use crate::{StoreError, Timestamp};
@@ -209,40 +207,36 @@ pub struct LinkCounts {
     pub accounts_with_findings: u64,
 }
 
-/// The storage interface of linking and attribution.
-pub trait LinkStore: Send + Sync {
-    /// Up to `limit` accounts of every intake with id > `after`, in id order.
-    fn account_sources_page(
-        &self,
-        after: i64,
-        limit: u32,
-    ) -> impl Future<Output = Result<Vec<AccountSource>, StoreError>> + Send;
-    /// The next up to `limit` media with id > `after` that carry an upload
-    /// IP or a SHA-256, in id order, resolved to their account through
-    /// `uploaders` (media of anyone else, e.g. whose account line is
-    /// missing, are left out; the page's `last` still moves past them).
-    fn upload_sources_page(
-        &self,
-        after: i64,
-        limit: u32,
-        uploaders: &Uploaders,
-    ) -> impl Future<Output = Result<UploadPage, StoreError>> + Send;
-    /// Replaces persons, attributions and links with `result`, in one
-    /// transaction.
-    fn replace_links(
-        &self,
-        result: &LinkResult,
-        now: &Timestamp,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Every person (of one country, or all) with members, by id.
-    fn persons(
-        &self,
-        country: Option<&str>,
-    ) -> impl Future<Output = Result<Vec<PersonInfo>, StoreError>> + Send;
-    /// One person by id (`17`) or label (`P-17`), with its links.
-    fn person(
-        &self,
-        key: &str,
-    ) -> impl Future<Output = Result<Option<PersonDetail>, StoreError>> + Send;
-    fn link_counts(&self) -> impl Future<Output = Result<LinkCounts, StoreError>> + Send;
+crate::surface::store_trait! {
+    /// The storage interface of linking and attribution.
+    pub trait LinkStore {
+        /// Up to `limit` accounts of every intake with id > `after`, in id order.
+        async fn account_sources_page(
+            &self,
+            after: i64,
+            limit: u32,
+        ) -> Result<Vec<AccountSource>, StoreError>;
+        /// The next up to `limit` media with id > `after` that carry an upload
+        /// IP or a SHA-256, in id order, resolved to their account through
+        /// `uploaders` (media of anyone else, e.g. whose account line is
+        /// missing, are left out; the page's `last` still moves past them).
+        async fn upload_sources_page(
+            &self,
+            after: i64,
+            limit: u32,
+            uploaders: &Uploaders,
+        ) -> Result<UploadPage, StoreError>;
+        /// Replaces persons, attributions and links with `result`, in one
+        /// transaction.
+        async fn replace_links(
+            &self,
+            result: &LinkResult,
+            now: &Timestamp,
+        ) -> Result<(), StoreError>;
+        /// Every person (of one country, or all) with members, by id.
+        async fn persons(&self, country: Option<&str>) -> Result<Vec<PersonInfo>, StoreError>;
+        /// One person by id (`17`) or label (`P-17`), with its links.
+        async fn person(&self, key: &str) -> Result<Option<PersonDetail>, StoreError>;
+        async fn link_counts(&self) -> Result<LinkCounts, StoreError>;
+    }
 }

@@ -2,8 +2,6 @@
 //! (referrals, the accounts each carried, their events) and the figures
 //! `tiaki stats` reports. Both backends share the SQL (`sql/referrals.rs`).
 
-use std::future::Future;
-
 use crate::intake::{MatchRow, MediaHashes, Triage};
 use crate::{StoreError, Timestamp};
 
@@ -207,83 +205,73 @@ pub struct LedgerCounts {
     pub children_safeguarded: u64,
 }
 
-/// The storage interface of agencies and the referral ledger.
-pub trait ReferralStore: Send + Sync {
-    /// Upserts agencies by country in one transaction; every added or
-    /// changed version is also appended to `agency_history`.
-    fn import_agencies(
-        &self,
-        agencies: &[NewAgency],
-        now: &Timestamp,
-    ) -> impl Future<Output = Result<Vec<AgencyChange>, StoreError>> + Send;
-    /// Every agency, by country.
-    fn agencies(&self) -> impl Future<Output = Result<Vec<AgencyRow>, StoreError>> + Send;
-    /// Countries with attributed accounts, by country.
-    fn attributed_countries(
-        &self,
-    ) -> impl Future<Output = Result<Vec<CountryAccounts>, StoreError>> + Send;
-    /// The accounts a build would refer, ordered by country then id;
-    /// without `include_referred`, only those no referral has carried yet.
-    /// One small set-based query: a build then asks
-    /// [`ReferralStore::attributed_accounts`] for one country's accounts at
-    /// a time, and reads every media item once with
-    /// [`ReferralStore::uploaded_media`].
-    fn referable_accounts(
-        &self,
-        include_referred: bool,
-    ) -> impl Future<Output = Result<Vec<ReferableAccount>, StoreError>> + Send;
-    /// What a package says about these attributed accounts (`accounts.id`),
-    /// ordered by report id, provider id, id (a stable order: packages are
-    /// deterministic). Accounts without an attribution are left out.
-    fn attributed_accounts(
-        &self,
-        account_ids: &[i64],
-    ) -> impl Future<Output = Result<Vec<AttributedAccount>, StoreError>> + Send;
-    /// The lowest and highest media id (`None` without media): where
-    /// [`ReferralStore::uploaded_media`] pages start and end.
-    fn media_id_range(&self)
-    -> impl Future<Output = Result<Option<(i64, i64)>, StoreError>> + Send;
-    /// The media with ids in `after + 1 ..= upto` that one of `uploaders`
-    /// uploaded (`account_id` set to the uploader's `accounts.id`), by id,
-    /// and their hash-list matches. Reading the media table in id ranges
-    /// reads it sequentially: a build gathers every package's media in one
-    /// pass rather than one lookup per media item.
-    fn uploaded_media(
-        &self,
-        after: i64,
-        upto: i64,
-        uploaders: &Uploaders,
-    ) -> impl Future<Output = Result<MediaPage, StoreError>> + Send;
-    /// Records a built package in one transaction: the referral (a rebuild
-    /// of the same id updates its package, keeping its state), the accounts
-    /// it carried, and the event `built` or `rebuilt` at `now`.
-    fn record_referral(
-        &self,
-        referral: &ReferralRow,
-        account_ids: &[i64],
-        now: &Timestamp,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Referrals, of one country or all, by id.
-    fn referrals(
-        &self,
-        country: Option<&str>,
-    ) -> impl Future<Output = Result<Vec<ReferralRow>, StoreError>> + Send;
-    fn referral(
-        &self,
-        id: &str,
-    ) -> impl Future<Output = Result<Option<ReferralRow>, StoreError>> + Send;
-    /// A referral's events in time order.
-    fn referral_events(
-        &self,
-        id: &str,
-    ) -> impl Future<Output = Result<Vec<StoredReferralEvent>, StoreError>> + Send;
-    /// Adds events in one transaction, skipping those already there, and
-    /// moves referrals forward (never back). An unknown referral id fails
-    /// the whole call ([`StoreError::NoSuchReferral`]) and adds nothing.
-    fn add_referral_events(
-        &self,
-        events: &[NewReferralEvent],
-        now: &Timestamp,
-    ) -> impl Future<Output = Result<EventsAdded, StoreError>> + Send;
-    fn ledger_counts(&self) -> impl Future<Output = Result<LedgerCounts, StoreError>> + Send;
+crate::surface::store_trait! {
+    /// The storage interface of agencies and the referral ledger.
+    pub trait ReferralStore {
+        /// Upserts agencies by country in one transaction; every added or
+        /// changed version is also appended to `agency_history`.
+        async fn import_agencies(
+            &self,
+            agencies: &[NewAgency],
+            now: &Timestamp,
+        ) -> Result<Vec<AgencyChange>, StoreError>;
+        /// Every agency, by country.
+        async fn agencies(&self) -> Result<Vec<AgencyRow>, StoreError>;
+        /// Countries with attributed accounts, by country.
+        async fn attributed_countries(&self) -> Result<Vec<CountryAccounts>, StoreError>;
+        /// The accounts a build would refer, ordered by country then id;
+        /// without `include_referred`, only those no referral has carried yet.
+        /// One small set-based query: a build then asks
+        /// [`ReferralStore::attributed_accounts`] for one country's accounts at
+        /// a time, and reads every media item once with
+        /// [`ReferralStore::uploaded_media`].
+        async fn referable_accounts(
+            &self,
+            include_referred: bool,
+        ) -> Result<Vec<ReferableAccount>, StoreError>;
+        /// What a package says about these attributed accounts (`accounts.id`),
+        /// ordered by report id, provider id, id (a stable order: packages are
+        /// deterministic). Accounts without an attribution are left out.
+        async fn attributed_accounts(
+            &self,
+            account_ids: &[i64],
+        ) -> Result<Vec<AttributedAccount>, StoreError>;
+        /// The lowest and highest media id (`None` without media): where
+        /// [`ReferralStore::uploaded_media`] pages start and end.
+        async fn media_id_range(&self) -> Result<Option<(i64, i64)>, StoreError>;
+        /// The media with ids in `after + 1 ..= upto` that one of `uploaders`
+        /// uploaded (`account_id` set to the uploader's `accounts.id`), by id,
+        /// and their hash-list matches. Reading the media table in id ranges
+        /// reads it sequentially: a build gathers every package's media in one
+        /// pass rather than one lookup per media item.
+        async fn uploaded_media(
+            &self,
+            after: i64,
+            upto: i64,
+            uploaders: &Uploaders,
+        ) -> Result<MediaPage, StoreError>;
+        /// Records a built package in one transaction: the referral (a rebuild
+        /// of the same id updates its package, keeping its state), the accounts
+        /// it carried, and the event `built` or `rebuilt` at `now`.
+        async fn record_referral(
+            &self,
+            referral: &ReferralRow,
+            account_ids: &[i64],
+            now: &Timestamp,
+        ) -> Result<(), StoreError>;
+        /// Referrals, of one country or all, by id.
+        async fn referrals(&self, country: Option<&str>) -> Result<Vec<ReferralRow>, StoreError>;
+        async fn referral(&self, id: &str) -> Result<Option<ReferralRow>, StoreError>;
+        /// A referral's events in time order.
+        async fn referral_events(&self, id: &str) -> Result<Vec<StoredReferralEvent>, StoreError>;
+        /// Adds events in one transaction, skipping those already there, and
+        /// moves referrals forward (never back). An unknown referral id fails
+        /// the whole call ([`StoreError::NoSuchReferral`]) and adds nothing.
+        async fn add_referral_events(
+            &self,
+            events: &[NewReferralEvent],
+            now: &Timestamp,
+        ) -> Result<EventsAdded, StoreError>;
+        async fn ledger_counts(&self) -> Result<LedgerCounts, StoreError>;
+    }
 }

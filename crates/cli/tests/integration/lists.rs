@@ -165,7 +165,7 @@ fn haystack_lookup_equals_linear_scan() {
             assert_eq!(g["query"], n.to_hex());
             // Linear scan over every entry (ids 1.. in file order) and every
             // variant of the query.
-            let variants = tiaki_store::dihedral_of_hash(n);
+            let variants = tiaki_hash::pdq::dihedral_of_hash(n);
             let want: BTreeSet<(u64, u64)> = hay
                 .iter()
                 .enumerate()

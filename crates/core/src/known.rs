@@ -1,6 +1,28 @@
-//! [`Known`]: a store plus the persisted index, and matching.
+//! [`Known`]: a store joined with the [`KnownIndex`] saved beside it, and
+//! the management of known lists through it (import, VICS export, enable,
+//! disable). Matching against it is [`crate::matching`].
+//!
+//! The store (`tiaki_store::ListStore`) keeps the lists and entries; the
+//! index is derived from them and lives in a file, so the invariants that
+//! join the two live here:
+//!
+//! * **Entry ids are index ids.** The index holds every stored entry under
+//!   its `entries.id`: MD5/SHA-1/SHA-256 in the digest index; the PDQ hash
+//!   and every vPDQ frame in the PDQ index, except hashes of quality < 50
+//!   (an absent quality counts as 100: lists that carry none were filtered by
+//!   their producer).
+//! * **Generations.** The store bumps `meta.index_generation` in the same
+//!   transaction as every change to `entries`; `known.idx` starts with the
+//!   generation it reflects. At open, a missing, unreadable or
+//!   other-generation index is rebuilt from the entries, so a crash between
+//!   commit and index save, or another process's import, never leaves a stale
+//!   index in use.
+//! * **Imports are atomic and incremental.** A list is read in a streaming
+//!   way (batches of [`BATCH`] entries over a bounded channel from a reader
+//!   thread), inserted in one transaction and added to the loaded index batch
+//!   by batch; the index is saved only after the commit. A document-level
+//!   failure rolls the whole list back; a bad record is reported and skipped.
 
-use std::collections::HashMap;
 use std::io::{BufRead, Read, Write};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -8,14 +30,12 @@ use std::path::{Path, PathBuf};
 use tiaki_formats::{
     CategoryScheme, ExportOptions, ExportSummary, ImportOptions, ListEntry, RecordError, VicsWriter,
 };
-use tiaki_hash::pdq::{Dihedral, PdqHash, QUALITY_THRESHOLD};
 use tiaki_index::{Digest, EntryId, KnownIndex, PdqEntry};
+use tiaki_store::{Feed, ListInfo, ListStore, NewList, SqliteStore, Store, StoreError, Timestamp};
 use tokio::sync::mpsc;
 
-use crate::{
-    BATCH, DEFAULT_RADIUS, Feed, ListInfo, ListStore, NewList, SqliteStore, Store, StoreError,
-    Timestamp,
-};
+/// Entries per batch between the reader thread and the database.
+pub const BATCH: usize = 2000;
 
 /// First bytes of `known.idx`: magic, then the generation (u64 LE), then
 /// the [`KnownIndex`] file.
@@ -396,406 +416,14 @@ impl<S: ListStore> Known<S> {
         }
         w.finish().map_err(StoreError::Export)
     }
-
-    /// Prepares matching: which lists count, at which radius.
-    pub async fn matcher(&self, opts: &MatchOptions) -> Result<Matcher, StoreError> {
-        let all = self.store.lists().await?;
-        for n in &opts.lists {
-            if !all.iter().any(|l| &l.name == n) {
-                return Err(StoreError::NoSuchList(n.clone()));
-            }
-        }
-        let radius_of = |l: &ListInfo| opts.radius.or(l.distance).unwrap_or(DEFAULT_RADIUS);
-        let mut positive = HashMap::new();
-        let mut negative_lists = HashMap::new();
-        for l in all.iter().filter(|l| l.enabled) {
-            if l.negative {
-                negative_lists.insert(l.id, l.distance.unwrap_or(DEFAULT_RADIUS));
-            } else if opts.lists.is_empty() || opts.lists.contains(&l.name) {
-                positive.insert(l.id, (l.name.clone(), radius_of(l)));
-            }
-        }
-        let mut negative_entries = HashMap::new();
-        for &id in negative_lists.keys() {
-            for e in self.store.entry_ids_of_list(id).await? {
-                negative_entries.insert(e, id);
-            }
-        }
-        let radius = positive.values().map(|(_, r)| *r).max().unwrap_or(0);
-        let negative_radius = negative_lists.values().copied().max().unwrap_or(0);
-        Ok(Matcher {
-            positive,
-            negative_lists,
-            negative_entries,
-            radius,
-            negative_radius,
-        })
-    }
-
-    /// Matches one probe: every entry of a counted list it hits, exact
-    /// digests first, then by distance, list name and entry id.
-    pub async fn find(&self, m: &Matcher, probe: &Probe) -> Result<Vec<Hit>, StoreError> {
-        let mut all = self.find_many(m, std::slice::from_ref(probe)).await?;
-        Ok(all.pop().unwrap_or_default())
-    }
-
-    /// [`find`](Self::find) for many probes: the index is searched for each
-    /// (in parallel), then the entries hit are read from the store once.
-    pub async fn find_many(
-        &self,
-        m: &Matcher,
-        probes: &[Probe],
-    ) -> Result<Vec<Vec<Hit>>, StoreError> {
-        use rayon::prelude::*;
-        let candidates: Vec<HashMap<EntryId, Candidate>> =
-            probes.par_iter().map(|p| self.candidates(m, p)).collect();
-        let mut ids: Vec<EntryId> = candidates
-            .iter()
-            .flat_map(|c| c.keys().copied())
-            .filter(|id| !m.negative_entries.contains_key(id))
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let entries = self.store.entries_by_ids(&ids).await?;
-        // Per entry hit: its list (name, radius, id), unless suppressed.
-        let mut usable: HashMap<EntryId, (&str, u32, i64)> = HashMap::with_capacity(entries.len());
-        for e in &entries {
-            let Some((name, radius)) = m.positive.get(&e.list_id) else {
-                continue;
-            };
-            if self.suppressed(m, &e.entry) {
-                continue;
-            }
-            usable.insert(e.id, (name.as_str(), *radius, e.list_id));
-        }
-        Ok(candidates
-            .into_iter()
-            .map(|best| {
-                let mut hits: Vec<Hit> = best
-                    .into_iter()
-                    .filter_map(|(id, (kind, distance, variant))| {
-                        let &(name, radius, list_id) = usable.get(&id)?;
-                        (kind == MatchKind::Exact || distance <= radius).then(|| Hit {
-                            list: name.to_string(),
-                            list_id,
-                            entry: id,
-                            kind,
-                            distance,
-                            variant: variant.map(|v| v.name()),
-                        })
-                    })
-                    .collect();
-                hits.sort_by(|a, b| {
-                    (a.kind != MatchKind::Exact, a.distance, &a.list, a.entry).cmp(&(
-                        b.kind != MatchKind::Exact,
-                        b.distance,
-                        &b.list,
-                        b.entry,
-                    ))
-                });
-                hits
-            })
-            .collect())
-    }
-
-    /// The index's answer for one probe: per entry, the best way it was hit.
-    fn candidates(&self, m: &Matcher, probe: &Probe) -> HashMap<EntryId, Candidate> {
-        let mut best: HashMap<EntryId, Candidate> = HashMap::new();
-        let mut offer = |id: EntryId, cand: Candidate| {
-            let slot = best.entry(id).or_insert(cand);
-            if (cand.0 == MatchKind::Exact, std::cmp::Reverse(cand.1))
-                > (slot.0 == MatchKind::Exact, std::cmp::Reverse(slot.1))
-            {
-                *slot = cand;
-            }
-        };
-        for d in &probe.digests {
-            for id in self.index.digests.get(d) {
-                offer(id, (MatchKind::Exact, 0, None));
-            }
-        }
-        if let Some(v) = &probe.pdq {
-            if probe.all_variants {
-                for hit in self.index.pdq.query_dihedral(v, m.radius) {
-                    offer(hit.id, (MatchKind::Pdq, hit.distance, Some(hit.variant)));
-                }
-            } else {
-                for hit in self.index.pdq.query(&v[0], m.radius) {
-                    offer(
-                        hit.id,
-                        (MatchKind::Pdq, hit.distance, Some(Dihedral::ALL[0])),
-                    );
-                }
-            }
-        }
-        // vPDQ, as python-threatexchange's index does it: unique query
-        // frames, each looked up on its own; a known video counts as
-        // matched when at least `VPDQ_QUERY_MATCH_PERCENT` of the query's
-        // frames are within the radius of one of its frames (the
-        // compared-side threshold of py-tx's index is 0 %).
-        let mut frames: Vec<PdqHash> = probe.vpdq.clone();
-        frames.sort();
-        frames.dedup();
-        let mut per_entry: HashMap<EntryId, (usize, u32)> = HashMap::new();
-        for f in &frames {
-            let mut seen: HashMap<EntryId, u32> = HashMap::new();
-            for hit in self.index.pdq.query(f, m.radius) {
-                let d = seen.entry(hit.id).or_insert(hit.distance);
-                *d = (*d).min(hit.distance);
-            }
-            for (id, d) in seen {
-                let slot = per_entry.entry(id).or_insert((0, u32::MAX));
-                slot.0 += 1;
-                slot.1 = slot.1.min(d);
-            }
-        }
-        for (id, (matched, distance)) in per_entry {
-            if matched as f64 * 100.0 >= VPDQ_QUERY_MATCH_PERCENT * frames.len() as f64 {
-                offer(id, (MatchKind::Vpdq, distance, None));
-            }
-        }
-        best
-    }
-
-    /// The negative-list rule of the crate docs.
-    fn suppressed(&self, m: &Matcher, e: &ListEntry) -> bool {
-        if m.negative_entries.is_empty() {
-            return false;
-        }
-        let digests = [
-            e.md5.map(|d| Digest::Md5(d.0)),
-            e.sha1.map(|d| Digest::Sha1(d.0)),
-            e.sha256.map(|d| Digest::Sha256(d.0)),
-        ];
-        for d in digests.iter().flatten() {
-            if self
-                .index
-                .digests
-                .get(d)
-                .iter()
-                .any(|id| m.negative_entries.contains_key(id))
-            {
-                return true;
-            }
-        }
-        if let Some(p) = e.pdq {
-            for hit in self.index.pdq.query(&p.hash, m.negative_radius) {
-                if let Some(list) = m.negative_entries.get(&hit.id)
-                    && m.negative_lists
-                        .get(list)
-                        .is_some_and(|&r| hit.distance <= r)
-                {
-                    return true;
-                }
-            }
-        }
-        false
-    }
-}
-
-/// Which lists a lookup counts.
-#[derive(Debug, Clone, Default)]
-pub struct MatchOptions {
-    /// PDQ radius for every list; `None`: each list's own, else 31.
-    pub radius: Option<u32>,
-    /// Only these lists (by name); empty: every enabled list.
-    pub lists: Vec<String>,
-}
-
-/// Prepared [`MatchOptions`].
-#[derive(Debug, Clone)]
-pub struct Matcher {
-    /// Enabled positive lists counted: id → (name, radius).
-    positive: HashMap<i64, (String, u32)>,
-    /// Enabled negative lists: id → distance.
-    negative_lists: HashMap<i64, u32>,
-    /// Entries of enabled negative lists → their list.
-    negative_entries: HashMap<EntryId, i64>,
-    radius: u32,
-    negative_radius: u32,
-}
-
-/// Share of a query video's unique frames that must match a known video
-/// (python-threatexchange `VPDQ_QUERY_MATCH_THRESHOLD_PERCENT`).
-pub const VPDQ_QUERY_MATCH_PERCENT: f64 = 80.0;
-
-/// What to look up.
-#[derive(Debug, Clone, Default)]
-pub struct Probe {
-    pub digests: Vec<Digest>,
-    /// The eight dihedral variants of a PDQ hash, in [`Dihedral::ALL`] order.
-    pub pdq: Option<[PdqHash; 8]>,
-    /// vPDQ frames (quality ≥ 50 only; the caller filters).
-    pub vpdq: Vec<PdqHash>,
-    /// Search all eight variants of `pdq` (else only the first, `orig`).
-    pub all_variants: bool,
-}
-
-/// How an entry was matched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MatchKind {
-    Exact,
-    Pdq,
-    Vpdq,
-}
-
-/// One match, as `tiaki lookup` and `tiaki match` print it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Hit {
-    pub list: String,
-    pub entry: EntryId,
-    pub kind: MatchKind,
-    pub distance: u32,
-    pub variant: Option<&'static str>,
-    #[serde(skip)]
-    pub list_id: i64,
-}
-
-/// How an entry was hit: kind, distance, dihedral variant.
-type Candidate = (MatchKind, u32, Option<Dihedral>);
-
-/// A parsed `tiaki lookup` line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Query {
-    Digest(Digest),
-    Pdq(PdqHash),
-    /// 64 hex digits are both a SHA-256 and a PDQ hash: both are searched.
-    Sha256OrPdq(Digest, PdqHash),
-}
-
-impl Query {
-    /// The probe for this query. A PDQ hash alone has no pixels, so its
-    /// dihedral variants are computed on the hash bits ([`dihedral_of_hash`]).
-    pub fn probe(&self) -> Probe {
-        match self {
-            Query::Digest(d) => Probe {
-                digests: vec![*d],
-                ..Probe::default()
-            },
-            Query::Pdq(h) => Probe {
-                pdq: Some(dihedral_of_hash(h)),
-                all_variants: true,
-                ..Probe::default()
-            },
-            Query::Sha256OrPdq(d, h) => Probe {
-                digests: vec![*d],
-                pdq: Some(dihedral_of_hash(h)),
-                vpdq: Vec::new(),
-                all_variants: true,
-            },
-        }
-    }
-}
-
-/// Parses a hash by its length: 32 hex MD5, 40 SHA-1, 64 SHA-256 and PDQ
-/// both; `pdq:`, `md5:`, `sha1:`, `sha256:` prefixes say which.
-pub fn parse_query(line: &str) -> Result<Query, StoreError> {
-    let s = line.trim();
-    let bad = |why: String| StoreError::BadQuery(why);
-    if let Some(rest) = s.strip_prefix("pdq:") {
-        return PdqHash::from_hex(rest.trim())
-            .map(Query::Pdq)
-            .map_err(|e| bad(e.to_string()));
-    }
-    let s = ["md5:", "sha1:", "sha256:"]
-        .iter()
-        .find_map(|p| s.strip_prefix(p))
-        .unwrap_or(s)
-        .trim();
-    if !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(bad(format!("{s:?} is not hexadecimal")));
-    }
-    let d = Digest::from_hex(s).map_err(|_| {
-        bad(format!(
-            "{} hex digits (expected 32 MD5, 40 SHA-1, 64 SHA-256 or PDQ)",
-            s.len()
-        ))
-    })?;
-    if s.len() == 64 && !line.trim().starts_with("sha256:") {
-        let h = PdqHash::from_hex(s).map_err(|e| bad(e.to_string()))?;
-        return Ok(Query::Sha256OrPdq(d, h));
-    }
-    Ok(Query::Digest(d))
-}
-
-/// The eight dihedral variants of a PDQ hash computed on its bits: each bit
-/// is a DCT coefficient compared with the median, so a transform moves bits
-/// exactly as [`Dihedral::apply`] moves coefficients, and a sign change
-/// inverts the bit. Transposition is exact; variants with a sign change are
-/// exact when the median is 0 and close otherwise (the image-level variants
-/// of `tiaki match` are exact always).
-///
-/// Computed on the 16 rows of 16 bits (row `i` is DCT row `i`): every
-/// variant is the rows or their transpose with some bits inverted. An
-/// ingest asks this for every distinct hash (hundreds of thousands); the
-/// coefficient-level path through [`Dihedral::apply`] was 6 % of it. The
-/// tests check both agree.
-pub fn dihedral_of_hash(h: &PdqHash) -> [PdqHash; 8] {
-    let rows: [u16; 16] = std::array::from_fn(|i| h.word(i));
-    let cols = transpose16(&rows);
-    // Row `i` of the DCT holds frequency `i + 1`: even rows and columns are
-    // the odd frequencies, which change sign under a flip.
-    const EVEN_COLS: u16 = 0x5555;
-    let even_rows = |i: usize| if i.is_multiple_of(2) { u16::MAX } else { 0 };
-    let checker = |i: usize| {
-        if i.is_multiple_of(2) {
-            !EVEN_COLS
-        } else {
-            EVEN_COLS
-        }
-    };
-    let of = |f: &dyn Fn(usize) -> u16| {
-        let mut out = [0u64; 4];
-        for i in 0..16 {
-            out[i / 4] |= u64::from(f(i)) << (16 * (i % 4));
-        }
-        PdqHash(out)
-    };
-    // Order and signs as `Dihedral::ALL` and `Dihedral::apply`.
-    [
-        of(&|i| rows[i]),
-        of(&|i| cols[i] ^ even_rows(i)),
-        of(&|i| rows[i] ^ checker(i)),
-        of(&|i| cols[i] ^ EVEN_COLS),
-        of(&|i| rows[i] ^ even_rows(i)),
-        of(&|i| rows[i] ^ EVEN_COLS),
-        of(&|i| cols[i]),
-        of(&|i| cols[i] ^ checker(i)),
-    ]
-}
-
-/// The transpose of a 16×16 bit matrix (bit `j` of row `i` becomes bit `i`
-/// of row `j`), by the classic block swaps: 8×8, 4×4, 2×2, 1×1.
-fn transpose16(rows: &[u16; 16]) -> [u16; 16] {
-    let mut a = *rows;
-    let mut width = 8;
-    let mut mask: u16 = 0x00FF;
-    while width > 0 {
-        let mut k = 0;
-        while k < 16 {
-            for i in k..k + width {
-                // Swap the high block of row i with the low block of row i + width.
-                let t = ((a[i] >> width) ^ a[i + width]) & mask;
-                a[i] ^= t << width;
-                a[i + width] ^= t;
-            }
-            k += 2 * width;
-        }
-        width /= 2;
-        mask ^= mask << width;
-    }
-    a
-}
-
-/// Whether a frame quality enters the index and queries.
-pub fn usable_quality(quality: u8) -> bool {
-    quality >= QUALITY_THRESHOLD
 }
 
 #[cfg(test)]
 mod tests {
+    use tiaki_hash::pdq::PdqHash;
+
     use super::*;
+    use crate::matching::{MatchKind, MatchOptions, Probe, usable_quality};
 
     fn h(i: u64) -> PdqHash {
         // Spread bits so distinct i are far apart.
@@ -968,100 +596,5 @@ mod tests {
             .await
             .unwrap();
         assert!(hits.is_empty(), "{hits:?}");
-    }
-
-    #[test]
-    fn queries_parse_by_length() {
-        assert!(matches!(
-            parse_query(&"a".repeat(32)),
-            Ok(Query::Digest(Digest::Md5(_)))
-        ));
-        assert!(matches!(
-            parse_query(&"A".repeat(40)),
-            Ok(Query::Digest(Digest::Sha1(_)))
-        ));
-        assert!(matches!(
-            parse_query(&"b".repeat(64)),
-            Ok(Query::Sha256OrPdq(..))
-        ));
-        assert!(matches!(
-            parse_query(&format!("pdq:{}", "b".repeat(64))),
-            Ok(Query::Pdq(_))
-        ));
-        assert!(matches!(
-            parse_query(&format!("sha256:{}", "b".repeat(64))),
-            Ok(Query::Digest(Digest::Sha256(_)))
-        ));
-        assert!(parse_query("abc").is_err());
-        assert!(parse_query(&"g".repeat(32)).is_err());
-    }
-
-    /// The coefficient-level definition: bits to ±1, [`Dihedral::apply`],
-    /// back to bits.
-    fn dihedral_by_coefficients(h: &PdqHash) -> [PdqHash; 8] {
-        let mut a = [[0f32; 16]; 16];
-        for (i, row) in a.iter_mut().enumerate() {
-            for (j, v) in row.iter_mut().enumerate() {
-                *v = if h.bit(16 * i + j) { 1.0 } else { -1.0 };
-            }
-        }
-        Dihedral::ALL.map(|d| {
-            let b = d.apply(&a);
-            let mut out = PdqHash::default();
-            for (i, row) in b.iter().enumerate() {
-                for (j, v) in row.iter().enumerate() {
-                    if *v > 0.0 {
-                        out.set_bit(16 * i + j);
-                    }
-                }
-            }
-            out
-        })
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn dihedral_on_bits_equals_the_coefficient_definition(
-            limbs in proptest::array::uniform4(proptest::num::u64::ANY)
-        ) {
-            let x = PdqHash(limbs);
-            proptest::prop_assert_eq!(dihedral_of_hash(&x), dihedral_by_coefficients(&x));
-        }
-    }
-
-    #[test]
-    fn transpose_moves_single_bits() {
-        for k in 0..256 {
-            let mut x = PdqHash::default();
-            x.set_bit(k);
-            let rows: [u16; 16] = std::array::from_fn(|i| x.word(i));
-            let t = transpose16(&rows);
-            let (i, j) = (k / 16, k % 16);
-            for (r, w) in t.iter().enumerate() {
-                let want = if r == j { 1u16 << i } else { 0 };
-                assert_eq!(*w, want, "bit {k}");
-            }
-        }
-    }
-
-    #[test]
-    fn hash_level_dihedral_variants_compose() {
-        for i in 0..20 {
-            let x = h(i);
-            let v = dihedral_of_hash(&x);
-            assert_eq!(v[0], x, "orig");
-            for d in [
-                Dihedral::Rot180,
-                Dihedral::FlipX,
-                Dihedral::FlipY,
-                Dihedral::FlipPlus1,
-                Dihedral::FlipMinus1,
-            ] {
-                let k = Dihedral::ALL.iter().position(|&e| e == d).unwrap();
-                assert_eq!(dihedral_of_hash(&v[k])[k], x, "{d} is an involution");
-            }
-            // rot90 then rot270 is the identity.
-            assert_eq!(dihedral_of_hash(&v[1])[3], x);
-        }
     }
 }
