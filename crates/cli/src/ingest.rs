@@ -186,6 +186,10 @@ async fn print_report(
     } else {
         let c = &report.counts;
         match report.outcome {
+            Outcome::AlreadyIngested if report.attribution.is_some() => println!(
+                "already ingested: report {:?} of {:?} (intake {}); its linking and attribution had not finished and ran now",
+                report.report_id, report.provider, report.intake_id
+            ),
             Outcome::AlreadyIngested => println!(
                 "already ingested: report {:?} of {:?} (intake {}); nothing was done",
                 report.report_id, report.provider, report.intake_id
@@ -228,17 +232,24 @@ pub fn intakes(ctx: &Ctx, args: IntakesArgs) -> anyhow::Result<ExitCode> {
         let store = known.store();
         match args.command {
             IntakesCommand::Ls { json } => {
-                for i in store.intakes().await? {
-                    let c = store.intake_counts(Some(i.id)).await?;
+                for summary in tiaki_core::pipeline::intake_summaries(store).await? {
                     if json {
-                        println!("{}", serde_json::json!({"intake": i, "counts": c}));
-                    } else {
-                        println!(
-                            "{}\t{}\t{}\t{}\t{} accounts\t{} media\t{} known\t{} new\t{} findings",
-                            i.id, i.state.name(), i.provider, i.report_id, c.accounts, c.media,
-                            c.media_known, c.media_new, c.findings
-                        );
+                        println!("{}", serde_json::to_string(&summary)?);
+                        continue;
                     }
+                    let (i, c) = (&summary.intake, &summary.counts);
+                    let missing: Vec<&str> =
+                        summary.missing_stages.iter().map(|s| s.name()).collect();
+                    println!(
+                        "{}\t{}\t{}\t{}\t{} accounts\t{} media\t{} known\t{} new\t{} findings{}",
+                        i.id, i.state.name(), i.provider, i.report_id, c.accounts, c.media,
+                        c.media_known, c.media_new, c.findings,
+                        if missing.is_empty() {
+                            String::new()
+                        } else {
+                            format!("\tstages not finished: {}", missing.join(", "))
+                        }
+                    );
                 }
             }
             IntakesCommand::Dump => {

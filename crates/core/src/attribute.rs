@@ -27,6 +27,7 @@ use tiaki_attrib::{
     prepare,
 };
 use tiaki_store::Timestamp;
+use tiaki_store::intake::{IntakeState, IntakeStore};
 use tiaki_types::model::Account;
 use tiaki_store::persons::{
     AccountSource, AttributionRow, LinkCounts, LinkResult, LinkRow, LinkStore, PersonRow,
@@ -36,6 +37,7 @@ use tiaki_store::persons::{
 use crate::error::CoreError;
 use crate::ingest::{Clock, Progress};
 use crate::pages::read_ahead;
+use crate::pipeline::Stage;
 
 /// Accounts (and uploads) read per page.
 const PAGE: u32 = 5000;
@@ -68,7 +70,7 @@ pub fn open_geo(paths: &[PathBuf]) -> Result<GeoDb, CoreError> {
 }
 
 /// Recomputes links, persons and attributions over the whole store.
-pub async fn attribute<S: LinkStore + Clone + 'static>(
+pub async fn attribute<S: LinkStore + IntakeStore + Clone + 'static>(
     store: &S,
     opts: &AttributeOptions,
     clock: Clock<'_>,
@@ -80,7 +82,7 @@ pub async fn attribute<S: LinkStore + Clone + 'static>(
 
 /// [`attribute`] with sources already open (an ingest opens them before it
 /// stores anything, so a bad `--geoip` fails first).
-pub async fn attribute_with<S: LinkStore + Clone + 'static>(
+pub async fn attribute_with<S: LinkStore + IntakeStore + Clone + 'static>(
     store: &S,
     geo: &GeoDb,
     opts: &AttributeOptions,
@@ -88,6 +90,16 @@ pub async fn attribute_with<S: LinkStore + Clone + 'static>(
     progress: &dyn Progress,
 ) -> Result<AttributeReport, CoreError> {
     progress.stage("linking", None);
+    // The intakes complete now are the ones this recompute covers whole: an
+    // intake still being read when it started is linked again when it
+    // completes.
+    let covered: Vec<i64> = store
+        .intakes()
+        .await?
+        .into_iter()
+        .filter(|i| i.state == IntakeState::Complete)
+        .map(|i| i.id)
+        .collect();
     let Prepared {
         ids,
         accounts: prepared,
@@ -162,7 +174,9 @@ pub async fn attribute_with<S: LinkStore + Clone + 'static>(
         attributions,
         links,
     };
-    store.replace_links(&result, &clock()).await?;
+    let now = clock();
+    store.replace_links(&result, &now).await?;
+    crate::pipeline::record(store, &covered, &Stage::STORE_WIDE, &now).await?;
     Ok(AttributeReport {
         counts: store.link_counts().await?,
         skipped_identifiers: linking.skipped.len() as u64,

@@ -33,6 +33,7 @@ use crate::blobs::BlobStore;
 use crate::error::CoreError;
 use crate::hashing::hash_pending;
 use crate::known::Known;
+use crate::pipeline::Stage;
 use crate::matching::{
     MatchCache, MatchOptions, Matcher, match_rows, probe_of, searchable, triage_of,
 };
@@ -100,7 +101,9 @@ pub enum Outcome {
     Ingested,
     /// An interrupted ingest of the same report, finished now.
     Resumed,
-    /// The same report was ingested before: nothing was done.
+    /// The same report was ingested before: nothing was done to it (the
+    /// linking and attribution after it run again when they had not
+    /// finished: `attribution` is then set).
     AlreadyIngested,
 }
 
@@ -114,7 +117,8 @@ pub struct IngestReport {
     pub outcome: Outcome,
     pub counts: IntakeCounts,
     /// Linking and attribution over the whole store, run after the intake
-    /// completed (not when it was already ingested).
+    /// completed (when it was already ingested: only if they had not
+    /// finished after it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attribution: Option<AttributeReport>,
 }
@@ -334,11 +338,25 @@ pub async fn ingest<S: ListStore + IntakeStore + LinkStore + Clone + 'static>(
     let mut out = ingest_reports(known, data, path, opts, clock, progress).await?;
     // Links across reports count: when anything new went in, every account
     // of every intake is linked and attributed again, once for the batch.
+    // So too when a report was ingested before but the linking and
+    // attribution after it never finished (a run killed between the two):
+    // its stages say so.
+    let ids: Vec<i64> = out
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .map(|r| r.intake_id)
+        .collect();
+    let unfinished: Vec<i64> = crate::pipeline::stages(known.store(), &ids)
+        .await?
+        .into_iter()
+        .filter(|s| s.missing.contains(&Stage::Attribute))
+        .map(|s| s.intake_id)
+        .collect();
     if let Some(last) = out
         .iter_mut()
         .rev()
         .filter_map(|r| r.as_mut().ok())
-        .find(|r| r.outcome != Outcome::AlreadyIngested)
+        .find(|r| r.outcome != Outcome::AlreadyIngested || unfinished.contains(&r.intake_id))
     {
         let attribute_opts = AttributeOptions {
             geoip: opts.geoip.clone(),
@@ -601,9 +619,11 @@ where
             .await?;
     }
     finish_hashing(known, data, intake_id, opts, clock, progress).await?;
+    let now = clock();
     store
-        .set_intake_state(intake_id, IntakeState::Complete, &clock())
+        .set_intake_state(intake_id, IntakeState::Complete, &now)
         .await?;
+    crate::pipeline::record(store, &[intake_id], &Stage::INTAKE, &now).await?;
     cleanup();
     let info = IntakeInfo {
         state: IntakeState::Complete,

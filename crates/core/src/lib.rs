@@ -23,6 +23,7 @@ pub mod ingest;
 pub mod known;
 pub mod matching;
 mod pages;
+pub mod pipeline;
 pub mod refer;
 pub mod rematch;
 pub mod stats;

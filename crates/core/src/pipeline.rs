@@ -16,7 +16,7 @@
 //! written its result, because that result covers all of them.
 
 use serde::Serialize;
-use tiaki_store::intake::{IntakeStore, StageRow};
+use tiaki_store::intake::{IntakeCounts, IntakeInfo, IntakeStore, StageRow};
 use tiaki_store::{StoreError, Timestamp};
 
 /// One stage of the pipeline, in running order.
@@ -98,6 +98,31 @@ pub async fn stages<S: IntakeStore>(
 ) -> Result<Vec<IntakeStages>, StoreError> {
     let rows = store.intake_stages(intake_ids).await?;
     Ok(intake_ids.iter().map(|&id| of_rows(id, &rows)).collect())
+}
+
+/// One intake as `tiaki intakes ls` and the service list it: its row, its
+/// counts, and the pipeline stages it has not finished.
+#[derive(Debug, Clone, Serialize)]
+pub struct IntakeSummary {
+    pub intake: IntakeInfo,
+    pub counts: IntakeCounts,
+    pub missing_stages: Vec<Stage>,
+}
+
+/// Every intake, in id order.
+pub async fn intake_summaries<S: IntakeStore>(store: &S) -> Result<Vec<IntakeSummary>, StoreError> {
+    let intakes = store.intakes().await?;
+    let ids: Vec<i64> = intakes.iter().map(|i| i.id).collect();
+    let stages = stages(store, &ids).await?;
+    let mut out = Vec::with_capacity(intakes.len());
+    for (intake, stages) in intakes.into_iter().zip(stages) {
+        out.push(IntakeSummary {
+            counts: store.intake_counts(Some(intake.id)).await?,
+            intake,
+            missing_stages: stages.missing,
+        });
+    }
+    Ok(out)
 }
 
 fn of_rows(intake_id: i64, rows: &[StageRow]) -> IntakeStages {

@@ -331,7 +331,26 @@ crate::surface::store_trait! {
         /// ids or times, sorted: two stores with the same content give the same
         /// dump (the kill -9 tests compare a resumed run with a clean one).
         async fn dump_intakes(&self) -> Result<Vec<String>, StoreError>;
+        /// Records pipeline stages (`tiaki_core::pipeline::Stage` names) as
+        /// finished for each of the intakes; a stage already recorded keeps
+        /// its first time.
+        async fn record_stages(
+            &self,
+            intake_ids: &[i64],
+            stages: &[&str],
+            now: &Timestamp,
+        ) -> Result<(), StoreError>;
+        /// The finished stages of the given intakes, by intake id then stage.
+        async fn intake_stages(&self, intake_ids: &[i64]) -> Result<Vec<StageRow>, StoreError>;
     }
+}
+
+/// One finished pipeline stage of one intake (`intake_stages`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StageRow {
+    pub intake_id: i64,
+    pub stage: String,
+    pub completed_at: String,
 }
 
 pub(crate) fn parse_state(s: &str) -> Result<IntakeState, StoreError> {

@@ -5,8 +5,8 @@
 use crate::MatchKind;
 use crate::intake::{
     AccountRow, Begun, EventRow, FindingRow, HashedMedia, IntakeCounts, IntakeInfo, IntakeState,
-    IntakeStore, MatchRow, MediaHashRow, MediaHashes, MediaRow, NewIntake, PendingMedia, Triage,
-    parse_state,
+    IntakeStore, MatchRow, MediaHashRow, MediaHashes, MediaRow, NewIntake, PendingMedia, StageRow,
+    Triage, parse_state,
 };
 use std::collections::HashMap;
 
@@ -698,6 +698,7 @@ impl IntakeStore for Backend {
              || COALESCE(e.at, '-') || '|' || e.data FROM events e JOIN intakes i ON i.id = e.intake_id",
             "SELECT 'finding|' || i.report_id || '|' || f.file || '|' || CAST(f.line AS TEXT) || '|' \
              || f.subject || '|' || f.code || '|' || f.message FROM findings f JOIN intakes i ON i.id = f.intake_id",
+            "SELECT 'stage|' || i.report_id || '|' || s.stage FROM intake_stages s JOIN intakes i ON i.id = s.intake_id",
         ];
         let mut out = Vec::new();
         for q in QUERIES {
@@ -711,6 +712,52 @@ impl IntakeStore for Backend {
             out.extend(rows);
         }
         out.sort();
+        Ok(out)
+    }
+
+    async fn record_stages(
+        &self,
+        intake_ids: &[i64],
+        stages: &[&str],
+        now: &Timestamp,
+    ) -> Result<(), StoreError> {
+        let pairs: Vec<(i64, &str)> = intake_ids
+            .iter()
+            .flat_map(|&id| stages.iter().map(move |&s| (id, s)))
+            .collect();
+        let mut tx = self.pool.begin().await?;
+        for chunk in pairs.chunks(SMALL_ROWS) {
+            let mut qb: QueryBuilder<Db> =
+                QueryBuilder::new("INSERT INTO intake_stages (intake_id, stage, completed_at) ");
+            qb.push_values(chunk, |mut b, (id, stage)| {
+                b.push_bind(*id).push_bind(*stage).push_bind(now.as_str());
+            });
+            qb.push(" ON CONFLICT (intake_id, stage) DO NOTHING");
+            qb.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn intake_stages(&self, intake_ids: &[i64]) -> Result<Vec<StageRow>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in intake_ids.chunks(SMALL_ROWS) {
+            let mut qb: QueryBuilder<Db> = QueryBuilder::new(
+                "SELECT intake_id, stage, completed_at FROM intake_stages WHERE intake_id IN (",
+            );
+            let mut ids = qb.separated(", ");
+            for id in chunk {
+                ids.push_bind(*id);
+            }
+            qb.push(") ORDER BY intake_id, stage");
+            for r in qb.build().fetch_all(&self.pool).await? {
+                out.push(StageRow {
+                    intake_id: r.try_get("intake_id")?,
+                    stage: r.try_get("stage")?,
+                    completed_at: r.try_get("completed_at")?,
+                });
+            }
+        }
         Ok(out)
     }
 }
