@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use tiaki_core::known::Known;
-use tiaki_store::{Store, Timestamp};
+use tiaki_core::store::{Store, Timestamp};
 
 /// The global options.
 #[derive(Debug, Clone)]
@@ -42,14 +42,9 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-/// The wall clock, read at the edge only.
-// The binary's one read of the wall clock (clippy.toml bans it elsewhere):
-// everything below takes the time as a parameter.
-#[allow(clippy::disallowed_methods)]
+/// Now, from the one clock of the workspace that reads the wall clock
+/// (`tiaki_core::SystemClock`; clippy.toml bans reading it anywhere else).
 pub fn now() -> Timestamp {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0);
-    Timestamp::from_unix(secs)
+    use tiaki_core::Clock as _;
+    tiaki_core::SystemClock.now()
 }

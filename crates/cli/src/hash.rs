@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use rayon::prelude::*;
-use tiaki_hash::pdq::LumaArithmetic;
-use tiaki_media::{FileRecord, HashOptions, Limits, Walked, hash_file, walk, with_thread_hasher};
+use tiaki_core::hash::pdq::LumaArithmetic;
+use tiaki_core::media::{FileRecord, HashOptions, Limits, Walked, hash_file, walk, with_thread_hasher};
 
 use crate::Progress;
 
@@ -53,7 +53,7 @@ pub enum Luma {
 /// Files hashed in parallel per batch; output stays in walk order.
 const BATCH: usize = 64;
 
-pub(crate) use tiaki_media::DEFAULT_LUMA;
+pub(crate) use tiaki_core::media::DEFAULT_LUMA;
 
 /// Hashes one walked path on this thread's reusable hasher.
 pub(crate) fn hash_walked(w: &Walked, opts: &HashOptions, luma: LumaArithmetic) -> FileRecord {
@@ -70,13 +70,13 @@ pub(crate) fn hash_walked(w: &Walked, opts: &HashOptions, luma: LumaArithmetic) 
 pub(crate) fn parallel_video_options(
     seconds_per_hash: f64,
     timeout_secs: u64,
-) -> tiaki_video::VideoOptions {
-    tiaki_video::VideoOptions {
+) -> tiaki_core::video::VideoOptions {
+    tiaki_core::video::VideoOptions {
         seconds_per_hash,
         timeout: std::time::Duration::from_secs(timeout_secs),
         threads: 1,
         decode_threads: 1,
-        ..tiaki_video::VideoOptions::default()
+        ..tiaki_core::video::VideoOptions::default()
     }
 }
 

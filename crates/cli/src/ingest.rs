@@ -8,8 +8,8 @@ use anyhow::Context;
 use tiaki_core::blobs::BlobStore;
 use tiaki_core::ingest::{IngestOptions, Outcome, Progress as CoreProgress, ingest, local_worker_name};
 use tiaki_core::worker::{WorkerOptions, worker_name};
-use tiaki_media::{HashOptions, Limits};
-use tiaki_store::intake::IntakeStore;
+use tiaki_core::media::{HashOptions, Limits};
+use tiaki_core::store::intake::IntakeStore;
 
 use crate::Progress;
 use crate::ctx::{Ctx, now, runtime};
@@ -176,7 +176,7 @@ pub fn run(ctx: &Ctx, args: IngestArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn print_report(
-    known: &tiaki_core::known::Known<tiaki_store::Store>,
+    known: &tiaki_core::known::Known<tiaki_core::store::Store>,
     report: &tiaki_core::IngestReport,
     json: bool,
 ) -> anyhow::Result<()> {

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use tiaki_formats::{CategoryScheme, Format, ImportOptions};
-use tiaki_store::NewList;
+use tiaki_core::formats::{CategoryScheme, Format, ImportOptions};
+use tiaki_core::store::NewList;
 
 use crate::ctx::{Ctx, now, runtime};
 

@@ -140,7 +140,7 @@ fn main() -> ExitCode {
         Err(e) => {
             // One readable sentence on stderr, the cause chain after it;
             // the exit status is the error code's (one table for the CLI
-            // and the service: tiaki_types::codes).
+            // and the service: tiaki_core::types::codes).
             eprintln!("tiaki: {e:#}");
             ExitCode::from(tiaki_core::code_of(e.chain()).exit_status())
         }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use rayon::prelude::*;
 use tiaki_core::matching::{Hit, MatchOptions, probe_of_record};
-use tiaki_media::{FileRecord, HashOptions, walk};
+use tiaki_core::media::{FileRecord, HashOptions, walk};
 
 /// One output line, in this field order.
 #[derive(serde::Serialize)]

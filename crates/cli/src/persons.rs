@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use tiaki_core::NoProgress;
 use tiaki_core::attribute::{AttributeOptions, AttributeReport, attribute};
-use tiaki_store::LinkStore;
-use tiaki_store::persons::{AccountRef, PersonDetail, PersonInfo, StoredAttribution};
-use tiaki_types::attribution::Evidence;
+use tiaki_core::store::LinkStore;
+use tiaki_core::store::persons::{AccountRef, PersonDetail, PersonInfo, StoredAttribution};
+use tiaki_core::types::attribution::Evidence;
 
 use crate::ctx::{Ctx, now, runtime};
 

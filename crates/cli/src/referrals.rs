@@ -8,9 +8,9 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use tiaki_core::blobs::BlobStore;
 use tiaki_core::refer::{self, BuildRequest};
-use tiaki_referral::IssuerPublicKey;
-use tiaki_store::referrals::ReferralState;
-use tiaki_store::{ReferralStore, Store};
+use tiaki_core::referral::IssuerPublicKey;
+use tiaki_core::store::referrals::ReferralState;
+use tiaki_core::store::{ReferralStore, Store};
 
 use crate::ctx::{Ctx, now, runtime};
 
@@ -320,7 +320,7 @@ async fn ledger(ctx: &Ctx, command: ReferralsCommand) -> anyhow::Result<ExitCode
             json,
         } => {
             let created_at = created_at.unwrap_or_else(|| now().as_str().to_owned());
-            if !tiaki_types::time::is_rfc3339(&created_at) {
+            if !tiaki_core::types::time::is_rfc3339(&created_at) {
                 bail!(
                     "--created-at {created_at:?} is not an RFC 3339 time (e.g. 2021-03-01T00:00:00Z)"
                 );

@@ -13,7 +13,7 @@ pub struct TriageArgs {
     #[arg(long)]
     intake: Option<i64>,
     /// PDQ distance within which two media are near-duplicates.
-    #[arg(long, default_value_t = tiaki_hash::pdq::MATCH_DISTANCE)]
+    #[arg(long, default_value_t = tiaki_core::hash::pdq::MATCH_DISTANCE)]
     radius: u32,
     /// Print at most this many clusters.
     #[arg(long)]

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use tiaki_hash::vpdq::{MatchThresholds, compare};
-use tiaki_video::VideoOptions;
+use tiaki_core::hash::vpdq::{MatchThresholds, compare};
+use tiaki_core::video::VideoOptions;
 
 #[derive(Debug, clap::Args)]
 pub struct VpdqArgs {
@@ -59,9 +59,9 @@ pub fn run(args: VpdqArgs) -> anyhow::Result<ExitCode> {
         seconds_per_hash: a.every,
         ..VideoOptions::default()
     };
-    let (q, _) = tiaki_video::load_features(&a.query, &opts)
+    let (q, _) = tiaki_core::video::load_features(&a.query, &opts)
         .with_context(|| format!("{}", a.query.display()))?;
-    let (c, _) = tiaki_video::load_features(&a.compared, &opts)
+    let (c, _) = tiaki_core::video::load_features(&a.compared, &opts)
         .with_context(|| format!("{}", a.compared.display()))?;
     let t = MatchThresholds {
         quality: a.quality,

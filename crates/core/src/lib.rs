@@ -30,6 +30,20 @@ pub mod stats;
 pub mod triage;
 pub mod worker;
 
+// The crates below the facade, for the binaries: a binary depends on
+// `tiaki-core` alone (ripgrep's `grep` crate re-exports its parts the same
+// way), so the command line and the service see one version of each type.
+pub use tiaki_attrib as attrib;
+pub use tiaki_formats as formats;
+pub use tiaki_hash as hash;
+pub use tiaki_index as index;
+pub use tiaki_intake as intake;
+pub use tiaki_media as media;
+pub use tiaki_referral as referral;
+pub use tiaki_store as store;
+pub use tiaki_types as types;
+pub use tiaki_video as video;
+
 pub use context::{Clock, Context, FixedClock, SystemClock};
 pub use error::{Code, CoreError, ErrorCode, code_of};
 pub use ingest::{
