@@ -198,10 +198,13 @@ pub struct MediaData<'a> {
     pub extra: std::borrow::Cow<'a, Map<String, Value>>,
 }
 
+// serde's `skip_serializing_if` hands over the field itself, a `&Cow`.
+#[allow(clippy::ptr_arg)]
 fn is_empty_list(v: &std::borrow::Cow<'_, [String]>) -> bool {
     v.is_empty()
 }
 
+#[allow(clippy::ptr_arg)]
 fn is_empty_map(v: &std::borrow::Cow<'_, Map<String, Value>>) -> bool {
     v.is_empty()
 }
