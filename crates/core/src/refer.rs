@@ -32,8 +32,9 @@ use tiaki_store::referrals::{
     ReferralEvent, ReferralRow, ReferralState, Uploaders,
 };
 use tiaki_store::{ListStore, MatchKind, ReferralStore, StoreError, StoredEntry, Timestamp};
+use tiaki_types::hex;
 
-use crate::blobs::{BlobError, BlobStore, hex};
+use crate::blobs::{BlobError, BlobStore};
 
 mod spool;
 
@@ -610,7 +611,7 @@ pub fn referral_id(country: &str, accounts: &[AttributedAccount]) -> String {
         h.update(format!("\n{}:{r}{}:{a}", r.len(), a.len()).as_bytes());
     }
     let d = h.finalize();
-    format!("R-{country}-{}", &hex(&d)[..16])
+    format!("R-{country}-{}", &hex::encode(&d)[..16])
 }
 
 /// The identifiers an account line carries, in a fixed order.
@@ -819,7 +820,7 @@ fn attach_files(
             pm.file = Some(p.clone());
             continue;
         }
-        let path = spool.join(hex(&sha));
+        let path = spool.join(hex::encode(&sha));
         let bytes = blobs.read(&sha)?;
         fs::write(&path, bytes).map_err(io_at(&path))?;
         written.insert(sha, path.clone());

@@ -582,7 +582,10 @@ mod tests {
                 .iter()
                 .map(|(n, d)| {
                     use sha2::Digest;
-                    (n.to_string(), crate::hashing::hex(&sha2::Sha256::digest(d)))
+                    (
+                        n.to_string(),
+                        tiaki_types::hex::encode(&sha2::Sha256::digest(d)),
+                    )
                 })
                 .collect(),
         };
