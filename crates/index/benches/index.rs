@@ -15,7 +15,8 @@ use tiaki_testkit::{PdqRng, Rng};
 
 /// A stored hash with `k` random bits flipped (a planted near-duplicate).
 fn near(rng: &mut Rng, stored: &[PdqHash], k: usize) -> PdqHash {
-    rng.flip(&stored[rng.below(stored.len())], k)
+    let base = stored[rng.below(stored.len())];
+    rng.flip(&base, k)
 }
 
 fn n() -> usize {

@@ -176,12 +176,7 @@ fn verify_open_file(
     if sig.keynum() != key.key.keynum() {
         return Err(VerifyError::WrongKey {
             expected: key.key_id(),
-            found: sig
-                .keynum()
-                .iter()
-                .rev()
-                .map(|b| format!("{b:02X}"))
-                .collect(),
+            found: crate::keys::key_id(sig.keynum()),
         });
     }
     file.seek(SeekFrom::Start(0))
