@@ -165,7 +165,7 @@ lines.append(f"| **total** | | **{nf}** | **{nf/tf_o:.0f}** | **{nf/tf_p:.0f}** 
 lines += [
     "",
     "Hashes from both sides are bit-identical on this machine (same libavcodec/libswscale build; see",
-    "`crates/video/tests/peer.rs`), so the comparison is like for like.",
+    "`crates/video/tests/video/peer.rs`), so the comparison is like for like.",
     "",
     "## Reading these numbers",
     "",

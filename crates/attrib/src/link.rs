@@ -406,10 +406,6 @@ fn ip_time_links(
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn upload_links(
     accounts: &[PreparedAccount],
     config: &LinkConfig,
@@ -432,7 +428,7 @@ fn upload_links(
         if members.len() > config.max_accounts_per_upload {
             skipped.push(SkippedIdentifier {
                 kind: LinkKind::SharedUpload,
-                value: hex(key),
+                value: tiaki_types::hex::encode(key),
                 accounts: members.len(),
                 reason: format!(
                     "uploaded by more than {} accounts",
@@ -444,7 +440,14 @@ fn upload_links(
         // At most max_accounts_per_upload² / 2 pairs: every pair, since each is weak alone.
         for (i, &x) in members.iter().enumerate() {
             for &y in &members[i + 1..] {
-                push_link(links, config, x, y, LinkKind::SharedUpload, hex(key));
+                push_link(
+                    links,
+                    config,
+                    x,
+                    y,
+                    LinkKind::SharedUpload,
+                    tiaki_types::hex::encode(key),
+                );
             }
         }
     }

@@ -18,6 +18,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
+use tiaki_types::rng::Rng;
 
 use crate::country::Country;
 use crate::normalise::normalise_phone;
@@ -95,29 +96,6 @@ const COUNTRIES: [(&str, &str); 16] = [
     ("KE", "co.ke"),
 ];
 
-/// SplitMix64: tiny, fast and good enough for generating test data.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-}
-
 struct Home {
     country: Country,
     v4: [u16; 2],
@@ -159,17 +137,17 @@ fn home_ip(rng: &mut Rng, h: &Home) -> IpAddr {
         let seg = [
             h.v6,
             0x0001,
-            rng.next() as u16,
+            rng.next_u64() as u16,
             0,
             0,
             0,
             0,
-            (rng.next() as u16) | 1,
+            (rng.next_u64() as u16) | 1,
         ];
         IpAddr::V6(Ipv6Addr::from(seg))
     } else {
         let net = h.v4[rng.below(2)];
-        let host = rng.next() as u16;
+        let host = rng.next_u64() as u16;
         let host = if host & 0xff == 0 { host | 1 } else { host };
         IpAddr::V4(Ipv4Addr::from((u32::from(net) << 16) | u32::from(host)))
     }
@@ -183,7 +161,7 @@ fn new_phone(rng: &mut Rng, h: &Home, used: &mut HashSet<String>) -> Option<Stri
         let mut d = digits.clone();
         let n = d.len();
         for x in d.iter_mut().skip(n.saturating_sub(5)) {
-            *x = b'0' + (rng.next() % 10) as u8;
+            *x = b'0' + (rng.next_u64() % 10) as u8;
         }
         let text = format!("+{}{}", h.calling_code, String::from_utf8_lossy(&d));
         if let Ok(p) = normalise_phone(&text, None)
@@ -225,7 +203,7 @@ fn email_variant(rng: &mut Rng, local: &str, domain: &str) -> String {
 
 /// Generates a scenario.
 pub fn generate(config: &ScenarioConfig) -> Scenario {
-    let mut rng = Rng(config.seed ^ 0x005e_ed0f_7a1a);
+    let mut rng = Rng::new(config.seed ^ 0x005e_ed0f_7a1a);
     let homes = homes();
     let now: UnixTime = 1_767_225_600; // 2026-01-01T00:00:00Z
     let year = 365 * 86_400;
@@ -282,7 +260,7 @@ pub fn generate(config: &ScenarioConfig) -> Scenario {
         } else {
             None
         };
-        let device = format!("{:016x}{:016x}", rng.next(), rng.next());
+        let device = format!("{:016x}{:016x}", rng.next_u64(), rng.next_u64());
         let household: Vec<IpAddr> = (0..1 + rng.below(3))
             .map(|_| home_ip(&mut rng, h))
             .collect();
@@ -335,7 +313,7 @@ pub fn generate(config: &ScenarioConfig) -> Scenario {
             }
             let count = count.max(1);
             for j in 0..count {
-                let at = Some(now - (rng.next() % year as u64) as i64);
+                let at = Some(now - (rng.next_u64() % year as u64) as i64);
                 let (ip, proxy) = match profile {
                     Profile::Proxy if j % 3 == 1 => (proxies[rng.below(proxies.len())], true),
                     Profile::Conflicting if j % 2 == 1 => (home_ip(&mut rng, other), false),
@@ -358,13 +336,13 @@ pub fn generate(config: &ScenarioConfig) -> Scenario {
                 acc.uploads.push(UploadInput {
                     ip: Some(IpEvent {
                         ip: household[0].to_string(),
-                        at: Some(now - (rng.next() % year as u64) as i64),
+                        at: Some(now - (rng.next_u64() % year as u64) as i64),
                         possible_proxy: false,
                     }),
                     content_key: Some({
                         let mut k = [0u8; 32];
                         for chunk in k.chunks_mut(8) {
-                            chunk.copy_from_slice(&rng.next().to_le_bytes());
+                            chunk.copy_from_slice(&rng.next_u64().to_le_bytes());
                         }
                         k
                     }),

@@ -54,7 +54,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         writeln!(acc_w, "{acc}")?;
         for u in &a.uploads {
             let Some(key) = u.content_key else { continue };
-            let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+            let hex = tiaki_types::hex::encode(&key);
             let mut m = serde_json::json!({"id": format!("m{n}"), "account": format!("acc{i}"),
                 "hashes": {"sha256": hex}});
             if let Some(ip) = &u.ip {

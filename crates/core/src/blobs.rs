@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use age::secrecy::ExposeSecret;
+use tiaki_types::hex;
 
 /// Why the blob store failed.
 #[derive(Debug, thiserror::Error)]
@@ -81,8 +82,8 @@ impl BlobStore {
 
     /// Where the blob of `sha256` lives (whether or not it exists).
     pub fn path_of(&self, sha256: &[u8; 32]) -> PathBuf {
-        let hex = hex(sha256);
-        self.root.join(&hex[..2]).join(format!("{hex}.age"))
+        let name = hex::encode(sha256);
+        self.root.join(&name[..2]).join(format!("{name}.age"))
     }
 
     pub fn contains(&self, sha256: &[u8; 32]) -> bool {
@@ -98,7 +99,11 @@ impl BlobStore {
         }
         let dir = dest.parent().unwrap_or(&self.root);
         fs::create_dir_all(dir).map_err(io_at(dir))?;
-        let tmp = dir.join(format!(".{}.{}.tmp", hex(sha256), std::process::id()));
+        let tmp = dir.join(format!(
+            ".{}.{}.tmp",
+            hex::encode(sha256),
+            std::process::id()
+        ));
         let result = self.encrypt_to(src, &tmp);
         if let Err(e) = result {
             let _ = fs::remove_file(&tmp);
@@ -192,17 +197,6 @@ fn create_identity(path: &Path) -> Result<age::x25519::Identity, BlobError> {
             source: e,
         }),
     }
-}
-
-/// Lowercase hex.
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[usize::from(b >> 4)] as char);
-        s.push(DIGITS[usize::from(b & 15)] as char);
-    }
-    s
 }
 
 #[cfg(test)]

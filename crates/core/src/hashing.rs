@@ -8,23 +8,14 @@ use tiaki_hash::pdq::{PdqHash, PdqHasher};
 use tiaki_media::{FileRecord, HashOptions, Kind, hash_file};
 use serde::Deserialize as _;
 use tiaki_store::intake::{FindingRow, HashState, HashedMedia, MediaHashes, PendingMedia};
+use tiaki_types::hex;
 use tiaki_types::model::{MediaData, ProvidedHashes};
 
-use crate::blobs::{BlobStore, hex};
+use crate::blobs::BlobStore;
 
 /// Parses lowercase or uppercase hex of exactly `N` bytes.
 pub fn parse_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
-    let s = s.trim();
-    if s.len() != 2 * N {
-        return None;
-    }
-    let mut out = [0u8; N];
-    for (i, pair) in s.as_bytes().chunks(2).enumerate() {
-        let hi = (pair[0] as char).to_digit(16)?;
-        let lo = (pair[1] as char).to_digit(16)?;
-        out[i] = u8::try_from(hi * 16 + lo).ok()?;
-    }
-    Some(out)
+    hex::decode::<N>(s.trim()).ok()
 }
 
 /// The hashes of a `tiaki hash` record.
@@ -88,9 +79,21 @@ pub fn disagreements(
             });
         }
     };
-    check("md5", computed.md5.map(|d| hex(&d)), provided.md5.map(|d| hex(&d)));
-    check("sha1", computed.sha1.map(|d| hex(&d)), provided.sha1.map(|d| hex(&d)));
-    check("sha256", computed.sha256.map(|d| hex(&d)), provided.sha256.map(|d| hex(&d)));
+    check(
+        "md5",
+        computed.md5.map(|d| hex::encode(&d)),
+        provided.md5.map(|d| hex::encode(&d)),
+    );
+    check(
+        "sha1",
+        computed.sha1.map(|d| hex::encode(&d)),
+        provided.sha1.map(|d| hex::encode(&d)),
+    );
+    check(
+        "sha256",
+        computed.sha256.map(|d| hex::encode(&d)),
+        provided.sha256.map(|d| hex::encode(&d)),
+    );
     if let (Some(o), Some(t)) = (computed.pdq, provided.pdq)
         && o != t
     {
@@ -185,7 +188,7 @@ mod tests {
     #[test]
     fn hex_round_trip() {
         let d = [0xABu8, 0x01, 0xff, 0x10];
-        assert_eq!(parse_hex::<4>(&hex(&d)), Some(d));
+        assert_eq!(parse_hex::<4>(&hex::encode(&d)), Some(d));
         assert_eq!(parse_hex::<4>("AB01FF10"), Some(d));
         assert_eq!(parse_hex::<4>("AB01FF1"), None);
         assert_eq!(parse_hex::<4>("AB01FF1G"), None);
@@ -198,7 +201,10 @@ mod tests {
         let f = disagreements("media.ndjson", 7, "f-1", &a, &b);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].code, "md5_mismatch");
-        assert!(f[0].message.contains(&hex(&[1; 16])) && f[0].message.contains(&hex(&[2; 16])));
+        assert!(
+            f[0].message.contains(&hex::encode(&[1; 16]))
+                && f[0].message.contains(&hex::encode(&[2; 16]))
+        );
         assert!(disagreements("m", 1, "x", &a, &a).is_empty());
     }
 }

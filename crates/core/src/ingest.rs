@@ -318,7 +318,8 @@ fn staging_dir(data: &Path, bundle: &Path) -> PathBuf {
     use sha2::Digest as _;
     let canon = std::fs::canonicalize(bundle).unwrap_or_else(|_| bundle.to_path_buf());
     let key = sha2::Sha256::digest(canon.to_string_lossy().as_bytes());
-    data.join("staging").join(crate::blobs::hex(&key[..8]))
+    data.join("staging")
+        .join(tiaki_types::hex::encode(&key[..8]))
 }
 
 /// Ingests what `path` holds: a provider bundle (directory or archive), or

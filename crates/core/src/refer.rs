@@ -34,8 +34,9 @@ use tiaki_store::referrals::{
 use tiaki_store::{ListStore, MatchKind, ReferralStore, StoreError, StoredEntry, Timestamp};
 use tiaki_types::attribution::Evidence as StoredEvidence;
 use tiaki_types::model::Account;
+use tiaki_types::hex;
 
-use crate::blobs::{BlobError, BlobStore, hex};
+use crate::blobs::{BlobError, BlobStore};
 
 mod spool;
 
@@ -790,7 +791,7 @@ pub fn referral_id(country: &str, accounts: &[AttributedAccount]) -> String {
         h.update(format!("\n{}:{r}{}:{a}", r.len(), a.len()).as_bytes());
     }
     let d = h.finalize();
-    format!("R-{country}-{}", &hex(&d)[..16])
+    format!("R-{country}-{}", &hex::encode(&d)[..16])
 }
 
 /// The identifiers an account line carries, in a fixed order: e-mails,
@@ -977,7 +978,7 @@ fn attach_files(
             pm.file = Some(p.clone());
             continue;
         }
-        let path = spool.join(hex(&sha));
+        let path = spool.join(hex::encode(&sha));
         let bytes = blobs.read(&sha)?;
         fs::write(&path, bytes).map_err(io_at(&path))?;
         written.insert(sha, path.clone());

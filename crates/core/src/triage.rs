@@ -258,7 +258,7 @@ pub async fn clusters<S: IntakeStore + Clone + 'static>(
                     .iter()
                     .find_map(|i| sha_of.get(i))
                     .and_then(|k| match k {
-                        ContentKey::Sha256(d) => Some(crate::blobs::hex(d)),
+                        ContentKey::Sha256(d) => Some(tiaki_types::hex::encode(d)),
                         ContentKey::Md5(_) | ContentKey::Sha1(_) => None,
                     }),
                 members: members.iter().map(|&i| items[i as usize].id).collect(),

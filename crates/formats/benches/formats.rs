@@ -8,7 +8,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "../tests/common/synth.rs"]
+#[path = "../tests/formats/common/synth.rs"]
 mod synth;
 
 use std::hint::black_box;

@@ -10,7 +10,7 @@
 //! FILE (default: a temporary file, removed afterwards), then imports it
 //! from disk through `tiaki_formats::import` and prints one JSON line.
 
-#[path = "../tests/common/synth.rs"]
+#[path = "../tests/formats/common/synth.rs"]
 mod synth;
 
 use std::fs::File;

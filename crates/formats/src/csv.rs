@@ -22,9 +22,11 @@ use std::rc::Rc;
 
 use serde_json::Value;
 
+use tiaki_types::fields::{Spellings::Lenient, parse_bool};
+
 use crate::category::CategoryScheme;
 use crate::error::{DocumentError, ImportError, Position, RecordError, RecordReason};
-use crate::fields::{self, parse_bool, parse_u64};
+use crate::fields::{self, parse_u64};
 use crate::model::{Category, Format, ListEntry, ListMeta, PdqEntry};
 use crate::{Emitter, ImportOptions, ImportSummary, Item};
 
@@ -393,7 +395,7 @@ impl Layout {
                 Column::SourceId => e.source_id = Some(v.to_string()),
                 Column::Note => e.note = Some(v.to_string()),
                 Column::VictimIdentified => set_or_keep(
-                    parse_bool(v),
+                    parse_bool(v, Lenient),
                     &mut e.victim_identified,
                     &mut e.extra,
                     name,
@@ -401,19 +403,27 @@ impl Layout {
                 ),
                 Column::OffenderIdentified => {
                     set_or_keep(
-                        parse_bool(v),
+                        parse_bool(v, Lenient),
                         &mut e.offender_identified,
                         &mut e.extra,
                         name,
                         v,
                     );
                 }
-                Column::Distributed => {
-                    set_or_keep(parse_bool(v), &mut e.distributed, &mut e.extra, name, v)
-                }
-                Column::Baseline => {
-                    set_or_keep(parse_bool(v), &mut e.baseline, &mut e.extra, name, v)
-                }
+                Column::Distributed => set_or_keep(
+                    parse_bool(v, Lenient),
+                    &mut e.distributed,
+                    &mut e.extra,
+                    name,
+                    v,
+                ),
+                Column::Baseline => set_or_keep(
+                    parse_bool(v, Lenient),
+                    &mut e.baseline,
+                    &mut e.extra,
+                    name,
+                    v,
+                ),
                 Column::Submissions => {
                     set_or_keep(parse_u64(v), &mut e.submissions, &mut e.extra, name, v)
                 }

@@ -7,24 +7,10 @@
 
 use serde_json::Value;
 use tiaki_hash::pdq::PdqHash;
+use tiaki_types::fields::{Spellings::Lenient, parse_bool};
 
 use crate::error::RecordReason;
 use crate::model::HexDigest;
-
-/// `y/yes/t/true/1` or `n/no/f/false/0`, any case, trimmed. Anything else,
-/// including the empty string, is "not stated".
-pub(crate) fn parse_bool(s: &str) -> Option<bool> {
-    let t = s.trim();
-    const TRUE: [&str; 5] = ["y", "yes", "t", "true", "1"];
-    const FALSE: [&str; 5] = ["n", "no", "f", "false", "0"];
-    if TRUE.iter().any(|w| t.eq_ignore_ascii_case(w)) {
-        Some(true)
-    } else if FALSE.iter().any(|w| t.eq_ignore_ascii_case(w)) {
-        Some(false)
-    } else {
-        None
-    }
-}
 
 /// What a JSON value says as a flag: `Ok(None)` for null/empty, `Err` when it
 /// is something else entirely (the caller keeps it verbatim).
@@ -38,7 +24,7 @@ pub(crate) fn json_bool(v: &Value) -> Result<Option<bool>, ()> {
             _ => Err(()),
         },
         Value::String(s) if s.trim().is_empty() => Ok(None),
-        Value::String(s) => parse_bool(s).map(Some).ok_or(()),
+        Value::String(s) => parse_bool(s, Lenient).map(Some).ok_or(()),
         _ => Err(()),
     }
 }
@@ -166,13 +152,13 @@ mod tests {
     #[test]
     fn lenient_bools() {
         for t in ["true", "TRUE", " yes ", "Y", "t", "1"] {
-            assert_eq!(parse_bool(t), Some(true), "{t}");
+            assert_eq!(parse_bool(t, Lenient), Some(true), "{t}");
         }
         for f in ["false", "No", "n", "F", "0"] {
-            assert_eq!(parse_bool(f), Some(false), "{f}");
+            assert_eq!(parse_bool(f, Lenient), Some(false), "{f}");
         }
-        assert_eq!(parse_bool(""), None);
-        assert_eq!(parse_bool("maybe"), None);
+        assert_eq!(parse_bool("", Lenient), None);
+        assert_eq!(parse_bool("maybe", Lenient), None);
         assert_eq!(json_bool(&Value::from("true")), Ok(Some(true)));
         assert_eq!(json_bool(&Value::from(false)), Ok(Some(false)));
         assert_eq!(json_bool(&Value::from("maybe")), Err(()));

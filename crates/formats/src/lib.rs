@@ -59,12 +59,14 @@ pub mod detect;
 pub mod error;
 pub mod export;
 mod fields;
-mod lines;
 pub mod model;
 pub mod ncmec;
 pub mod pdq_lines;
 pub mod vics;
 pub mod vpdq;
+
+/// Longest line the line formats keep: far above any real hash-list line.
+const MAX_LINE: usize = 1 << 20;
 
 pub use category::{CategoryClass, CategoryMap, CategoryScheme};
 pub use error::{DocumentError, ImportError, Position, RecordError, RecordReason};

@@ -11,6 +11,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use tiaki_hash::pdq::PdqHash;
 use tiaki_hash::vpdq::VpdqFeature;
+use tiaki_types::hex;
 
 use crate::category::{CategoryClass, CategoryScheme};
 
@@ -41,60 +42,25 @@ pub enum DigestError {
 impl<const N: usize> HexDigest<N> {
     /// Parses `2 * N` hex digits of either case. Callers trim first.
     pub fn from_hex(s: &str) -> Result<Self, DigestError> {
-        let b = s.as_bytes();
-        if b.len() != 2 * N {
-            return Err(DigestError::Length {
-                expected: 2 * N,
-                got: s.chars().count(),
-            });
-        }
         let mut out = [0u8; N];
-        for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
-            let (hi, lo) = match pair {
-                [h, l] => (hex_val(*h)?, hex_val(*l)?),
-                _ => {
-                    return Err(DigestError::Length {
-                        expected: 2 * N,
-                        got: b.len(),
-                    });
-                }
-            };
-            *o = (hi << 4) | lo;
-        }
+        hex::decode_into(s.as_bytes(), &mut out).map_err(|e| match e {
+            hex::HexError::Length { expected, .. } => DigestError::Length {
+                expected,
+                got: s.chars().count(),
+            },
+            hex::HexError::Digit { byte, .. } => DigestError::Digit(char::from(byte)),
+        })?;
         Ok(HexDigest(out))
     }
 
     /// Lowercase hex.
     pub fn to_hex(&self) -> String {
-        let mut s = String::with_capacity(2 * N);
-        push_hex(&mut s, &self.0, false);
-        s
+        hex::encode(&self.0)
     }
 
     /// Upper-case hex, the VICS convention for `MD5`/`SHA1`.
     pub fn to_hex_upper(&self) -> String {
-        let mut s = String::with_capacity(2 * N);
-        push_hex(&mut s, &self.0, true);
-        s
-    }
-}
-
-fn hex_val(c: u8) -> Result<u8, DigestError> {
-    tiaki_hash::pdq::hex_digit(c).ok_or(DigestError::Digit(char::from(c)))
-}
-
-fn push_hex(s: &mut String, bytes: &[u8], upper: bool) {
-    let digits: &[u8; 16] = if upper {
-        b"0123456789ABCDEF"
-    } else {
-        b"0123456789abcdef"
-    };
-    for b in bytes {
-        for nib in [b >> 4, b & 15] {
-            if let Some(&d) = digits.get(usize::from(nib)) {
-                s.push(char::from(d));
-            }
-        }
+        hex::encode_upper(&self.0)
     }
 }
 

@@ -10,10 +10,11 @@ use std::io::BufRead;
 use std::ops::ControlFlow;
 
 use serde_json::Value;
+use tiaki_types::lines::CappedLines;
 
+use crate::MAX_LINE;
 use crate::error::{DocumentError, ImportError, Position, RecordError, RecordReason};
 use crate::fields;
-use crate::lines::Lines;
 use crate::model::{Format, ListEntry, ListMeta, PdqEntry};
 use crate::{Emitter, ImportOptions, ImportSummary, Item};
 
@@ -27,7 +28,7 @@ pub fn read<R: BufRead>(
     sink: &mut dyn FnMut(Item) -> ControlFlow<()>,
 ) -> Result<ImportSummary, ImportError> {
     let mut emit = Emitter::new(sink, opts.include_deleted);
-    let mut lines = Lines::new(reader);
+    let mut lines = CappedLines::new(reader, MAX_LINE);
     loop {
         let (line_no, text) = match lines.next_line() {
             Ok(Some(l)) => l,
@@ -35,10 +36,10 @@ pub fn read<R: BufRead>(
             Err(e) => return Err(emit.fail(DocumentError::Io(e))),
         };
         let position = Position::Line { line: line_no };
-        let flow = match text {
-            Err(max) => emit.reject(RecordError {
+        let flow = match text.lossy() {
+            Err(too_long) => emit.reject(RecordError {
                 position,
-                reason: RecordReason::LineTooLong(max),
+                reason: RecordReason::LineTooLong(too_long.cap),
             }),
             Ok(text) => match parse_line(&text) {
                 None => ControlFlow::Continue(()),

@@ -20,9 +20,10 @@ use tiaki_hash::vpdq::VpdqFeature;
 use tiaki_hash::vpdq::format::{
     VpdqFormatError, parse_signal_entry, read_legacy, read_reference_text,
 };
+use tiaki_types::lines::CappedLines;
 
+use crate::MAX_LINE;
 use crate::error::{DocumentError, ImportError, Position, RecordError, RecordReason};
-use crate::lines::Lines;
 use crate::model::{Format, ListEntry, ListMeta};
 use crate::{Emitter, ImportOptions, ImportSummary, Item};
 
@@ -33,7 +34,7 @@ pub fn read_text<R: BufRead>(
     sink: &mut dyn FnMut(Item) -> ControlFlow<()>,
 ) -> Result<ImportSummary, ImportError> {
     let mut emit = Emitter::new(sink, opts.include_deleted);
-    let mut lines = Lines::new(reader);
+    let mut lines = CappedLines::new(reader, MAX_LINE);
     let mut frames: Vec<VpdqFeature> = Vec::new();
     let mut lines_seen = false;
     loop {
@@ -43,8 +44,8 @@ pub fn read_text<R: BufRead>(
             Err(e) => return Err(emit.fail(DocumentError::Io(e))),
         };
         let position = Position::Line { line: line_no };
-        let parsed = match text {
-            Err(max) => Err(RecordReason::LineTooLong(max)),
+        let parsed = match text.lossy() {
+            Err(too_long) => Err(RecordReason::LineTooLong(too_long.cap)),
             Ok(text) => {
                 let t = text.trim();
                 if t.is_empty() || t.starts_with('#') {

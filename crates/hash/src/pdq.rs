@@ -12,7 +12,10 @@ pub mod reference;
 
 pub use self::core::{Dihedral, MIN_HASHABLE_DIM};
 pub use self::dihedral_bits::dihedral_of_hash;
-pub use self::hash256::{HexError, PdqHash, hex_digit};
+pub use self::hash256::{HexError, PdqHash};
+/// The shared hex digit table (`tiaki_types::hex::digit`), re-exported for
+/// the readers that already name it here.
+pub use tiaki_types::hex::digit as hex_digit;
 
 use self::fast::{Scratch, Source};
 

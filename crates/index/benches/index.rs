@@ -11,29 +11,12 @@ use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_mai
 use std::hint::black_box;
 use tiaki_hash::pdq::PdqHash;
 use tiaki_index::{Digest, DigestIndex, PdqEntry, PdqIndex, PdqIndexConfig, ScanKernel};
+use tiaki_testkit::{PdqRng, Rng};
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn hash(&mut self) -> PdqHash {
-        PdqHash([self.next(), self.next(), self.next(), self.next()])
-    }
-    /// A stored hash with `k` random bits flipped (a planted near-duplicate).
-    fn near(&mut self, stored: &[PdqHash], k: usize) -> PdqHash {
-        let mut h = stored[(self.next() % stored.len() as u64) as usize];
-        for _ in 0..k {
-            let b = (self.next() % 256) as usize;
-            h.0[b / 64] ^= 1 << (b % 64);
-        }
-        h
-    }
+/// A stored hash with `k` random bits flipped (a planted near-duplicate).
+fn near(rng: &mut Rng, stored: &[PdqHash], k: usize) -> PdqHash {
+    let base = stored[rng.below(stored.len())];
+    rng.flip(&base, k)
 }
 
 fn n() -> usize {
@@ -57,9 +40,9 @@ fn build(hashes: &[PdqHash], config: PdqIndexConfig) -> PdqIndex {
 
 fn pdq_queries(c: &mut Criterion) {
     let n = n();
-    let mut rng = Rng(1);
+    let mut rng = Rng::new(1);
     let hashes: Vec<PdqHash> = (0..n).map(|_| rng.hash()).collect();
-    let needles: Vec<PdqHash> = (0..64).map(|i| rng.near(&hashes, i % 32)).collect();
+    let needles: Vec<PdqHash> = (0..64).map(|i| near(&mut rng, &hashes, i % 32)).collect();
     let dihedral: [PdqHash; 8] = std::array::from_fn(|i| needles[i]);
 
     let mut g = c.benchmark_group(format!("pdq_r31_n{n}"));
@@ -151,12 +134,12 @@ fn pdq_queries(c: &mut Criterion) {
 
 fn digests(c: &mut Criterion) {
     let n = n();
-    let mut rng = Rng(2);
+    let mut rng = Rng::new(2);
     let keys: Vec<Digest> = (0..n)
         .map(|_| {
             let mut b = [0u8; 32];
             for c in b.chunks_exact_mut(8) {
-                c.copy_from_slice(&rng.next().to_le_bytes());
+                c.copy_from_slice(&rng.next_u64().to_le_bytes());
             }
             Digest::Sha256(b)
         })

@@ -16,6 +16,7 @@ use std::io::Read;
 use std::time::Instant;
 use tiaki_hash::pdq::PdqHash;
 use tiaki_index::{Engine, KnownIndex, PdqEntry, PdqIndex, PdqIndexConfig, ScanKernel};
+use tiaki_testkit::{PdqRng, Rng};
 
 fn read_hashes(path: &str) -> Vec<PdqHash> {
     let mut bytes = Vec::new();
@@ -60,14 +61,6 @@ fn config_for(engine: &str) -> PdqIndexConfig {
         _ => {}
     }
     c
-}
-
-fn splitmix(seed: &mut u64) -> u64 {
-    *seed = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    let mut z = *seed;
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 /// CPU time of this thread in seconds (`/proc/thread-self/schedstat`, ns).
@@ -201,19 +194,13 @@ fn main() {
                 .take_while(|a| !a.starts_with("--"))
                 .filter_map(|s| s.parse().ok())
                 .collect();
-            let mut seed = 42u64;
+            let mut rng = Rng::new(42);
             for n in sizes {
-                let hashes: Vec<PdqHash> = (0..n)
-                    .map(|_| PdqHash([0; 4].map(|_| splitmix(&mut seed))))
-                    .collect();
+                let hashes: Vec<PdqHash> = (0..n).map(|_| rng.hash()).collect();
                 let queries: Vec<PdqHash> = (0..nq)
                     .map(|i| {
-                        let mut q = hashes[(splitmix(&mut seed) as usize) % n];
-                        for _ in 0..(i % 32) {
-                            let b = (splitmix(&mut seed) % 256) as usize;
-                            q.0[b / 64] ^= 1 << (b % 64);
-                        }
-                        q
+                        let stored = hashes[rng.below(n)];
+                        rng.flip(&stored, i % 32)
                     })
                     .collect();
                 let kernel = arg(&args, "--kernel")

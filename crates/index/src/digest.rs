@@ -18,6 +18,7 @@ use crate::EntryId;
 use crate::error::IndexError;
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
+use tiaki_types::hex;
 
 /// The digest algorithms the index knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -116,27 +117,16 @@ impl Digest {
                 s.len()
             )));
         }
-        let nibble = |c: u8, at: usize| match c {
-            b'0'..=b'9' => Ok(c - b'0'),
-            b'a'..=b'f' => Ok(c - b'a' + 10),
-            b'A'..=b'F' => Ok(c - b'A' + 10),
-            _ => Err(bad(format!("non-hex character at position {at}"))),
-        };
-        let bytes = s
-            .as_bytes()
-            .chunks_exact(2)
-            .enumerate()
-            .map(|(i, p)| match p {
-                [h, l] => Ok((nibble(*h, 2 * i)? << 4) | nibble(*l, 2 * i + 1)?),
-                _ => Err(bad("odd length".into())),
-            })
-            .collect::<Result<Vec<u8>, _>>()?;
+        let bytes = hex::decode_vec(s).map_err(|e| match e {
+            hex::HexError::Digit { at, .. } => bad(format!("non-hex character at position {at}")),
+            hex::HexError::Length { .. } => bad("odd length".into()),
+        })?;
         Digest::from_bytes(kind, &bytes)
     }
 
     /// Lowercase hex.
     pub fn to_hex(&self) -> String {
-        self.as_bytes().iter().map(|b| format!("{b:02x}")).collect()
+        hex::encode(self.as_bytes())
     }
 }
 

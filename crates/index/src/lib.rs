@@ -14,7 +14,7 @@
 //! **Invariant: results are exact.** For any radius, a query returns exactly
 //! the live entries a linear scan over all inserted (and not removed) hashes
 //! would return, with the same distances: never an approximation. Property
-//! tests (`tests/oracle.rs`) check this against a naive scan on random and
+//! tests (`tests/index/oracle.rs`) check this against a naive scan on random and
 //! planted data, at radii 0, 31 and 63, with either engine forced, after
 //! incremental inserts, removals and a save/load round trip.
 //!

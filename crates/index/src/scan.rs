@@ -377,21 +377,13 @@ mod avx512 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tiaki_types::rng::Rng;
 
-    fn rng(seed: &mut u64) -> u64 {
-        // splitmix64: deterministic test data without a dependency.
-        *seed = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = *seed;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn flip(h: PdqHash, k: usize, seed: &mut u64) -> PdqHash {
+    fn flip(h: PdqHash, k: usize, rng: &mut Rng) -> PdqHash {
         let mut out = h;
         let mut done = 0;
         while done < k {
-            let bit = (rng(seed) % 256) as usize;
+            let bit = rng.below(256);
             if out.bit(bit) == h.bit(bit) {
                 out.0[bit / 64] ^= 1 << (bit % 64);
                 done += 1;
@@ -402,9 +394,9 @@ mod tests {
 
     #[test]
     fn kernels_agree_with_naive_scan() {
-        let mut seed = 7;
+        let mut rng = Rng::new(7);
         let db: Vec<PdqHash> = (0..5000)
-            .map(|_| PdqHash([0; 4].map(|_| rng(&mut seed))))
+            .map(|_| PdqHash([0; 4].map(|_| rng.next_u64())))
             .collect();
         let mut planes = Planes::default();
         db.iter().for_each(|h| planes.push(h));
@@ -414,9 +406,9 @@ mod tests {
             .iter()
             .enumerate()
         {
-            needles.push(flip(db[i * 97], *k, &mut seed));
+            needles.push(flip(db[i * 97], *k, &mut rng));
         }
-        needles.extend((0..4).map(|_| PdqHash([0; 4].map(|_| rng(&mut seed)))));
+        needles.extend((0..4).map(|_| PdqHash([0; 4].map(|_| rng.next_u64()))));
         // 1, 2, 3 and 13 needles exercise every group width (1, 2, 4, 8).
         for (radius, count) in [0, 31, 32, 33, 48, 49, 63, 128, 256]
             .into_iter()

@@ -19,10 +19,10 @@ use crate::archive::{self, Limits};
 use crate::error::{BundleError, LineError, LineErrorKind};
 use crate::fields::Obj;
 use crate::idset::IdSet;
-use crate::lines::{Line, LineReader};
 use crate::manifest;
 use crate::model::{Account, Event, Media, Record, ReportHeader};
 use crate::records::{self, Rejected};
+use tiaki_types::lines::{CappedLines, Line};
 
 pub const MANIFEST: &str = "manifest.json";
 pub const ACCOUNTS: &str = "accounts.ndjson";
@@ -288,24 +288,14 @@ pub(crate) fn sha256_file(path: &Path) -> std::io::Result<String> {
         };
         h.update(buf.get(..n).unwrap_or_default());
     }
-    Ok(hex(&h.finalize()))
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 15)]));
-    }
-    s
+    Ok(tiaki_types::hex::encode(&h.finalize()))
 }
 
 /// One NDJSON file being read: yields each non-blank line as a JSON object,
 /// or the reason it is not one.
 struct Source {
     file: &'static str,
-    reader: Option<LineReader<BufReader<File>>>,
+    reader: Option<CappedLines<BufReader<File>>>,
     /// An error to yield first (the file could not be opened).
     pending: Option<LineError>,
 }
@@ -315,7 +305,7 @@ impl Source {
         match File::open(root.join(file)) {
             Ok(f) => Source {
                 file,
-                reader: Some(LineReader::new(
+                reader: Some(CappedLines::new(
                     BufReader::with_capacity(READ_BUFFER, f),
                     max_line,
                 )),
@@ -374,12 +364,19 @@ impl Source {
                     }));
                 }
                 Ok(Some((n, Line::Text(t)))) => (n, t),
-                Ok(Some((n, Line::TooLong(len)))) => {
-                    return Some(Err(
-                        self.error(n, format!("line of {len} bytes is longer than the limit"))
-                    ));
+                Ok(Some((n, Line::TooLong(t)))) => {
+                    let message = format!(
+                        "line of {} bytes is longer than the limit of {} bytes",
+                        t.bytes, t.cap
+                    );
+                    return Some(Err(self.error(n, message)));
                 }
-                Ok(Some((n, Line::BadUtf8(at)))) => {
+                Ok(Some((
+                    n,
+                    Line::BadUtf8 {
+                        valid_up_to: at, ..
+                    },
+                ))) => {
                     return Some(Err(
                         self.error(n, format!("not UTF-8 (bad byte at column {})", at + 1))
                     ));

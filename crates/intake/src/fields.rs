@@ -8,6 +8,7 @@
 use std::net::IpAddr;
 
 use serde_json::{Map, Value};
+use tiaki_types::fields::{Spellings, parse_bool};
 
 pub(crate) type Obj = Map<String, Value>;
 
@@ -104,19 +105,10 @@ pub(crate) fn bool_v(v: Option<Value>, at: &str) -> Result<Option<bool>, String>
     match v {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(b)),
-        Some(Value::String(s)) => parse_bool(&s)
+        Some(Value::String(s)) => parse_bool(&s, Spellings::XsBoolean)
             .map(Some)
             .ok_or_else(|| format!("{at}: expected true or false, found {s:?}")),
         Some(other) => Err(format!("{at}: expected a boolean, found {}", kind(&other))),
-    }
-}
-
-/// `xs:boolean` spellings.
-pub(crate) fn parse_bool(s: &str) -> Option<bool> {
-    match s.trim() {
-        "true" | "1" | "True" | "TRUE" => Some(true),
-        "false" | "0" | "False" | "FALSE" => Some(false),
-        _ => None,
     }
 }
 

@@ -41,6 +41,8 @@ use std::path::{Path, PathBuf};
 use md5::Md5;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
+use tiaki_types::hex;
+use tiaki_types::rng::Rng;
 
 /// What to generate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,38 +112,6 @@ pub enum GenError {
     Options(String),
 }
 
-/// SplitMix64 (Steele, Lea, Flood 2014): tiny, fast, and fixed forever.
-#[derive(Debug, Clone)]
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64, stream: u64) -> Rng {
-        let mut r = Rng(seed ^ stream.wrapping_mul(0xA076_1D64_78BD_642F));
-        r.next();
-        r
-    }
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in `0..n` (`n > 0`); the modulo bias is irrelevant here.
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-    fn fill(&mut self, out: &mut [u8]) {
-        for chunk in out.chunks_mut(8) {
-            let v = self.next().to_le_bytes();
-            chunk.copy_from_slice(v.get(..chunk.len()).unwrap_or_default());
-        }
-    }
-}
-
 struct Item {
     md5: [u8; 16],
     sha1: [u8; 20],
@@ -150,14 +120,6 @@ struct Item {
     vpdq: Vec<[u8; 32]>,
     /// `files/<name>` when the item has a generated file.
     file: Option<String>,
-}
-
-fn push_hex(s: &mut String, bytes: &[u8]) {
-    const D: &[u8; 16] = b"0123456789abcdef";
-    for &b in bytes {
-        s.push(char::from(D[usize::from(b >> 4)]));
-        s.push(char::from(D[usize::from(b & 15)]));
-    }
 }
 
 /// `YYYY-MM-DDThh:mm:ssZ` for seconds since 1970 (Hinnant's civil_from_days).
@@ -187,7 +149,7 @@ const T0: u64 = 1_420_070_400;
 const T1: u64 = 1_571_011_200;
 
 fn time_between(r: &mut Rng, from: u64, to: u64) -> u64 {
-    from + r.below(to.saturating_sub(from).max(1))
+    from + r.below_u64(to.saturating_sub(from).max(1))
 }
 
 const COUNTRIES: &[(&str, &str, &str)] = &[
@@ -207,12 +169,12 @@ const COUNTRIES: &[(&str, &str, &str)] = &[
 ];
 
 fn push_ip(s: &mut String, r: &mut Rng) {
-    let host = r.below(254) + 1;
-    let _ = match r.below(4) {
+    let host = r.below_u64(254) + 1;
+    let _ = match r.below_u64(4) {
         0 => write!(s, "192.0.2.{host}"),
         1 => write!(s, "198.51.100.{host}"),
         2 => write!(s, "203.0.113.{host}"),
-        _ => write!(s, "2001:db8:{:x}::{:x}", r.below(0xffff), host),
+        _ => write!(s, "2001:db8:{:x}::{:x}", r.below_u64(0xffff), host),
     };
 }
 
@@ -253,7 +215,7 @@ impl Hashing {
             source,
         })?;
         let mut s = String::new();
-        push_hex(&mut s, &self.hash.finalize());
+        hex::push(&mut s, &self.hash.finalize(), false);
         Ok(s)
     }
 }
@@ -344,7 +306,7 @@ pub fn generate(opts: &GenOptions) -> Result<GenSummary, GenError> {
         fs::create_dir_all(&files_dir).map_err(io_err(&files_dir))?;
     }
     for c in 0..n_items {
-        let mut r = Rng::new(seed, 1_000_000 + c);
+        let mut r = Rng::with_stream(seed, 1_000_000 + c);
         let mut it = Item {
             md5: [0; 16],
             sha1: [0; 20],
@@ -366,7 +328,7 @@ pub fn generate(opts: &GenOptions) -> Result<GenSummary, GenError> {
             r.fill(&mut it.sha1);
             r.fill(&mut it.sha256);
             if r.chance(2) {
-                for _ in 0..(3 + r.below(4)) {
+                for _ in 0..(3 + r.below_u64(4)) {
                     let mut f = [0u8; 32];
                     r.fill(&mut f);
                     it.vpdq.push(f);
@@ -376,12 +338,12 @@ pub fn generate(opts: &GenOptions) -> Result<GenSummary, GenError> {
                 r.fill(&mut p);
                 // Near-duplicate of an earlier item: a few bits flipped.
                 if c > n_file_items && r.chance(10) {
-                    let base = n_file_items + r.below(c - n_file_items);
+                    let base = n_file_items + r.below_u64(c - n_file_items);
                     let src: Option<&Item> = items.get(usize::try_from(base).unwrap_or(0));
                     if let Some(bp) = src.and_then(|b| b.pdq) {
                         p = bp;
-                        for _ in 0..(1 + r.below(8)) {
-                            let bit = r.below(256) as usize;
+                        for _ in 0..(1 + r.below_u64(8)) {
+                            let bit = r.below_u64(256) as usize;
                             p[bit / 8] ^= 1 << (bit % 8);
                         }
                     }
@@ -427,7 +389,7 @@ pub fn generate(opts: &GenOptions) -> Result<GenSummary, GenError> {
     // media.ndjson
     let some_md5 = {
         let mut s = String::new();
-        push_hex(&mut s, &[0xab; 16]);
+        hex::push(&mut s, &[0xab; 16], false);
         s
     };
     let bad_media: Vec<(&'static str, String)> = if opts.bad_lines {
@@ -492,7 +454,7 @@ pub fn generate(opts: &GenOptions) -> Result<GenSummary, GenError> {
         Vec::new()
     };
     let mut w = Hashing::create(opts.out.join(crate::bundle::MEDIA))?;
-    let mut r = Rng::new(seed, 2);
+    let mut r = Rng::with_stream(seed, 2);
     let (n_media, n_files, n_accounts) = (opts.media, opts.files, opts.accounts);
     write_lines(
         &mut w,
@@ -504,9 +466,9 @@ pub fn generate(opts: &GenOptions) -> Result<GenSummary, GenError> {
             // Exactly `files` lines, spread evenly, point at files.
             let with_file = n_files > 0 && (j * n_files) / n_media != ((j + 1) * n_files) / n_media;
             let c = if with_file {
-                r.below(n_file_items)
+                r.below_u64(n_file_items)
             } else {
-                r.below(n_items)
+                r.below_u64(n_items)
             };
             let item = &items[c as usize];
             media_line(&mut r, j, item, with_file, n_accounts, s);
@@ -532,7 +494,7 @@ pub fn generate(opts: &GenOptions) -> Result<GenSummary, GenError> {
         Vec::new()
     };
     let mut w = Hashing::create(opts.out.join(crate::bundle::EVENTS))?;
-    let mut r = Rng::new(seed, 3);
+    let mut r = Rng::with_stream(seed, 3);
     write_lines(
         &mut w,
         crate::bundle::EVENTS,
@@ -581,10 +543,10 @@ const FIRST: &[&str] = &[
 ];
 
 fn account_line(seed: u64, i: u64, s: &mut String) {
-    let mut r = Rng::new(seed, 10_000_000_000 + i);
-    let (cc, phone, domain) = COUNTRIES[r.below(COUNTRIES.len() as u64) as usize];
-    let first = FIRST[r.below(FIRST.len() as u64) as usize];
-    let user = format!("{}_{}{}", first.to_ascii_lowercase(), i, r.below(100));
+    let mut r = Rng::with_stream(seed, 10_000_000_000 + i);
+    let (cc, phone, domain) = COUNTRIES[r.below_u64(COUNTRIES.len() as u64) as usize];
+    let first = FIRST[r.below_u64(FIRST.len() as u64) as usize];
+    let user = format!("{}_{}{}", first.to_ascii_lowercase(), i, r.below_u64(100));
     let _ = write!(
         s,
         r#"{{"id":"u-{i}","username":"{user}","display_name":"{first} {i}","created_at":""#
@@ -596,10 +558,10 @@ fn account_line(seed: u64, i: u64, s: &mut String) {
     }
     s.push_str(r#"],"phones":["#);
     if r.chance(70) {
-        let _ = write!(s, r#""{phone} {:04}""#, r.below(10_000));
+        let _ = write!(s, r#""{phone} {:04}""#, r.below_u64(10_000));
     }
     let _ = write!(s, r#"],"declared_country":"{cc}","devices":["#);
-    for d in 0..r.below(3) {
+    for d in 0..r.below_u64(3) {
         if d > 0 {
             s.push(',');
         }
@@ -610,11 +572,11 @@ fn account_line(seed: u64, i: u64, s: &mut String) {
         } else {
             "\"ios-idfv:"
         });
-        push_hex(s, &id);
+        hex::push(s, &id, false);
         s.push('"');
     }
     s.push_str(r#"],"logins":["#);
-    for l in 0..(1 + r.below(3)) {
+    for l in 0..(1 + r.below_u64(3)) {
         if l > 0 {
             s.push(',');
         }
@@ -631,7 +593,11 @@ fn account_line(seed: u64, i: u64, s: &mut String) {
 }
 
 fn media_line(r: &mut Rng, j: u64, item: &Item, with_file: bool, accounts: u64, s: &mut String) {
-    let _ = write!(s, r#"{{"id":"m-{j}","account":"u-{}""#, r.below(accounts));
+    let _ = write!(
+        s,
+        r#"{{"id":"m-{j}","account":"u-{}""#,
+        r.below_u64(accounts)
+    );
     if with_file && let Some(f) = &item.file {
         let _ = write!(s, r#","file":"{f}""#);
     }
@@ -644,30 +610,34 @@ fn media_line(r: &mut Rng, j: u64, item: &Item, with_file: bool, accounts: u64, 
         (_, true) => "jpg",
         (_, false) => "mp4",
     };
-    let _ = write!(s, r#"","original_name":"IMG_{:04}.{ext}""#, r.below(10_000));
+    let _ = write!(
+        s,
+        r#"","original_name":"IMG_{:04}.{ext}""#,
+        r.below_u64(10_000)
+    );
     if r.chance(10) {
         s.push_str(r#","shared_with":["#);
-        for k in 0..(1 + r.below(3)) {
+        for k in 0..(1 + r.below_u64(3)) {
             if k > 0 {
                 s.push(',');
             }
-            let _ = write!(s, r#""u-{}""#, r.below(accounts));
+            let _ = write!(s, r#""u-{}""#, r.below_u64(accounts));
         }
         s.push(']');
     }
     if r.chance(5) {
-        let _ = write!(s, r#","group":"g-{}""#, r.below(1000));
+        let _ = write!(s, r#","group":"g-{}""#, r.below_u64(1000));
     }
     s.push_str(r#","hashes":{"md5":""#);
-    push_hex(s, &item.md5);
+    hex::push(s, &item.md5, false);
     s.push_str(r#"","sha1":""#);
-    push_hex(s, &item.sha1);
+    hex::push(s, &item.sha1, false);
     s.push_str(r#"","sha256":""#);
-    push_hex(s, &item.sha256);
+    hex::push(s, &item.sha256, false);
     s.push('"');
     if let Some(p) = &item.pdq {
         s.push_str(r#","pdq":""#);
-        push_hex(s, p);
+        hex::push(s, p, false);
         s.push('"');
     }
     if !item.vpdq.is_empty() {
@@ -677,7 +647,7 @@ fn media_line(r: &mut Rng, j: u64, item: &Item, with_file: bool, accounts: u64, 
                 s.push(',');
             }
             s.push('"');
-            push_hex(s, f);
+            hex::push(s, f, false);
             let _ = write!(s, r#",100,{}.000""#, k);
         }
         s.push(']');
@@ -686,18 +656,18 @@ fn media_line(r: &mut Rng, j: u64, item: &Item, with_file: bool, accounts: u64, 
 }
 
 fn event_line(r: &mut Rng, accounts: u64, media: u64, s: &mut String) {
-    let kind = r.below(100);
-    let a = r.below(accounts);
+    let kind = r.below_u64(100);
+    let a = r.below_u64(accounts);
     if kind < 50 {
         let _ = write!(
             s,
             r#"{{"type":"share","from":"u-{a}","to":["u-{}""#,
-            r.below(accounts)
+            r.below_u64(accounts)
         );
         if r.chance(30) {
-            let _ = write!(s, r#","u-{}""#, r.below(accounts));
+            let _ = write!(s, r#","u-{}""#, r.below_u64(accounts));
         }
-        let _ = write!(s, r#"],"media":"m-{}","at":""#, r.below(media));
+        let _ = write!(s, r#"],"media":"m-{}","at":""#, r.below_u64(media));
     } else if kind < 80 {
         let _ = write!(s, r#"{{"type":"login","account":"u-{a}","ip":""#);
         push_ip(s, r);
@@ -706,7 +676,7 @@ fn event_line(r: &mut Rng, accounts: u64, media: u64, s: &mut String) {
         let _ = write!(
             s,
             r#"{{"type":"group_join","account":"u-{a}","group":"g-{}","at":""#,
-            r.below(1000)
+            r.below_u64(1000)
         );
     } else {
         // A type the spec does not define: readers must keep it.
@@ -722,10 +692,10 @@ fn event_line(r: &mut Rng, accounts: u64, media: u64, s: &mut String) {
 /// One benign generated image (gradient, checkerboard, circles or noise),
 /// PNG for even items and JPEG for odd ones; distinct per item.
 fn image_file(c: u64, r: &mut Rng) -> Result<(String, Vec<u8>), GenError> {
-    let w = 48 + r.below(96) as u32;
-    let h = 48 + r.below(96) as u32;
-    let pattern = r.below(4);
-    let (a, b, k) = (r.next(), r.next(), 2 + r.below(10) as u32);
+    let w = 48 + r.below_u64(96) as u32;
+    let h = 48 + r.below_u64(96) as u32;
+    let pattern = r.below_u64(4);
+    let (a, b, k) = (r.next_u64(), r.next_u64(), 2 + r.below_u64(10) as u32);
     let px = |x: u32, y: u32, n: u64| -> [u8; 3] {
         let ab = a.to_le_bytes();
         let bb = b.to_le_bytes();
@@ -754,8 +724,8 @@ fn image_file(c: u64, r: &mut Rng) -> Result<(String, Vec<u8>), GenError> {
             }
         }
     };
-    let mut noise = Rng::new(a, c);
-    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb(px(x, y, noise.next())));
+    let mut noise = Rng::with_stream(a, c);
+    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb(px(x, y, noise.next_u64())));
     let mut bytes = Vec::new();
     let png = c.is_multiple_of(2);
     if png {
@@ -790,9 +760,15 @@ mod tests {
 
     #[test]
     fn rng_is_deterministic() {
-        let a: Vec<u64> = (0..4).scan(Rng::new(7, 1), |r, _| Some(r.next())).collect();
-        let b: Vec<u64> = (0..4).scan(Rng::new(7, 1), |r, _| Some(r.next())).collect();
-        let c: Vec<u64> = (0..4).scan(Rng::new(7, 2), |r, _| Some(r.next())).collect();
+        let a: Vec<u64> = (0..4)
+            .scan(Rng::with_stream(7, 1), |r, _| Some(r.next_u64()))
+            .collect();
+        let b: Vec<u64> = (0..4)
+            .scan(Rng::with_stream(7, 1), |r, _| Some(r.next_u64()))
+            .collect();
+        let c: Vec<u64> = (0..4)
+            .scan(Rng::with_stream(7, 2), |r, _| Some(r.next_u64()))
+            .collect();
         assert_eq!(a, b);
         assert_ne!(a, c);
     }

@@ -45,7 +45,6 @@ pub mod error;
 mod fields;
 pub mod generate;
 mod idset;
-mod lines;
 pub mod manifest;
 pub mod model;
 mod records;

@@ -17,30 +17,8 @@ use tiaki_formats::model::{Md5, Sha1, Sha256};
 use tiaki_formats::{Category, CategoryScheme};
 use tiaki_hash::pdq::PdqHash;
 use tiaki_referral::*;
-
-/// splitmix64: enough randomness for fake data, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn bytes<const N: usize>(&mut self) -> [u8; N] {
-        let mut out = [0u8; N];
-        for chunk in out.chunks_mut(8) {
-            let v = self.next().to_le_bytes();
-            chunk.copy_from_slice(&v[..chunk.len()]);
-        }
-        out
-    }
-}
+use tiaki_types::hex;
+use tiaki_types::rng::Rng;
 
 fn country_code(i: usize) -> String {
     let a = b'A' + (i / 26) as u8;
@@ -63,7 +41,7 @@ fn skewed(total: usize, n: usize) -> Vec<usize> {
 
 fn generate(country: usize, n_accounts: usize, n_media: usize) -> PackageContent {
     let cc = country_code(country);
-    let mut rng = Rng(country as u64 * 7919 + 1);
+    let mut rng = Rng::new(country as u64 * 7919 + 1);
     let accounts = (0..n_accounts)
         .map(|i| PackageAccount {
             report_id: format!("ACME-2019-10-{:04}", i % 3),
@@ -102,10 +80,15 @@ fn generate(country: usize, n_accounts: usize, n_media: usize) -> PackageContent
             let known = status == MediaStatus::Known;
             PackageMedia {
                 id: Some(format!("f-{i}")),
-                md5: Some(Md5::from_hex(&hex(&rng.bytes::<16>())).unwrap()),
-                sha1: Some(Sha1::from_hex(&hex(&rng.bytes::<20>())).unwrap()),
-                sha256: Some(Sha256::from_hex(&hex(&rng.bytes::<32>())).unwrap()),
-                pdq: Some(PdqHash([rng.next(), rng.next(), rng.next(), rng.next()])),
+                md5: Some(Md5::from_hex(&hex::encode(&rng.bytes::<16>())).unwrap()),
+                sha1: Some(Sha1::from_hex(&hex::encode(&rng.bytes::<20>())).unwrap()),
+                sha256: Some(Sha256::from_hex(&hex::encode(&rng.bytes::<32>())).unwrap()),
+                pdq: Some(PdqHash([
+                    rng.next_u64(),
+                    rng.next_u64(),
+                    rng.next_u64(),
+                    rng.next_u64(),
+                ])),
                 pdq_quality: Some(100),
                 size: Some(100_000 + rng.below(1_000_000) as u64),
                 category: known.then(|| Category::new(CategoryScheme::VicsUs, "1")),
@@ -138,10 +121,6 @@ fn generate(country: usize, n_accounts: usize, n_media: usize) -> PackageContent
         media,
         figures: vec![],
     }
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 fn main() {

@@ -3,20 +3,7 @@
 use std::io::{self, Read, Write};
 
 use sha2::{Digest, Sha256};
-
-/// Lowercase hex of bytes.
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        for nib in [b >> 4, b & 15] {
-            if let Some(&d) = DIGITS.get(usize::from(nib)) {
-                s.push(char::from(d));
-            }
-        }
-    }
-    s
-}
+use tiaki_types::hex;
 
 /// A writer that hashes and counts what it forwards.
 #[derive(Debug)]
@@ -37,7 +24,7 @@ impl<W: Write> HashingWriter<W> {
 
     /// The inner writer, the hex SHA-256 and the byte count.
     pub fn finish(self) -> (W, String, u64) {
-        (self.inner, hex(&self.hasher.finalize()), self.len)
+        (self.inner, hex::encode(&self.hasher.finalize()), self.len)
     }
 }
 
@@ -74,7 +61,7 @@ impl<R: Read> HashingReader<R> {
 
     /// The hex SHA-256 and the byte count.
     pub fn finish(self) -> (String, u64) {
-        (hex(&self.hasher.finalize()), self.len)
+        (hex::encode(&self.hasher.finalize()), self.len)
     }
 }
 

@@ -105,8 +105,10 @@ impl fmt::Debug for IssuerPublicKey {
 }
 
 /// minisign shows the little-endian 8-byte key number as one hex integer.
-fn key_id(keynum: &[u8]) -> String {
-    keynum.iter().rev().map(|b| format!("{b:02X}")).collect()
+pub(crate) fn key_id(keynum: &[u8]) -> String {
+    let mut big_endian = keynum.to_vec();
+    big_endian.reverse();
+    tiaki_types::hex::encode_upper(&big_endian)
 }
 
 /// The issuer's decrypted key pair, able to sign packages.

@@ -176,12 +176,7 @@ fn verify_open_file(
     if sig.keynum() != key.key.keynum() {
         return Err(VerifyError::WrongKey {
             expected: key.key_id(),
-            found: sig
-                .keynum()
-                .iter()
-                .rev()
-                .map(|b| format!("{b:02X}"))
-                .collect(),
+            found: crate::keys::key_id(sig.keynum()),
         });
     }
     file.seek(SeekFrom::Start(0))
@@ -582,7 +577,10 @@ mod tests {
                 .iter()
                 .map(|(n, d)| {
                     use sha2::Digest;
-                    (n.to_string(), crate::hashing::hex(&sha2::Sha256::digest(d)))
+                    (
+                        n.to_string(),
+                        tiaki_types::hex::encode(&sha2::Sha256::digest(d)),
+                    )
                 })
                 .collect(),
         };

@@ -47,12 +47,8 @@ fn agency_identity() -> (String, AgeRecipient) {
     (text, AgeRecipient::X25519(id.to_public()))
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 fn sha256_hex(b: &[u8]) -> String {
-    hex(&Sha256::digest(b))
+    tiaki_types::hex::encode(&Sha256::digest(b))
 }
 
 /// Benign generated media bytes.

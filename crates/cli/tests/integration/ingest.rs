@@ -1,41 +1,23 @@
 //! `tiaki ingest`, `tiaki triage`, `tiaki worker` (issue 5), each test run
 //! against both backends: SQLite in the data directory and PostgreSQL.
 
-use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::common::{TestStore, fresh_postgres, ndjson, stores};
+use tiaki_testkit::{picture, picture_png};
+use tiaki_types::hex;
 
-/// A benign generated picture: gradients and a pattern that differ per seed.
-fn picture(seed: u32) -> Vec<u8> {
-    picture_sized(seed, 96, 80)
-}
-
-fn picture_sized(seed: u32, w: u32, h: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(w, h, |x, y| {
-        let v = (x * (seed % 7 + 1) + y * (seed % 5 + 2) + (x ^ y) * (seed % 3)) % 256;
-        let w = ((x / (4 + seed % 9)) + (y / (3 + seed % 11)) * seed) % 2 * 200;
-        image::Rgb([v as u8, w as u8, ((v + w) / 2) as u8])
-    });
-    let mut out = Vec::new();
-    img.write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png).unwrap();
-    out
-}
+use crate::common::{TestStore, Tiaki, fresh_postgres, ndjson, stores};
 
 fn sha256_hex(b: &[u8]) -> String {
     use sha2::Digest as _;
-    hex(&sha2::Sha256::digest(b))
+    hex::encode(&sha2::Sha256::digest(b))
 }
 
 fn md5_hex(b: &[u8]) -> String {
     use md5::Digest as _;
-    hex(&md5::Md5::digest(b))
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    hex::encode(&md5::Md5::digest(b))
 }
 
 /// A provider-report/1 bundle written line by line, as a test wants it.
@@ -331,17 +313,18 @@ fn killed_ingest_resumes_to_the_clean_state() {
 
 #[test]
 fn two_workers_share_the_postgres_queue() {
-    let Some(url) = fresh_postgres("workers") else { return };
+    let Some(pg) = fresh_postgres("workers") else { return };
+    let url = pg.url().to_owned();
     let tmp = tempfile::tempdir().unwrap();
     let mut b = Bundle::new(&tmp.path().join("w"), "W-1");
     b.accounts.push(account("u1"));
     // Pictures large enough that hashing them takes both workers a while.
     for i in 0..60 {
-        b.files.push((format!("files/{i}.png"), picture_sized(i * 5 + 2, 1600, 1200)));
+        b.files.push((format!("files/{i}.png"), picture_png(i * 5 + 2, 1600, 1200)));
         b.media.push(serde_json::json!({"id": format!("m{i}"), "file": format!("files/{i}.png"), "account": "u1"}).to_string());
     }
     let bundle = b.write(true).to_path_buf();
-    let s = TestStore { dir: tempfile::tempdir().unwrap(), database: Some(url.clone()) };
+    let s = TestStore::postgres(pg);
     // Create the schema first, so the workers find their queue.
     s.ok(&["intakes", "ls"]);
     let workers: Vec<_> = (0..2)

@@ -8,24 +8,13 @@ use std::path::Path;
 
 use image::{ImageBuffer, Luma, Rgb, Rgba};
 
+use tiaki_testkit::Rng;
+
 use crate::common::{ndjson, peer_python, repo, run};
 
-/// A small deterministic generator (xorshift), so the images are the same on
-/// every run and every machine.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn byte(&mut self) -> u8 {
-        (self.next() >> 32) as u8
-    }
+/// One random byte (the high half of a draw).
+fn byte(rng: &mut Rng) -> u8 {
+    (rng.next_u64() >> 32) as u8
 }
 
 /// Image sizes that stress the edges: under 5 px, 1×N strips, extreme
@@ -67,16 +56,16 @@ const SIZES: &[(u32, u32)] = &[
 
 fn content(kind: u64, w: u32, h: u32, rng: &mut Rng) -> ImageBuffer<Rgb<u8>, Vec<u8>> {
     let (c1, c2) = (
-        [rng.byte(), rng.byte(), rng.byte()],
-        [rng.byte(), rng.byte(), rng.byte()],
+        [byte(rng), byte(rng), byte(rng)],
+        [byte(rng), byte(rng), byte(rng)],
     );
-    let f1 = 1.0 + rng.below(40) as f32;
-    let f2 = 1.0 + rng.below(40) as f32;
+    let f1 = 1.0 + rng.below_u64(40) as f32;
+    let f2 = 1.0 + rng.below_u64(40) as f32;
     ImageBuffer::from_fn(w, h, |x, y| match kind {
         // Flat colour.
         0 => Rgb(c1),
         // Noise.
-        1 => Rgb([rng.byte(), rng.byte(), rng.byte()]),
+        1 => Rgb([byte(rng), byte(rng), byte(rng)]),
         // Gradients.
         2 => Rgb([
             (x * 255 / w.max(1)) as u8,
@@ -103,7 +92,7 @@ fn content(kind: u64, w: u32, h: u32, rng: &mut Rng) -> ImageBuffer<Rgb<u8>, Vec
             if d < (w.min(h) as f32) / 3.0 {
                 Rgb(c1)
             } else {
-                Rgb([rng.byte() / 4, rng.byte() / 4 + c2[1] / 2, c2[2]])
+                Rgb([byte(rng) / 4, byte(rng) / 4 + c2[1] / 2, c2[2]])
             }
         }
     })
@@ -111,7 +100,9 @@ fn content(kind: u64, w: u32, h: u32, rng: &mut Rng) -> ImageBuffer<Rgb<u8>, Vec
 
 /// Writes the generated images; some as grey, grey+alpha or RGBA PNGs.
 fn generate(dir: &Path) -> usize {
-    let mut rng = Rng(0x7469616b69);
+    // The shared seeded generator, so the images are the same on every run
+    // and every machine.
+    let mut rng = Rng::new(0x7469616b69);
     let mut n = 0;
     for round in 0..2u64 {
         for &(w, h) in SIZES {

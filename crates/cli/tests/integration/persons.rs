@@ -13,11 +13,9 @@ use tiaki_attrib::scenario::{Profile, Scenario, ScenarioConfig, generate};
 use tiaki_attrib::{Country, GeoDb};
 use tiaki_store::Timestamp;
 
-use crate::common::{TestStore, ndjson, peer_python, stores};
+use tiaki_types::hex;
 
-pub(crate) fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
+use crate::common::{TestStore, Tiaki, ndjson, peer_python, stores};
 
 fn time(t: i64) -> String {
     Timestamp::from_unix(t).as_str().to_string()
@@ -50,7 +48,7 @@ pub(crate) fn write_bundles(s: &Scenario, dir: &Path) -> [PathBuf; 2] {
         accounts[i % 2].push_str(&format!("{acc}\n"));
         for u in &a.uploads {
             let mut m = serde_json::json!({"id": format!("m{n}"), "account": format!("acc{i}"),
-                "hashes": {"sha256": hex(&u.content_key.unwrap())}});
+                "hashes": {"sha256": hex::encode(&u.content_key.unwrap())}});
             if let Some(ip) = &u.ip {
                 m["upload_ip"] = ip.ip.clone().into();
                 m["uploaded_at"] = ip.at.map(time).into();

@@ -3,33 +3,20 @@
 //! standard tools a receiving country uses: `minisign`, `age`, `tar`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use crate::common::{TestStore, ndjson, stores};
+use tiaki_testkit::picture;
+use tiaki_types::hex;
+
+use crate::common::{TestStore, Tiaki, ndjson, stores};
 
 pub(crate) const PASSPHRASE: &str = "correct horse battery staple";
 pub(crate) const CREATED_AT: &str = "2021-03-01T00:00:00Z";
 
 pub(crate) fn sha256_hex(b: &[u8]) -> String {
     use sha2::Digest as _;
-    sha2::Sha256::digest(b)
-        .iter()
-        .map(|x| format!("{x:02x}"))
-        .collect()
-}
-
-/// A benign generated picture.
-pub(crate) fn picture(seed: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(64, 48, |x, y| {
-        let v = (x * (seed % 7 + 1) + y * (seed % 5 + 2)) % 256;
-        image::Rgb([v as u8, ((x ^ y) * seed % 256) as u8, 90])
-    });
-    let mut out = Vec::new();
-    img.write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
-        .unwrap();
-    out
+    hex::encode(&sha2::Sha256::digest(b))
 }
 
 /// `tiaki` with the issuer passphrase in its environment and stdin closed.
@@ -734,10 +721,7 @@ fn issuer_key_needs_a_passphrase() {
 
 #[test]
 fn agencies_file_errors_name_the_line() {
-    let s = TestStore {
-        dir: tempfile::tempdir().unwrap(),
-        database: None,
-    };
+    let s = TestStore::sqlite();
     let f = s.data().join("agencies.toml");
     std::fs::write(
         &f,

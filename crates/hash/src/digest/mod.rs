@@ -9,6 +9,8 @@
 #[cfg(target_arch = "x86_64")]
 mod fused;
 
+use tiaki_types::hex;
+
 /// The three digests of a byte stream, as lowercase hex.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Digests {
@@ -169,9 +171,9 @@ impl MultiDigest {
         let sha1: Vec<u8> = self.sha1.iter().flat_map(|w| w.to_be_bytes()).collect();
         let sha256: Vec<u8> = self.sha256.iter().flat_map(|w| w.to_be_bytes()).collect();
         Digests {
-            md5: hex(&md5),
-            sha1: hex(&sha1),
-            sha256: hex(&sha256),
+            md5: hex::encode(&md5),
+            sha1: hex::encode(&sha1),
+            sha256: hex::encode(&sha256),
             bytes: self.bytes,
         }
     }
@@ -184,17 +186,6 @@ pub fn digests(data: &[u8]) -> Digests {
     d.finish()
 }
 
-/// Lowercase hex of bytes.
-pub fn hex(b: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(b.len() * 2);
-    for &x in b {
-        s.push(char::from(HEX[usize::from(x >> 4)]));
-        s.push(char::from(HEX[usize::from(x & 15)]));
-    }
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,9 +194,9 @@ mod tests {
 
     fn rustcrypto(data: &[u8]) -> Digests {
         Digests {
-            md5: hex(&md5::Md5::digest(data)),
-            sha1: hex(&sha1::Sha1::digest(data)),
-            sha256: hex(&sha2::Sha256::digest(data)),
+            md5: hex::encode(&md5::Md5::digest(data)),
+            sha1: hex::encode(&sha1::Sha1::digest(data)),
+            sha256: hex::encode(&sha2::Sha256::digest(data)),
             bytes: data.len() as u64,
         }
     }

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use tiaki_types::hex;
+
 /// A 256-bit PDQ hash.
 ///
 /// Bit `k` (0..256) is bit `k % 64` of `limbs[k / 64]`. This is the reference's
@@ -18,31 +20,6 @@ pub enum HexError {
     Length(usize),
     #[error("a PDQ hash is hex, found {0:?} at position {1}")]
     Digit(char, usize),
-}
-
-/// Hex digit values; 0x80 marks a non-digit.
-const HEX_DIGIT: [u8; 256] = {
-    let mut t = [0x80u8; 256];
-    let mut i = 0;
-    while i < 10 {
-        t[b'0' as usize + i] = i as u8;
-        i += 1;
-    }
-    let mut i = 0;
-    while i < 6 {
-        t[b'a' as usize + i] = 10 + i as u8;
-        t[b'A' as usize + i] = 10 + i as u8;
-        i += 1;
-    }
-    t
-};
-
-/// The value of one hex digit (either case), by table lookup: the fast path
-/// of every hex digest and PDQ hash read from a list or a report.
-#[inline]
-pub fn hex_digit(c: u8) -> Option<u8> {
-    let v = HEX_DIGIT[usize::from(c)];
-    (v & 0x80 == 0).then_some(v)
 }
 
 impl PdqHash {
@@ -106,15 +83,15 @@ impl PdqHash {
             let mut acc = 0u64;
             let mut bad = 0u8;
             for &c in digits {
-                let v = HEX_DIGIT[usize::from(c)];
+                let v = hex::digit_value(c);
                 bad |= v;
                 acc = (acc << 4) | u64::from(v & 0x0F);
             }
-            if bad & 0x80 != 0 {
+            if bad & hex::NOT_A_DIGIT != 0 {
                 let pos = i * 16
                     + digits
                         .iter()
-                        .position(|&c| HEX_DIGIT[usize::from(c)] & 0x80 != 0)
+                        .position(|&c| hex::digit(c).is_none())
                         .unwrap_or(0);
                 let ch = s.get(pos..).and_then(|t| t.chars().next()).unwrap_or('?');
                 return Err(HexError::Digit(ch, pos));

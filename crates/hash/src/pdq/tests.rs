@@ -2,17 +2,9 @@ use super::*;
 use proptest::prelude::*;
 
 fn noise(w: usize, h: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    (0..w * h * 3)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
+    let mut v = vec![0u8; w * h * 3];
+    tiaki_types::rng::Rng::new(seed).fill(&mut v);
+    v
 }
 
 fn smooth(w: usize, h: usize, seed: u64) -> Vec<u8> {

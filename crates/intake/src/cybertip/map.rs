@@ -10,10 +10,11 @@ use std::collections::HashSet;
 use serde_json::{Map, Value};
 
 use super::xml::{Node, group_into};
-use crate::fields::{check_ip, check_time, country, hex_digest, parse_bool};
+use crate::fields::{check_ip, check_time, country, hex_digest};
 use crate::model::{
     Account, EstimatedLocation, Login, Media, ProvidedHashes, ReportHeader, SourceKind,
 };
+use tiaki_types::fields::{Spellings, parse_bool};
 
 /// Collects warnings with the place they refer to.
 pub(crate) struct Warnings<'a> {
@@ -54,7 +55,7 @@ fn time_of(n: &Node, name: &str, at: &str, w: &mut Warnings<'_>) -> Option<Strin
 
 fn bool_of(n: &Node, name: &str, at: &str, w: &mut Warnings<'_>) -> Option<bool> {
     let t = n.text_of(name)?;
-    let b = parse_bool(&t);
+    let b = parse_bool(&t, Spellings::XsBoolean);
     if b.is_none() {
         w.add(&format!("{at}/{name}"), format!("not a boolean: {t:?}"));
     }
@@ -295,7 +296,9 @@ fn location(l: &Node, at: &str, w: &mut Warnings<'_>) -> EstimatedLocation {
         country_code,
         region: l.text_of("region"),
         city: l.text_of("city"),
-        verified: l.attr("verified").and_then(parse_bool),
+        verified: l
+            .attr("verified")
+            .and_then(|v| parse_bool(v, Spellings::XsBoolean)),
         timestamp: l.attr("timestamp").map(str::to_owned),
         extra,
     }
@@ -332,7 +335,8 @@ pub(crate) fn media(
     // Flags as JSON booleans when they parse, so consumers need not.
     for flag in ["exifViewedByEsp", "publiclyAvailable"] {
         if let Some(t) = fd.text_of(flag) {
-            let v = parse_bool(&t).map_or_else(|| Value::from(t.as_str()), Value::Bool);
+            let v = parse_bool(&t, Spellings::XsBoolean)
+                .map_or_else(|| Value::from(t.as_str()), Value::Bool);
             extra.insert(flag.into(), v);
         }
     }

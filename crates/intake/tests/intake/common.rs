@@ -93,8 +93,5 @@ pub fn staging(tmp: &Path) -> PathBuf {
 
 pub fn sha256_hex(data: &[u8]) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(data)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    tiaki_types::hex::encode(&sha2::Sha256::digest(data))
 }
