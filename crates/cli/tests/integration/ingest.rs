@@ -270,7 +270,12 @@ fn killed_ingest_resumes_to_the_clean_state() {
     let clean = stores("kill_clean");
     let killed = stores("kill_killed");
     for (a, b) in clean.iter().zip(&killed) {
+        let started = std::time::Instant::now();
         a.ok(&["ingest", "--hash-only", bundle.to_str().unwrap()]);
+        // The kill points are fractions of the clean run's own time, so they
+        // land inside a run on a fast machine and on a loaded one alike
+        // (fixed sleeps let a quick resumed run finish before the third kill).
+        let clean_ms = started.elapsed().as_millis() as u64;
         let blobs = a.data().join("blobs");
         assert!(
             !blobs.exists() || std::fs::read_dir(&blobs).unwrap().next().is_none(),
@@ -282,7 +287,7 @@ fn killed_ingest_resumes_to_the_clean_state() {
         // Kill at several points: early (reading), later (hashing), and
         // again on the resumed run.
         let mut killed_running = 0;
-        for ms in [80u64, 400, 900, 1600, 2500] {
+        for ms in [3u64, 10, 20, 35, 50].map(|pct| (clean_ms * pct / 100).max(20)) {
             let mut child = b
                 .cmd()
                 .args(["ingest", "--hash-only", bundle.to_str().unwrap()])
