@@ -6,13 +6,14 @@ use std::time::Duration;
 
 use anyhow::Context;
 use tiaki_core::blobs::BlobStore;
-use tiaki_core::ingest::{IngestOptions, Outcome, Progress as CoreProgress, ingest, local_worker_name};
+use tiaki_core::ingest::{IngestOptions, Outcome, ingest, local_worker_name};
+use tiaki_core::{Progress as CoreProgress, SystemClock};
 use tiaki_core::worker::{WorkerOptions, worker_name};
 use tiaki_core::media::{HashOptions, Limits};
 use tiaki_core::store::intake::IntakeStore;
 
 use crate::Progress;
-use crate::ctx::{Ctx, now, runtime};
+use crate::ctx::{Ctx, runtime};
 use crate::hash::parallel_video_options;
 
 /// Findings printed after an ingest; the rest are in `tiaki intakes findings`.
@@ -152,7 +153,7 @@ pub fn run(ctx: &Ctx, args: IngestArgs) -> anyhow::Result<ExitCode> {
     });
     runtime()?.block_on(async {
         let known = ctx.open().await?;
-        let results = ingest(&known, &ctx.data, &args.bundle, &opts, &now, &bar)
+        let results = ingest(&known, &ctx.data, &args.bundle, &opts, &SystemClock, &bar)
             .await
             .with_context(|| format!("cannot ingest {}", args.bundle.display()))?;
         bar.0.finish_and_clear();
@@ -288,7 +289,7 @@ pub fn worker(ctx: &Ctx, args: WorkerArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         let mut known = ctx.open().await?;
         let blobs = if args.hash_only { None } else { Some(BlobStore::open(&ctx.data)?) };
-        let report = tiaki_core::worker::run(&mut known, blobs.as_ref(), &opts, &now).await?;
+        let report = tiaki_core::worker::run(&mut known, blobs.as_ref(), &opts, &SystemClock).await?;
         eprintln!(
             "tiaki: worker {} hashed {} files in {} batches",
             opts.ingest.worker, report.hashed, report.batches

@@ -5,13 +5,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use tiaki_core::NoProgress;
+use tiaki_core::{NoProgress, SystemClock};
 use tiaki_core::attribute::{AttributeOptions, AttributeReport, attribute};
 use tiaki_core::store::LinkStore;
 use tiaki_core::store::persons::{AccountRef, PersonDetail, PersonInfo, StoredAttribution};
 use tiaki_core::types::attribution::Evidence;
 
-use crate::ctx::{Ctx, now, runtime};
+use crate::ctx::{Ctx, runtime};
 
 #[derive(Debug, clap::Args)]
 pub struct AttributeArgs {
@@ -76,7 +76,7 @@ pub fn run_attribute(ctx: &Ctx, args: AttributeArgs) -> anyhow::Result<ExitCode>
     };
     runtime()?.block_on(async {
         let known = ctx.open().await?;
-        let report = attribute(known.store(), &opts, &now, &NoProgress)
+        let report = attribute(known.store(), &opts, &SystemClock, &NoProgress)
             .await
             .context("cannot link and attribute")?;
         if args.json {

@@ -35,7 +35,7 @@ use tiaki_store::persons::{
 };
 
 use crate::error::CoreError;
-use crate::ingest::{Clock, Progress};
+use crate::context::{Clock, Progress};
 use crate::pages::read_ahead;
 use crate::pipeline::Stage;
 
@@ -73,7 +73,7 @@ pub fn open_geo(paths: &[PathBuf]) -> Result<GeoDb, CoreError> {
 pub async fn attribute<S: LinkStore + IntakeStore + Clone + 'static>(
     store: &S,
     opts: &AttributeOptions,
-    clock: Clock<'_>,
+    clock: &dyn Clock,
     progress: &dyn Progress,
 ) -> Result<AttributeReport, CoreError> {
     let geo = open_geo(&opts.geoip)?;
@@ -86,7 +86,7 @@ pub async fn attribute_with<S: LinkStore + IntakeStore + Clone + 'static>(
     store: &S,
     geo: &GeoDb,
     opts: &AttributeOptions,
-    clock: Clock<'_>,
+    clock: &dyn Clock,
     progress: &dyn Progress,
 ) -> Result<AttributeReport, CoreError> {
     progress.stage("linking", None);
@@ -105,7 +105,7 @@ pub async fn attribute_with<S: LinkStore + IntakeStore + Clone + 'static>(
         accounts: prepared,
         newest,
     } = read_prepared(store, progress).await?;
-    let now = clock();
+    let now = clock.now();
     let reference = newest.map_or(now.unix(), |t| t.min(now.unix()));
 
     let linking = link(&prepared, &opts.link);
@@ -174,7 +174,7 @@ pub async fn attribute_with<S: LinkStore + IntakeStore + Clone + 'static>(
         attributions,
         links,
     };
-    let now = clock();
+    let now = clock.now();
     store.replace_links(&result, &now).await?;
     crate::pipeline::record(store, &covered, &Stage::STORE_WIDE, &now).await?;
     Ok(AttributeReport {

@@ -1,5 +1,5 @@
 //! What every operation on a data directory shares: where the data lives,
-//! which database holds it, and the clock.
+//! which database holds it, the clock, and how progress is shown.
 //!
 //! The clock is injected (Kanidm: "time is a function parameter so that we
 //! can control it during testing"): [`SystemClock`] is the one place in the
@@ -44,6 +44,21 @@ impl Clock for FixedClock {
     fn now(&self) -> Timestamp {
         self.0.clone()
     }
+}
+
+/// Progress of a long stage; the CLI draws it, tests ignore it.
+pub trait Progress: Send + Sync {
+    fn stage(&self, name: &'static str, total: Option<u64>);
+    fn inc(&self, n: u64);
+}
+
+/// No progress shown.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn stage(&self, _: &'static str, _: Option<u64>) {}
+    fn inc(&self, _: u64) {}
 }
 
 /// A data directory, its database and a clock.

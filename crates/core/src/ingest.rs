@@ -33,6 +33,7 @@ use crate::blobs::BlobStore;
 use crate::error::CoreError;
 use crate::hashing::hash_pending;
 use crate::known::Known;
+use crate::context::{Clock, Progress};
 use crate::pipeline::Stage;
 use crate::matching::{
     MatchCache, MatchOptions, Matcher, match_rows, probe_of, searchable, triage_of,
@@ -122,24 +123,6 @@ pub struct IngestReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attribution: Option<AttributeReport>,
 }
-
-/// Progress of a long ingest; the CLI draws it, tests ignore it.
-pub trait Progress: Send + Sync {
-    fn stage(&self, name: &'static str, total: Option<u64>);
-    fn inc(&self, n: u64);
-}
-
-/// No progress shown.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoProgress;
-
-impl Progress for NoProgress {
-    fn stage(&self, _: &'static str, _: Option<u64>) {}
-    fn inc(&self, _: u64) {}
-}
-
-/// The clock, injected: library code never reads the time itself.
-pub type Clock<'a> = &'a (dyn Fn() -> Timestamp + Sync);
 
 /// A batch of records the reader hands on (to matching, then the writer).
 enum Batch {
@@ -331,7 +314,7 @@ pub async fn ingest<S: ListStore + IntakeStore + LinkStore + Clone + 'static>(
     data: &Path,
     path: &Path,
     opts: &IngestOptions,
-    clock: Clock<'_>,
+    clock: &dyn Clock,
     progress: &dyn Progress,
 ) -> Result<Vec<Result<IngestReport, CoreError>>, CoreError> {
     // Opened first: a bad --geoip fails before anything is stored.
@@ -376,7 +359,7 @@ async fn ingest_reports<S: ListStore + IntakeStore + Clone + 'static>(
     data: &Path,
     path: &Path,
     opts: &IngestOptions,
-    clock: Clock<'_>,
+    clock: &dyn Clock,
     progress: &dyn Progress,
 ) -> Result<Vec<Result<IngestReport, CoreError>>, CoreError> {
     if !is_cybertip(path) {
@@ -506,7 +489,7 @@ pub async fn ingest_bundle<S: ListStore + IntakeStore + Clone + 'static>(
     data: &Path,
     path: &Path,
     opts: &IngestOptions,
-    clock: Clock<'_>,
+    clock: &dyn Clock,
     progress: &dyn Progress,
 ) -> Result<IngestReport, CoreError> {
     let staging = staging_dir(data, path);
@@ -541,7 +524,7 @@ async fn ingest_one<S, R>(
     read: R,
     staging: Option<PathBuf>,
     opts: &IngestOptions,
-    clock: Clock<'_>,
+    clock: &dyn Clock,
     progress: &dyn Progress,
 ) -> Result<IngestReport, CoreError>
 where
@@ -554,7 +537,7 @@ where
         }
     };
     let store = known.store();
-    let (info, outcome) = match store.begin_intake(&new, &clock()).await? {
+    let (info, outcome) = match store.begin_intake(&new, &clock.now()).await? {
         Begun::New(i) => (i, Outcome::Ingested),
         Begun::Resumed(i) => (i, Outcome::Resumed),
         Begun::Complete(i) => {
@@ -616,11 +599,11 @@ where
         written?;
         reader.join().map_err(|_| CoreError::ReaderLost)?;
         store
-            .set_intake_state(intake_id, IntakeState::Hashing, &clock())
+            .set_intake_state(intake_id, IntakeState::Hashing, &clock.now())
             .await?;
     }
     finish_hashing(known, data, intake_id, opts, clock, progress).await?;
-    let now = clock();
+    let now = clock.now();
     store
         .set_intake_state(intake_id, IntakeState::Complete, &now)
         .await?;
@@ -679,7 +662,7 @@ async fn finish_hashing<S: ListStore + IntakeStore>(
     data: &Path,
     intake_id: i64,
     opts: &IngestOptions,
-    clock: Clock<'_>,
+    clock: &dyn Clock,
     progress: &dyn Progress,
 ) -> Result<(), CoreError> {
     let store = known.store();
@@ -728,10 +711,10 @@ pub async fn hash_claimed<S: ListStore + IntakeStore>(
     intake: Option<i64>,
     opts: &IngestOptions,
     blobs: Option<&BlobStore>,
-    clock: Clock<'_>,
+    clock: &dyn Clock,
 ) -> Result<usize, CoreError> {
     let store = known.store();
-    let now = clock();
+    let now = clock.now();
     let stale =
         Timestamp::from_unix(now.unix() - i64::try_from(opts.lease.as_secs()).unwrap_or(i64::MAX));
     let claimed = store

@@ -9,8 +9,9 @@
 //! (the store joined with its match index; list import and export),
 //! [`matching`] (probes, lookups, hits, the match cache).
 //!
-//! The library never reads the clock (a [`ingest::Clock`] is passed in)
-//! and never prints: progress goes through [`ingest::Progress`].
+//! The library never reads the clock (a [`Clock`] is passed in) and never
+//! prints: progress goes through [`Progress`]. The binaries reach every
+//! crate below through this one ([`Context`], the re-exports below).
 
 #![forbid(unsafe_code)]
 
@@ -44,8 +45,6 @@ pub use tiaki_store as store;
 pub use tiaki_types as types;
 pub use tiaki_video as video;
 
-pub use context::{Clock, Context, FixedClock, SystemClock};
+pub use context::{Clock, Context, FixedClock, NoProgress, Progress, SystemClock};
 pub use error::{Code, CoreError, ErrorCode, code_of};
-pub use ingest::{
-    IngestOptions, IngestReport, NoProgress, Outcome, Progress, ingest, ingest_bundle,
-};
+pub use ingest::{IngestOptions, IngestReport, Outcome, ingest, ingest_bundle};

@@ -10,7 +10,8 @@ use tiaki_store::intake::IntakeStore;
 
 use crate::blobs::BlobStore;
 use crate::error::CoreError;
-use crate::ingest::{Clock, IngestOptions, hash_claimed, hostname};
+use crate::context::Clock;
+use crate::ingest::{IngestOptions, hash_claimed, hostname};
 use crate::known::Known;
 use crate::matching::MatchOptions;
 
@@ -42,7 +43,7 @@ pub async fn run<S: ListStore + IntakeStore>(
     known: &mut Known<S>,
     blobs: Option<&BlobStore>,
     opts: &WorkerOptions,
-    clock: Clock<'_>,
+    clock: &dyn Clock,
 ) -> Result<WorkerReport, CoreError> {
     let mut report = WorkerReport::default();
     let mut idle = Duration::ZERO;
