@@ -1,32 +1,23 @@
-//! What every command that touches the store shares: the data directory,
-//! the database choice, the async runtime and the clock.
+//! What every command that touches the store shares: the context (data
+//! directory, database choice, clock) and the async runtime.
 
-use std::path::PathBuf;
-
-use anyhow::Context;
+use anyhow::Context as _;
 use tiaki_core::known::Known;
-use tiaki_core::store::{Store, Timestamp};
+use tiaki_core::store::Store;
 
-/// The global options.
-#[derive(Debug, Clone)]
-pub struct Ctx {
-    pub data: PathBuf,
-    pub database: Option<String>,
-}
+/// What every command gets: the data directory, the database and the clock
+/// (`main` builds it with the wall clock, `tiaki_core::SystemClock`).
+pub use tiaki_core::Context as Ctx;
 
-impl Ctx {
-    /// The store and its index.
-    pub async fn open(&self) -> anyhow::Result<Known<Store>> {
-        Known::open_in(&self.data, self.database.as_deref())
-            .await
-            .with_context(|| match &self.database {
-                Some(_) => format!(
-                    "cannot open the database (data directory {})",
-                    self.data.display()
-                ),
-                None => format!("cannot open the data directory {}", self.data.display()),
-            })
-    }
+/// The store and its index, with the data directory named on failure.
+pub async fn open(ctx: &Ctx) -> anyhow::Result<Known<Store>> {
+    ctx.known().await.with_context(|| match ctx.database() {
+        Some(_) => format!(
+            "cannot open the database (data directory {})",
+            ctx.data().display()
+        ),
+        None => format!("cannot open the data directory {}", ctx.data().display()),
+    })
 }
 
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -40,11 +31,4 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")
-}
-
-/// Now, from the one clock of the workspace that reads the wall clock
-/// (`tiaki_core::SystemClock`; clippy.toml bans reading it anywhere else).
-pub fn now() -> Timestamp {
-    use tiaki_core::Clock as _;
-    tiaki_core::SystemClock.now()
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use tiaki_core::blobs::BlobStore;
 use tiaki_core::ingest::{IngestOptions, Outcome, ingest, local_worker_name};
-use tiaki_core::{Progress as CoreProgress, SystemClock};
+use tiaki_core::Progress as CoreProgress;
 use tiaki_core::worker::{WorkerOptions, worker_name};
 use tiaki_core::media::{HashOptions, Limits};
 use tiaki_core::store::intake::IntakeStore;
@@ -152,8 +152,8 @@ pub fn run(ctx: &Ctx, args: IngestArgs) -> anyhow::Result<ExitCode> {
         indicatif::ProgressBar::hidden()
     });
     runtime()?.block_on(async {
-        let known = ctx.open().await?;
-        let results = ingest(&known, &ctx.data, &args.bundle, &opts, &SystemClock, &bar)
+        let known = crate::ctx::open(ctx).await?;
+        let results = ingest(&known, ctx.data(), &args.bundle, &opts, ctx.clock(), &bar)
             .await
             .with_context(|| format!("cannot ingest {}", args.bundle.display()))?;
         bar.0.finish_and_clear();
@@ -229,7 +229,7 @@ async fn print_report(
 
 pub fn intakes(ctx: &Ctx, args: IntakesArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
-        let known = ctx.open().await?;
+        let known = crate::ctx::open(ctx).await?;
         let store = known.store();
         match args.command {
             IntakesCommand::Ls { json } => {
@@ -287,9 +287,9 @@ pub fn worker(ctx: &Ctx, args: WorkerArgs) -> anyhow::Result<ExitCode> {
         idle_exit: args.idle_exit.map(Duration::from_secs_f64),
     };
     runtime()?.block_on(async {
-        let mut known = ctx.open().await?;
-        let blobs = if args.hash_only { None } else { Some(BlobStore::open(&ctx.data)?) };
-        let report = tiaki_core::worker::run(&mut known, blobs.as_ref(), &opts, &SystemClock).await?;
+        let mut known = crate::ctx::open(ctx).await?;
+        let blobs = if args.hash_only { None } else { Some(BlobStore::open(ctx.data())?) };
+        let report = tiaki_core::worker::run(&mut known, blobs.as_ref(), &opts, ctx.clock()).await?;
         eprintln!(
             "tiaki: worker {} hashed {} files in {} batches",
             opts.ingest.worker, report.hashed, report.batches

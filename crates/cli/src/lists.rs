@@ -8,7 +8,7 @@ use anyhow::Context;
 use tiaki_core::formats::{CategoryScheme, Format, ImportOptions};
 use tiaki_core::store::NewList;
 
-use crate::ctx::{Ctx, now, runtime};
+use crate::ctx::{Ctx, runtime};
 
 #[derive(Debug, clap::Args)]
 pub struct ListsArgs {
@@ -65,7 +65,7 @@ pub fn run(ctx: &Ctx, args: ListsArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn run_async(ctx: &Ctx, args: ListsArgs) -> anyhow::Result<ExitCode> {
-    let mut known = ctx.open().await?;
+    let mut known = crate::ctx::open(ctx).await?;
     match args.command {
         ListsCommand::Import {
             name,
@@ -97,7 +97,7 @@ async fn run_async(ctx: &Ctx, args: ListsArgs) -> anyhow::Result<ExitCode> {
                     BufReader::with_capacity(1 << 20, f),
                     opts,
                     new,
-                    now(),
+                    ctx.now(),
                     |e| eprintln!("tiaki: skipped {e}"),
                 )
                 .await

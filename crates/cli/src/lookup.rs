@@ -28,7 +28,7 @@ pub struct LookupArgs {
 
 pub fn run(ctx: &crate::ctx::Ctx, args: LookupArgs) -> anyhow::Result<ExitCode> {
     crate::ctx::runtime()?.block_on(async {
-        let known = ctx.open().await?;
+        let known = crate::ctx::open(ctx).await?;
         let matcher = known
             .matcher(&MatchOptions {
                 radius: args.radius,

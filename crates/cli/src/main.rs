@@ -113,10 +113,11 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let ctx = ctx::Ctx {
-        data: cli.data,
-        database: cli.database,
-    };
+    let ctx = ctx::Ctx::new(
+        cli.data,
+        cli.database,
+        std::sync::Arc::new(tiaki_core::SystemClock),
+    );
     let result = match cli.command {
         Command::Hash(args) => hash::run(args),
         Command::Lists(args) => lists::run(&ctx, args),

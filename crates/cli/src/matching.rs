@@ -41,7 +41,7 @@ pub fn run(ctx: &crate::ctx::Ctx, args: MatchArgs) -> anyhow::Result<ExitCode> {
         ..HashOptions::default()
     };
     crate::ctx::runtime()?.block_on(async {
-        let known = ctx.open().await?;
+        let known = crate::ctx::open(ctx).await?;
         let matcher = known
             .matcher(&MatchOptions {
                 radius: args.radius,

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use tiaki_core::{NoProgress, SystemClock};
+use tiaki_core::NoProgress;
 use tiaki_core::attribute::{AttributeOptions, AttributeReport, attribute};
 use tiaki_core::store::LinkStore;
 use tiaki_core::store::persons::{AccountRef, PersonDetail, PersonInfo, StoredAttribution};
@@ -75,8 +75,8 @@ pub fn run_attribute(ctx: &Ctx, args: AttributeArgs) -> anyhow::Result<ExitCode>
         ..AttributeOptions::default()
     };
     runtime()?.block_on(async {
-        let known = ctx.open().await?;
-        let report = attribute(known.store(), &opts, &SystemClock, &NoProgress)
+        let known = crate::ctx::open(ctx).await?;
+        let report = attribute(known.store(), &opts, ctx.clock(), &NoProgress)
             .await
             .context("cannot link and attribute")?;
         if args.json {
@@ -188,7 +188,7 @@ fn print_detail(w: &mut impl Write, d: &PersonDetail) -> std::io::Result<()> {
 
 pub fn run_persons(ctx: &Ctx, args: PersonsArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
-        let known = ctx.open().await?;
+        let known = crate::ctx::open(ctx).await?;
         let store = known.store();
         let stdout = std::io::stdout();
         let mut w = BufWriter::new(stdout.lock());

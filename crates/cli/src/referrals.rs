@@ -12,7 +12,7 @@ use tiaki_core::referral::IssuerPublicKey;
 use tiaki_core::store::referrals::ReferralState;
 use tiaki_core::store::{ReferralStore, Store};
 
-use crate::ctx::{Ctx, now, runtime};
+use crate::ctx::{Ctx, runtime};
 
 /// Where the issuer passphrase comes from when there is no terminal.
 const PASSPHRASE_ENV: &str = "TIAKI_ISSUER_PASSPHRASE";
@@ -147,9 +147,9 @@ pub struct StatsArgs {
 }
 
 async fn open_store(ctx: &Ctx) -> anyhow::Result<Store> {
-    Store::open(&ctx.data, ctx.database.as_deref())
+    Store::open(ctx.data(), ctx.database())
         .await
-        .with_context(|| format!("cannot open the data directory {}", ctx.data.display()))
+        .with_context(|| format!("cannot open the data directory {}", ctx.data().display()))
 }
 
 /// The issuer passphrase: the environment, else a terminal prompt.
@@ -191,11 +191,11 @@ fn report_created(created: Option<&refer::CreatedKeys>) {
 }
 
 fn public_key(ctx: &Ctx, key: Option<&Path>) -> anyhow::Result<IssuerPublicKey> {
-    refer::issuer_public_key_for(&ctx.data, key).with_context(|| match key {
+    refer::issuer_public_key_for(ctx.data(), key).with_context(|| match key {
         Some(path) => format!("cannot read the issuer key {}", path.display()),
         None => format!(
             "no issuer key in {}: give the issuer's public key with --key",
-            ctx.data.display()
+            ctx.data().display()
         ),
     })
 }
@@ -203,8 +203,8 @@ fn public_key(ctx: &Ctx, key: Option<&Path>) -> anyhow::Result<IssuerPublicKey> 
 pub fn keys(ctx: &Ctx, args: KeysArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         KeysCommand::Issuer => {
-            let public = refer::ensure_issuer_public(&ctx.data, &mut passphrase_source)
-                .with_context(|| format!("issuer key in {}", ctx.data.display()))?;
+            let public = refer::ensure_issuer_public(ctx.data(), &mut passphrase_source)
+                .with_context(|| format!("issuer key in {}", ctx.data().display()))?;
             report_created(public.created.as_ref());
             let text = public.text;
             print!("{text}");
@@ -223,7 +223,7 @@ pub fn agencies(ctx: &Ctx, args: AgenciesArgs) -> anyhow::Result<ExitCode> {
             AgenciesCommand::Import { file } => {
                 let text = std::fs::read_to_string(&file)
                     .with_context(|| format!("cannot read {}", file.display()))?;
-                let changes = refer::import_agencies(&store, &text, &now())
+                let changes = refer::import_agencies(&store, &text, &ctx.now())
                     .await
                     .with_context(|| format!("{}", file.display()))?;
                 for (country, change) in changes {
@@ -257,7 +257,7 @@ pub fn outcomes(ctx: &Ctx, args: OutcomesArgs) -> anyhow::Result<ExitCode> {
             OutcomesCommand::Import { file } => {
                 let text = std::fs::read_to_string(&file)
                     .with_context(|| format!("cannot read {}", file.display()))?;
-                let done = refer::import_outcomes(&store, &text, &now())
+                let done = refer::import_outcomes(&store, &text, &ctx.now())
                     .await
                     .with_context(|| format!("{}", file.display()))?;
                 println!("{}", serde_json::to_string(&done)?);
@@ -319,18 +319,18 @@ async fn ledger(ctx: &Ctx, command: ReferralsCommand) -> anyhow::Result<ExitCode
             issuer,
             json,
         } => {
-            let created_at = created_at.unwrap_or_else(|| now().as_str().to_owned());
+            let created_at = created_at.unwrap_or_else(|| ctx.now().as_str().to_owned());
             if !tiaki_core::types::time::is_rfc3339(&created_at) {
                 bail!(
                     "--created-at {created_at:?} is not an RFC 3339 time (e.g. 2021-03-01T00:00:00Z)"
                 );
             }
-            let (keys, created) = refer::issuer_keys(&ctx.data, &mut passphrase_source)
-                .with_context(|| format!("issuer key in {}", ctx.data.display()))?;
+            let (keys, created) = refer::issuer_keys(ctx.data(), &mut passphrase_source)
+                .with_context(|| format!("issuer key in {}", ctx.data().display()))?;
             report_created(created.as_ref());
             let keys = std::sync::Arc::new(keys);
             let store = open_store(ctx).await?;
-            let blobs = std::sync::Arc::new(BlobStore::open(&ctx.data)?);
+            let blobs = std::sync::Arc::new(BlobStore::open(ctx.data())?);
             let req = BuildRequest {
                 out,
                 country,
@@ -340,7 +340,7 @@ async fn ledger(ctx: &Ctx, command: ReferralsCommand) -> anyhow::Result<ExitCode
                 created_at,
                 issuer,
             };
-            let report = refer::build_referrals(&store, &blobs, &keys, &req, &now()).await?;
+            let report = refer::build_referrals(&store, &blobs, &keys, &req, &ctx.now()).await?;
             if json {
                 println!("{}", serde_json::to_string(&report)?);
             } else {
@@ -397,7 +397,7 @@ async fn ledger(ctx: &Ctx, command: ReferralsCommand) -> anyhow::Result<ExitCode
                 );
             };
             let store = open_store(ctx).await?;
-            let r = refer::mark_referral(&store, &id, state, note.as_deref(), &now()).await?;
+            let r = refer::mark_referral(&store, &id, state, note.as_deref(), &ctx.now()).await?;
             println!("{}", serde_json::to_string(&r)?);
         }
         ReferralsCommand::Verify { .. } | ReferralsCommand::Open { .. } => {}

@@ -31,7 +31,7 @@ const MEMBERS_SHOWN: usize = 100;
 
 pub fn run(ctx: &Ctx, args: TriageArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
-        let known = ctx.open().await?;
+        let known = crate::ctx::open(ctx).await?;
         let opts = TriageOptions {
             radius: args.radius,
             intake: args.intake,

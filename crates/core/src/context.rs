@@ -102,6 +102,11 @@ impl Context {
     pub async fn store(&self) -> Result<Store, CoreError> {
         Ok(Store::open(&self.data, self.database.as_deref()).await?)
     }
+
+    /// The store joined with its index of known hashes (rebuilt when stale).
+    pub async fn known(&self) -> Result<crate::known::Known<Store>, CoreError> {
+        Ok(crate::known::Known::open_in(&self.data, self.database.as_deref()).await?)
+    }
 }
 
 #[cfg(test)]
