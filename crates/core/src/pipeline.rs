@@ -174,7 +174,12 @@ mod tests {
             stage: stage.into(),
             completed_at: "2021-03-01T00:00:00Z".into(),
         };
-        let rows = [row(1, "hash"), row(1, "store"), row(2, "attribute"), row(1, "later")];
+        let rows = [
+            row(1, "hash"),
+            row(1, "store"),
+            row(2, "attribute"),
+            row(1, "later"),
+        ];
         let one = of_rows(1, &rows);
         assert_eq!(
             one.done.iter().map(|d| d.0).collect::<Vec<_>>(),

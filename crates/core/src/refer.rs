@@ -23,8 +23,8 @@ use serde::Deserialize as _;
 use sha2::{Digest, Sha256};
 use tiaki_formats::model::HexDigest;
 use tiaki_referral::{
-    AgeIdentity, AgeRecipient, BuildOptions, IssuerPublicKey, Evidence, Identifier, IssuerKeys, KeyError, MediaMatch,
-    MediaStatus, PackageAccount, PackageContent, PackageMedia,
+    AgeIdentity, AgeRecipient, BuildOptions, Evidence, IssuerKeys, IssuerPublicKey, KeyError,
+    MediaMatch, MediaStatus, PackageAccount, PackageContent, PackageMedia,
 };
 use tiaki_store::intake::{MatchRow, Triage};
 use tiaki_store::referrals::{
@@ -33,8 +33,8 @@ use tiaki_store::referrals::{
 };
 use tiaki_store::{ListStore, MatchKind, ReferralStore, StoreError, StoredEntry, Timestamp};
 use tiaki_types::attribution::Evidence as StoredEvidence;
-use tiaki_types::model::Account;
 use tiaki_types::hex;
+use tiaki_types::model::Account;
 
 use crate::blobs::{BlobError, BlobStore};
 
@@ -84,7 +84,9 @@ pub enum ReferError {
     UnknownReferral { line: usize, id: String },
     #[error("no referral with id {0:?}")]
     NoSuchReferral(String),
-    #[error("account {account} of report {report_id}: its stored {field} is not readable ({error})")]
+    #[error(
+        "account {account} of report {report_id}: its stored {field} is not readable ({error})"
+    )]
     StoredAccount {
         report_id: String,
         account: String,
@@ -794,40 +796,6 @@ pub fn referral_id(country: &str, accounts: &[AttributedAccount]) -> String {
     format!("R-{country}-{}", &hex::encode(&d)[..16])
 }
 
-/// The identifiers an account line carries, in a fixed order: e-mails,
-/// phones, devices, display name, profile URL, login IPs; each (kind, value)
-/// once, empty values left out.
-fn identifiers(data: &Account) -> Vec<Identifier> {
-    let mut out: Vec<Identifier> = Vec::new();
-    let mut push = |kind: &str, value: &str| {
-        if !value.is_empty() && !out.iter().any(|i| i.kind == kind && i.value == value) {
-            out.push(Identifier {
-                kind: kind.to_owned(),
-                value: value.to_owned(),
-            });
-        }
-    };
-    for (list, kind) in [
-        (&data.emails, "email"),
-        (&data.phones, "phone"),
-        (&data.devices, "device"),
-    ] {
-        list.iter().for_each(|v| push(kind, v));
-    }
-    for (value, kind) in [
-        (&data.display_name, "display_name"),
-        (&data.profile_url, "profile_url"),
-    ] {
-        if let Some(v) = value {
-            push(kind, v);
-        }
-    }
-    for l in &data.logins {
-        push("ip", &l.ip);
-    }
-    out
-}
-
 /// Attribution evidence (`tiaki_types::attribution::Evidence`, as
 /// `tiaki_core::attribute` stored it) as a package states it: where it came
 /// from, how many sightings it groups and the proxy flag go into `detail`.
@@ -888,7 +856,7 @@ fn package_content(
                 report_id: a.report_id.clone(),
                 id: a.provider_id.clone(),
                 username: a.username.clone(),
-                identifiers: identifiers(&data),
+                identifiers: data.identifiers(),
                 person: a.person.clone(),
                 country: a.country.clone(),
                 confidence: a.confidence.clamp(0.0, 1.0),
@@ -1200,15 +1168,5 @@ mod tests {
             let e = parse_outcomes(&text).unwrap_err().to_string();
             assert!(e.starts_with("line 2: ") && e.contains(want), "{e}");
         }
-    }
-
-    #[test]
-    fn identifiers_in_fixed_order() {
-        let data: Account = serde_json::from_value(serde_json::json!({"id": "a1",
-            "emails": ["a@x"], "phones": ["+64 1"], "profile_url": "u",
-            "logins": [{"ip": "203.0.113.9"}, {"ip": "203.0.113.9"}]}))
-        .unwrap();
-        let kinds: Vec<String> = identifiers(&data).into_iter().map(|i| i.kind).collect();
-        assert_eq!(kinds, ["email", "phone", "profile_url", "ip"]);
     }
 }

@@ -56,13 +56,9 @@ pub struct PackageAccount {
     pub evidence: Vec<Evidence>,
 }
 
-/// One identifier of an account.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Identifier {
-    /// `email`, `phone`, `device`, `ip`, `profile_url`, `display_name`, …
-    pub kind: String,
-    pub value: String,
-}
+/// One identifier of an account (`tiaki_types::model::Identifier`: the
+/// account model says which identifiers it has).
+pub use tiaki_types::model::Identifier;
 
 /// One piece of attribution evidence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -148,7 +148,6 @@ pub struct Attribution {
     pub findings: Vec<Finding>,
 }
 
-
 impl EvidenceKind {
     /// The serde name (`login_ip`), the form stored, printed and packaged.
     pub fn as_str(self) -> &'static str {

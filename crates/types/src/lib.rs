@@ -19,5 +19,6 @@ pub mod fields;
 pub mod hex;
 pub mod lines;
 pub mod model;
+pub mod persons;
 pub mod rng;
 pub mod time;

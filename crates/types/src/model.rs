@@ -176,6 +176,49 @@ pub struct Event {
     pub extra: Map<String, Value>,
 }
 
+/// One identifier of an account, as a referral package lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identifier {
+    /// `email`, `phone`, `device`, `ip`, `profile_url`, `display_name`, …
+    pub kind: String,
+    pub value: String,
+}
+
+impl Account {
+    /// The identifiers the account carries, in a fixed order: e-mails,
+    /// phones, devices, display name, profile URL, login IPs; each (kind,
+    /// value) once, empty values left out.
+    pub fn identifiers(&self) -> Vec<Identifier> {
+        let mut out: Vec<Identifier> = Vec::new();
+        let mut push = |kind: &str, value: &str| {
+            if !value.is_empty() && !out.iter().any(|i| i.kind == kind && i.value == value) {
+                out.push(Identifier {
+                    kind: kind.to_owned(),
+                    value: value.to_owned(),
+                });
+            }
+        };
+        for (list, kind) in [
+            (&self.emails, "email"),
+            (&self.phones, "phone"),
+            (&self.devices, "device"),
+        ] {
+            list.iter().for_each(|v| push(kind, v));
+        }
+        for (value, kind) in [
+            (&self.display_name, "display_name"),
+            (&self.profile_url, "profile_url"),
+        ] {
+            if let Some(v) = value {
+                push(kind, v);
+            }
+        }
+        for l in &self.logins {
+            push("ip", &l.ip);
+        }
+        out
+    }
+}
 
 /// What a stored media row keeps as JSON beside its columns
 /// (`media.data`): everything the columns do not hold, and the provider's
@@ -228,6 +271,16 @@ impl<'a> MediaData<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn identifiers_in_fixed_order() {
+        let data: Account = serde_json::from_value(serde_json::json!({"id": "a1",
+            "emails": ["a@x"], "phones": ["+64 1"], "profile_url": "u",
+            "logins": [{"ip": "203.0.113.9"}, {"ip": "203.0.113.9"}]}))
+        .unwrap();
+        let kinds: Vec<String> = data.identifiers().into_iter().map(|i| i.kind).collect();
+        assert_eq!(kinds, ["email", "phone", "profile_url", "ip"]);
+    }
 
     #[test]
     fn media_data_round_trips_and_skips_what_is_empty() {

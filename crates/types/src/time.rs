@@ -240,7 +240,10 @@ mod tests {
         let t: Timestamp = serde_json::from_str("\"2021-03-01T00:00:00Z\"").unwrap();
         assert_eq!(t.unix(), 1_614_556_800);
         assert!(serde_json::from_str::<Timestamp>("\"2021-02-31T00:00:00Z\"").is_err());
-        assert_eq!(serde_json::to_string(&t).unwrap(), "\"2021-03-01T00:00:00Z\"");
+        assert_eq!(
+            serde_json::to_string(&t).unwrap(),
+            "\"2021-03-01T00:00:00Z\""
+        );
     }
 
     /// Oracle: count days one by one from 1970.
