@@ -477,6 +477,15 @@ fn range_to_nets(start: IpAddr, end: IpAddr) -> Result<Vec<IpNet>, String> {
     }
 }
 
+impl tiaki_types::codes::ErrorCode for GeoError {
+    fn error_code(&self) -> tiaki_types::codes::Code {
+        match self {
+            GeoError::Io { source, .. } => tiaki_types::codes::ErrorCode::error_code(source),
+            _ => tiaki_types::codes::Code::InvalidInput,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -36,18 +36,11 @@ impl ErrorCode for CoreError {
         match self {
             CoreError::Store(e) => e.error_code(),
             CoreError::Blob(e) => e.error_code(),
-            CoreError::Rejected(e) => match e {
-                tiaki_intake::BundleError::Io { source, .. } => source.error_code(),
-                _ => Code::InvalidInput,
-            },
-            CoreError::CyberTip(e) => match e {
-                tiaki_intake::CyberTipError::Io { source, .. } => source.error_code(),
-                tiaki_intake::CyberTipError::TooLarge { .. } => Code::PayloadTooLarge,
-                _ => Code::InvalidInput,
-            },
+            CoreError::Rejected(e) => e.error_code(),
+            CoreError::CyberTip(e) => e.error_code(),
             CoreError::ReadFailed(_) => Code::Io,
             CoreError::Io { source, .. } => source.error_code(),
-            CoreError::Geo(_) => Code::InvalidInput,
+            CoreError::Geo(e) => e.error_code(),
             CoreError::ReaderLost | CoreError::WriterLost => Code::Internal,
         }
     }
@@ -68,23 +61,17 @@ impl ErrorCode for crate::blobs::BlobError {
 impl ErrorCode for crate::refer::ReferError {
     fn error_code(&self) -> Code {
         use crate::refer::ReferError as E;
-        use tiaki_referral::BuildError as B;
         match self {
             E::Store(e) => e.error_code(),
-            E::Key(_) => Code::BadKey,
+            E::Key(e) => e.error_code(),
             E::Io { source, .. } => source.error_code(),
             E::IncompleteKeys { .. } | E::NoKeys(_) => Code::NotFound,
             E::StoredAgency { .. } | E::StoredAccount { .. } => Code::StoreCorrupt,
-            E::Build { source, .. } => match source {
-                B::Content(_) => Code::InvalidArgument,
-                B::Io { source, .. } | B::Document { source, .. } => source.error_code(),
-                B::MediaFile { .. } => Code::StoreCorrupt,
-                B::Encrypt(_) => Code::Internal,
-                B::Sign(_) => Code::BadKey,
-            },
+            E::Build { source, .. } => source.error_code(),
             E::Blob(e) => e.error_code(),
             E::Worker(_) => Code::Internal,
-            E::Agencies(_) | E::Outcome { .. } | E::UnknownReferral { .. } => Code::InvalidInput,
+            E::Agencies(e) => e.error_code(),
+            E::Outcome { .. } | E::UnknownReferral { .. } => Code::InvalidInput,
             E::NoSuchReferral(_) => Code::NotFound,
             E::Passphrase(_) => Code::InvalidArgument,
             E::Package { .. } => Code::BadKey,
@@ -110,9 +97,26 @@ pub fn code_of<'a>(chain: impl IntoIterator<Item = &'a (dyn std::error::Error + 
         if let Some(e) = e.downcast_ref::<tiaki_store::StoreError>() {
             return Some(e.error_code());
         }
-        if let Some(e) = e.downcast_ref::<tiaki_types::time::TimeError>() {
-            return Some(e.error_code());
+        macro_rules! coded {
+            ($($t:ty),*) => {$(
+                if let Some(e) = e.downcast_ref::<$t>() {
+                    return Some(e.error_code());
+                }
+            )*};
         }
+        coded!(
+            tiaki_types::time::TimeError,
+            tiaki_intake::BundleError,
+            tiaki_intake::CyberTipError,
+            tiaki_attrib::GeoError,
+            tiaki_index::IndexError,
+            tiaki_referral::KeyError,
+            tiaki_referral::VerifyError,
+            tiaki_referral::OpenError,
+            tiaki_referral::AgencyError,
+            tiaki_referral::ContentError,
+            tiaki_referral::BuildError
+        );
         if let Some(e) = e.downcast_ref::<std::io::Error>() {
             return Some(e.error_code());
         }
@@ -122,4 +126,44 @@ pub fn code_of<'a>(chain: impl IntoIterator<Item = &'a (dyn std::error::Error + 
         .into_iter()
         .find_map(one)
         .unwrap_or(Code::InvalidArgument)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An error that only wraps another, as `anyhow`'s context does.
+    #[derive(Debug, thiserror::Error)]
+    #[error("while doing something")]
+    struct Context(#[source] CoreError);
+
+    #[test]
+    fn the_first_coded_error_of_the_chain_decides() {
+        let inner = CoreError::Rejected(tiaki_intake::BundleError::LimitExceeded {
+            archive: PathBuf::from("b.zip"),
+            what: "entries".into(),
+        });
+        let outer = Context(inner);
+        let chain =
+            std::iter::successors(Some(&outer as &(dyn std::error::Error + 'static)), |e| {
+                e.source()
+            });
+        assert_eq!(code_of(chain), Code::PayloadTooLarge);
+        let missing = std::io::Error::from(std::io::ErrorKind::NotFound);
+        assert_eq!(
+            code_of([&missing as &(dyn std::error::Error + 'static)]),
+            Code::NotFound
+        );
+        // Nothing coded: the binary's own argument checks.
+        let plain = std::fmt::Error;
+        assert_eq!(
+            code_of([&plain as &(dyn std::error::Error + 'static)]),
+            Code::InvalidArgument
+        );
+        let store = CoreError::Store(tiaki_store::StoreError::NoSuchList("x".into()));
+        assert_eq!(
+            code_of([&store as &(dyn std::error::Error + 'static)]),
+            Code::NotFound
+        );
+    }
 }

@@ -40,3 +40,17 @@ pub enum IndexError {
     #[error("corrupt index file: {0}")]
     Corrupt(&'static str),
 }
+
+impl tiaki_types::codes::ErrorCode for IndexError {
+    fn error_code(&self) -> tiaki_types::codes::Code {
+        use tiaki_types::codes::Code;
+        match self {
+            IndexError::Io(e) => tiaki_types::codes::ErrorCode::error_code(e),
+            IndexError::LowQuality { .. } | IndexError::InvalidDigest { .. } => {
+                Code::InvalidArgument
+            }
+            IndexError::SegmentTooLarge { .. } => Code::Internal,
+            _ => Code::StoreCorrupt,
+        }
+    }
+}

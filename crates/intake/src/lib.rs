@@ -57,3 +57,30 @@ pub use model::{
     Account, EstimatedLocation, Event, Login, Media, ProvidedHashes, Record, ReportHeader,
     SourceKind,
 };
+
+// Each error's code in the one table (`tiaki_types::codes`).
+mod codes {
+    use tiaki_types::codes::{Code, ErrorCode};
+
+    use crate::{BundleError, CyberTipError};
+
+    impl ErrorCode for BundleError {
+        fn error_code(&self) -> Code {
+            match self {
+                BundleError::Io { source, .. } => source.error_code(),
+                BundleError::LimitExceeded { .. } => Code::PayloadTooLarge,
+                _ => Code::InvalidInput,
+            }
+        }
+    }
+
+    impl ErrorCode for CyberTipError {
+        fn error_code(&self) -> Code {
+            match self {
+                CyberTipError::Io { source, .. } => source.error_code(),
+                CyberTipError::TooLarge { .. } => Code::PayloadTooLarge,
+                _ => Code::InvalidInput,
+            }
+        }
+    }
+}

@@ -58,3 +58,72 @@ pub use verify::{
     AgeIdentity, OpenError, Opened, TrustedComment, VerifiedInfo, VerifyError, open,
     signature_path, verify,
 };
+
+// Each error's code in the one table (`tiaki_types::codes`): what the CLI
+// exits with and the service answers.
+mod codes {
+    use tiaki_types::codes::{Code, ErrorCode};
+
+    use crate::{AgencyError, BuildError, ContentError, KeyError, OpenError, VerifyError};
+
+    impl ErrorCode for KeyError {
+        fn error_code(&self) -> Code {
+            match self {
+                KeyError::EmptyPassphrase => Code::InvalidArgument,
+                KeyError::Minisign(_) => Code::Internal,
+                _ => Code::BadKey,
+            }
+        }
+    }
+
+    impl ErrorCode for VerifyError {
+        fn error_code(&self) -> Code {
+            match self {
+                VerifyError::Io { source, .. } => source.error_code(),
+                // A signature that does not hold, or a file that is not one.
+                _ => Code::BadKey,
+            }
+        }
+    }
+
+    impl ErrorCode for OpenError {
+        fn error_code(&self) -> Code {
+            match self {
+                OpenError::Verify(e) => e.error_code(),
+                OpenError::Io { source, .. } => source.error_code(),
+                OpenError::Identity(_) | OpenError::WrongIdentity | OpenError::Decrypt(_) => {
+                    Code::BadKey
+                }
+                // A package whose content breaks its own manifest: damaged
+                // or forged input.
+                _ => Code::InvalidInput,
+            }
+        }
+    }
+
+    impl ErrorCode for AgencyError {
+        fn error_code(&self) -> Code {
+            Code::InvalidInput
+        }
+    }
+
+    impl ErrorCode for ContentError {
+        fn error_code(&self) -> Code {
+            Code::InvalidArgument
+        }
+    }
+
+    impl ErrorCode for BuildError {
+        fn error_code(&self) -> Code {
+            match self {
+                BuildError::Content(e) => e.error_code(),
+                BuildError::Io { source, .. } | BuildError::Document { source, .. } => {
+                    source.error_code()
+                }
+                BuildError::MediaFile { .. } => Code::StoreCorrupt,
+                BuildError::Encrypt(_) => Code::Internal,
+                BuildError::Sign(e) => e.error_code(),
+            }
+        }
+    }
+}
