@@ -74,7 +74,8 @@ impl ErrorCode for crate::refer::ReferError {
             E::Outcome { .. } | E::UnknownReferral { .. } => Code::InvalidInput,
             E::NoSuchReferral(_) => Code::NotFound,
             E::Passphrase(_) => Code::InvalidArgument,
-            E::Package { .. } => Code::BadKey,
+            E::Verify { source, .. } => source.error_code(),
+            E::Open { source, .. } => source.error_code(),
             E::Backwards { .. } => Code::Conflict,
         }
     }

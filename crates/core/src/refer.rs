@@ -95,8 +95,18 @@ pub enum ReferError {
     },
     #[error("issuer key passphrase: {0}")]
     Passphrase(String),
-    #[error("{}: {why}", path.display())]
-    Package { path: PathBuf, why: String },
+    /// A received package (or the identity to open it) that does not
+    /// verify or open; the source says why and carries its own code.
+    #[error("{}: {source}", path.display())]
+    Verify {
+        path: PathBuf,
+        source: tiaki_referral::VerifyError,
+    },
+    #[error("{}: {source}", path.display())]
+    Open {
+        path: PathBuf,
+        source: tiaki_referral::OpenError,
+    },
     #[error("referral {id} is {from}; it cannot go back to {to}")]
     Backwards {
         id: String,
@@ -185,11 +195,20 @@ pub struct IssuerPublic {
 }
 
 /// A key pair just made.
-#[derive(Debug)]
 pub struct CreatedKeys {
     pub public: PathBuf,
     pub secret: PathBuf,
     passphrase: String,
+}
+
+/// Without the passphrase: a debug print must never show it.
+impl std::fmt::Debug for CreatedKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedKeys")
+            .field("public", &self.public)
+            .field("secret", &self.secret)
+            .finish_non_exhaustive()
+    }
 }
 
 /// [`issuer_public_key`], making the pair on first use.
@@ -259,9 +278,9 @@ pub struct VerifyAnswer {
 
 /// Checks a package's signature.
 pub fn verify_package(file: &Path, key: &IssuerPublicKey) -> Result<VerifyAnswer, ReferError> {
-    let info = tiaki_referral::verify(file, key).map_err(|e| ReferError::Package {
+    let info = tiaki_referral::verify(file, key).map_err(|source| ReferError::Verify {
         path: file.to_path_buf(),
-        why: e.to_string(),
+        source,
     })?;
     Ok(VerifyAnswer {
         country: info.country,
@@ -296,13 +315,13 @@ pub fn open_package(
     out: &Path,
 ) -> Result<OpenAnswer, ReferError> {
     let text = fs::read_to_string(identity).map_err(io_at(identity))?;
-    let id = AgeIdentity::from_text(&text).map_err(|e| ReferError::Package {
+    let id = AgeIdentity::from_text(&text).map_err(|source| ReferError::Open {
         path: identity.to_path_buf(),
-        why: e.to_string(),
+        source,
     })?;
-    let opened = tiaki_referral::open(file, key, &id, out).map_err(|e| ReferError::Package {
+    let opened = tiaki_referral::open(file, key, &id, out).map_err(|source| ReferError::Open {
         path: file.to_path_buf(),
-        why: e.to_string(),
+        source,
     })?;
     Ok(OpenAnswer {
         accounts: opened.manifest.accounts,
