@@ -542,6 +542,10 @@ where
         Begun::Resumed(i) => (i, Outcome::Resumed),
         Begun::Complete(i) => {
             cleanup();
+            // `complete` means its own stages ran; a run killed between
+            // marking it complete and recording them left no row (the
+            // record keeps the first time when there is one).
+            crate::pipeline::record(store, &[i.id], &Stage::INTAKE, &clock.now()).await?;
             return report(store, &i, Outcome::AlreadyIngested).await;
         }
     };
