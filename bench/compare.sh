@@ -21,13 +21,16 @@
 #
 #   bench/compare.sh OLD_BIN NEW_BIN        (ROUNDS=2 bench/compare.sh ... for ABAB;
 #   ACCOUNTS, MEDIA, LOGINS, COUNTRIES override the sizes for a quick trial,
-#   COMPARE_OUT the directory)
+#   COMPARE_OUT the directory, BENCHES="referrals" runs only some of
+#   ingest, attribute, referrals)
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: $0 OLD_BIN NEW_BIN" >&2; exit 2; }
 OLD=$(realpath "$1") NEW=$(realpath "$2")
 for b in "$OLD" "$NEW"; do [ -x "$b" ] || { echo "not an executable: $b" >&2; exit 2; }; done
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
+BENCHES=${BENCHES:-ingest attribute referrals}
+want() { case " $BENCHES " in *" $1 "*) return 0;; *) return 1;; esac; }
 ACCOUNTS=${ACCOUNTS:-150000} MEDIA=${MEDIA:-2000000} LOGINS=${LOGINS:-1000000} COUNTRIES=${COUNTRIES:-130}
 CREATED_AT=2021-03-01T00:00:00Z
 OUT=${COMPARE_OUT:-bench/out/compare}
@@ -92,6 +95,7 @@ timed() {
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$bench" "$who" "$round" "$wall" "$user" "$sys" "$rss" "$load" >> "$RUNS"
 }
 
+if want ingest; then
 echo
 echo "== 1. ingest --hash-only, $ACCOUNTS accounts, $MEDIA media lines (fresh data directory each run; known list imported first, untimed)"
 d="$OUT/ingest"
@@ -105,7 +109,9 @@ for round in $(seq "$ROUNDS"); do
   done
 done
 rm -rf "$d/data"
+fi
 
+if want attribute; then
 echo
 echo "== 2. attribute --geoip (recompute over the stored accounts); each binary on the store it ingested"
 d="$OUT/attrib"
@@ -122,6 +128,9 @@ done
 so=$("$OLD" --data "$d/data-old" stats --json) sn=$("$NEW" --data "$d/data-new" stats --json)
 if [ "$so" = "$sn" ]; then echo "   stats --json, same for both: $so"; else echo "   stats --json differ:"; echo "   old: $so"; echo "   new: $sn"; fi
 
+fi
+
+if want referrals; then
 echo
 echo "== 3. referrals build, $COUNTRIES countries (fresh copy of the binary's own prepared store and a fresh output directory each run)"
 d="$OUT/referrals"
@@ -154,6 +163,7 @@ for who in ("old", "new"):
     assert all(want[c] == n for c, n in got.items()), f"{who}: accounts per country differ from the generated ones"
     print(f"   {who}: {len(got)} referrals, {sum(int(n) for n in got.values())} accounts, each in its generated country")
 PY
+fi
 
 # ---- summary ----------------------------------------------------------------
 echo
@@ -173,6 +183,8 @@ print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 media, countries = int(sys.argv[2]), sys.argv[3]
 for b, name in (("ingest", f"`ingest --hash-only`, {media:,} lines"), ("attribute", "`attribute --geoip`"),
                 ("referrals", f"`referrals build`, {countries} countries")):
+    if not n[b]:
+        continue
     wo, wn, co, cn = med(b, "old", wall), med(b, "new", wall), med(b, "old", cpu), med(b, "new", cpu)
     rw, rc = wn / wo, cn / co
     flag = lambda x: "within 5 %" if x <= 1.05 else f"**{(x - 1) * 100:+.2f} %, outside 5 %**"

@@ -106,7 +106,7 @@ pub fn run(args: HashArgs) -> anyhow::Result<ExitCode> {
         .context("cannot start worker threads")?;
 
     let entries = walk(&args.paths);
-    let bar = if args.progress.enabled() {
+    let bar = if args.progress.bar() {
         let b = indicatif::ProgressBar::new(entries.len() as u64);
         b.set_style(
             indicatif::ProgressStyle::with_template(

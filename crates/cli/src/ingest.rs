@@ -7,7 +7,6 @@ use std::time::Duration;
 use anyhow::Context;
 use tiaki_core::blobs::BlobStore;
 use tiaki_core::ingest::{IngestOptions, Outcome, ingest, local_worker_name};
-use tiaki_core::Progress as CoreProgress;
 use tiaki_core::worker::{WorkerOptions, worker_name};
 use tiaki_core::media::{HashOptions, Limits};
 use tiaki_core::store::intake::IntakeStore;
@@ -99,29 +98,6 @@ pub struct WorkerArgs {
     claim: u32,
 }
 
-/// An indicatif bar behind the core's progress trait.
-struct Bar(indicatif::ProgressBar);
-
-impl CoreProgress for Bar {
-    fn stage(&self, name: &'static str, total: Option<u64>) {
-        self.0.reset();
-        self.0.set_length(total.unwrap_or(0));
-        let tpl = if total.is_some() {
-            "{msg:8} {bar:40} {pos}/{len} {per_sec} {eta}"
-        } else {
-            "{msg:8} {spinner} {pos} lines {per_sec}"
-        };
-        self.0.set_style(
-            indicatif::ProgressStyle::with_template(tpl)
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        self.0.set_message(name);
-    }
-    fn inc(&self, n: u64) {
-        self.0.inc(n);
-    }
-}
-
 fn pool(threads: Option<usize>) -> anyhow::Result<()> {
     if let Some(n) = threads {
         // Ignore "already initialised": only the first call can size it.
@@ -146,17 +122,13 @@ pub fn run(ctx: &Ctx, args: IngestArgs) -> anyhow::Result<ExitCode> {
         geoip: args.geoip,
         ..IngestOptions::default()
     };
-    let bar = Bar(if args.progress.enabled() {
-        indicatif::ProgressBar::new(0)
-    } else {
-        indicatif::ProgressBar::hidden()
-    });
+    let bar = args.progress.reporter();
     runtime()?.block_on(async {
         let known = crate::ctx::open(ctx).await?;
         let results = ingest(&known, ctx.data(), &args.bundle, &opts, ctx.clock(), &bar)
             .await
             .with_context(|| format!("cannot ingest {}", args.bundle.display()))?;
-        bar.0.finish_and_clear();
+        bar.finish();
         let mut failed = 0;
         for result in results {
             match result {

@@ -1,13 +1,15 @@
 //! `tiaki lists import|export|ls|enable|disable`.
 
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use tiaki_core::formats::{CategoryScheme, Format, ImportOptions};
+use tiaki_core::lists::{ListImport, import_list_file};
 use tiaki_core::store::NewList;
 
+use crate::Progress;
 use crate::ctx::{Ctx, runtime};
 
 #[derive(Debug, clap::Args)]
@@ -40,6 +42,8 @@ enum ListsCommand {
         /// Category scheme of the file's codes, when the file does not say.
         #[arg(long)]
         category_scheme: Option<CategoryScheme>,
+        #[arg(long, value_enum, default_value_t)]
+        progress: Progress,
     },
     /// Write a list as a VICS 2.0 #Media document to stdout.
     Export {
@@ -75,9 +79,8 @@ async fn run_async(ctx: &Ctx, args: ListsArgs) -> anyhow::Result<ExitCode> {
             negative,
             distance,
             category_scheme,
+            progress,
         } => {
-            let f = std::fs::File::open(&file)
-                .with_context(|| format!("cannot open {}", file.display()))?;
             let file_name = file.file_name().map(|n| n.to_string_lossy().into_owned());
             let opts = ImportOptions {
                 format,
@@ -91,34 +94,46 @@ async fn run_async(ctx: &Ctx, args: ListsArgs) -> anyhow::Result<ExitCode> {
                 source: source.or(file_name),
                 negative,
                 distance,
+                file_sha256: None,
             };
-            let report = known
-                .import(
-                    BufReader::with_capacity(1 << 20, f),
-                    opts,
-                    new,
-                    ctx.now(),
-                    |e| eprintln!("tiaki: skipped {e}"),
-                )
-                .await
-                .with_context(|| format!("cannot import {}", file.display()))?;
-            println!(
-                "imported list {:?} ({}): {} entries, {} rejected, {} low-quality PDQ hashes not indexed",
-                report.list, report.format, report.entries, report.rejected, report.low_quality
-            );
-            // Retroactive matching: media of earlier intakes are looked up
-            // in the new list from their stored hashes.
-            let again =
-                tiaki_core::rematch::rematch(&known, std::slice::from_ref(&report.list), true)
-                    .await
-                    .context("cannot match earlier intakes against the new list")?;
+            let bar = std::sync::Arc::new(progress.reporter());
+            let done = import_list_file(
+                &mut known,
+                &file,
+                opts,
+                new,
+                ctx.now(),
+                bar.clone(),
+                |e| eprintln!("tiaki: skipped {e}"),
+            )
+            .await
+            .with_context(|| format!("cannot import {}", file.display()))?;
+            bar.finish();
+            let (again, rejected) = match done {
+                ListImport::Imported { report, rematch } => {
+                    println!(
+                        "imported list {:?} ({}): {} entries, {} rejected, {} low-quality PDQ hashes not indexed",
+                        report.list, report.format, report.entries, report.rejected, report.low_quality
+                    );
+                    (rematch, report.rejected)
+                }
+                ListImport::AlreadyImported { list, rematch } => {
+                    println!(
+                        "already imported: list {:?} ({} entries) from this same file; nothing was imported",
+                        list.name, list.entries
+                    );
+                    (rematch, 0)
+                }
+            };
+            // Retroactive matching: media of earlier intakes were looked up
+            // in the list from their stored hashes.
             if again.new_matches > 0 {
                 println!(
                     "matched earlier intakes: {} media, {} new matches, {} media now known",
                     again.media, again.new_matches, again.became_known
                 );
             }
-            Ok(if report.rejected > 0 {
+            Ok(if rejected > 0 {
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS

@@ -3,11 +3,10 @@
 
 #![forbid(unsafe_code)]
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 /// mimalloc rather than glibc's malloc: an ingest or an attribution makes
 /// millions of small rows on one thread and frees them on another (the
@@ -24,6 +23,7 @@ mod lists;
 mod lookup;
 mod matching;
 mod persons;
+mod progress;
 mod referrals;
 mod triage;
 mod vpdq;
@@ -49,25 +49,7 @@ struct Cli {
     command: Command,
 }
 
-/// When to draw a progress bar.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum Progress {
-    /// Only when stdout and stderr are both terminals.
-    #[default]
-    Auto,
-    Always,
-    Never,
-}
-
-impl Progress {
-    pub fn enabled(self) -> bool {
-        match self {
-            Progress::Auto => std::io::stdout().is_terminal() && std::io::stderr().is_terminal(),
-            Progress::Always => true,
-            Progress::Never => false,
-        }
-    }
-}
+pub use progress::Progress;
 
 #[derive(Debug, Subcommand)]
 enum Command {
@@ -142,8 +124,26 @@ fn main() -> ExitCode {
             // One readable sentence on stderr, the cause chain after it;
             // the exit status is the error code's (one table for the CLI
             // and the service: tiaki_core::types::codes).
-            eprintln!("tiaki: {e:#}");
+            eprintln!("tiaki: {}", message(&e));
             ExitCode::from(tiaki_core::code_of(e.chain()).exit_status())
         }
     }
+}
+
+/// The error and its causes as one line, `a: b: c`, leaving out a cause
+/// whose text the line already ends with (many errors print their source
+/// in their own message, and would otherwise show it twice).
+fn message(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.ends_with(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }

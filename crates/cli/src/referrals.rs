@@ -12,6 +12,7 @@ use tiaki_core::referral::IssuerPublicKey;
 use tiaki_core::store::referrals::ReferralState;
 use tiaki_core::store::{ReferralStore, Store};
 
+use crate::Progress;
 use crate::ctx::{Ctx, runtime};
 
 /// Where the issuer passphrase comes from when there is no terminal.
@@ -54,6 +55,8 @@ enum ReferralsCommand {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+        #[arg(long, value_enum, default_value_t)]
+        progress: Progress,
     },
     /// The referral ledger.
     Ls {
@@ -136,7 +139,11 @@ pub struct OutcomesArgs {
 enum OutcomesCommand {
     /// Record outcome events (NDJSON). All lines are checked first; nothing
     /// is imported unless all are valid. Re-importing adds nothing.
-    Import { file: PathBuf },
+    Import {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t)]
+        progress: Progress,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -254,12 +261,14 @@ pub fn outcomes(ctx: &Ctx, args: OutcomesArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
         let store = open_store(ctx).await?;
         match args.command {
-            OutcomesCommand::Import { file } => {
+            OutcomesCommand::Import { file, progress } => {
                 let text = std::fs::read_to_string(&file)
                     .with_context(|| format!("cannot read {}", file.display()))?;
-                let done = refer::import_outcomes(&store, &text, &ctx.now())
+                let bar = progress.reporter();
+                let done = refer::import_outcomes(&store, &text, &ctx.now(), &bar)
                     .await
                     .with_context(|| format!("{}", file.display()))?;
+                bar.finish();
                 println!("{}", serde_json::to_string(&done)?);
             }
         }
@@ -318,6 +327,7 @@ async fn ledger(ctx: &Ctx, command: ReferralsCommand) -> anyhow::Result<ExitCode
             created_at,
             issuer,
             json,
+            progress,
         } => {
             let created_at = created_at.unwrap_or_else(|| ctx.now().as_str().to_owned());
             if !tiaki_core::types::time::is_rfc3339(&created_at) {
@@ -340,7 +350,10 @@ async fn ledger(ctx: &Ctx, command: ReferralsCommand) -> anyhow::Result<ExitCode
                 created_at,
                 issuer,
             };
-            let report = refer::build_referrals(&store, &blobs, &keys, &req, &ctx.now()).await?;
+            let bar = progress.reporter();
+            let report =
+                refer::build_referrals(&store, &blobs, &keys, &req, &ctx.now(), &bar).await?;
+            bar.finish();
             if json {
                 println!("{}", serde_json::to_string(&report)?);
             } else {

@@ -124,7 +124,19 @@ impl BlobStore {
             why: e.to_string(),
         })?;
         let mut w = enc.wrap_output(BufWriter::new(out)).map_err(io_at(tmp))?;
-        io::copy(&mut input, &mut w).map_err(io_at(src))?;
+        // Not `io::copy`: a read error is the source file's, a write error
+        // (a full disk) the blob's, and the message must say which.
+        let mut written = Ok(());
+        tiaki_types::chunks::for_each_chunk(&mut input, 64 << 10, |c| {
+            written = w.write_all(c);
+            if written.is_ok() {
+                std::ops::ControlFlow::Continue(())
+            } else {
+                std::ops::ControlFlow::Break(())
+            }
+        })
+        .map_err(io_at(src))?;
+        written.map_err(io_at(tmp))?;
         let mut out = w.finish().map_err(io_at(tmp))?;
         out.flush().map_err(io_at(tmp))?;
         out.get_ref().sync_all().map_err(io_at(tmp))?;

@@ -107,6 +107,11 @@ pub fn code_of<'a>(chain: impl IntoIterator<Item = &'a (dyn std::error::Error + 
         }
         coded!(
             tiaki_types::time::TimeError,
+            tiaki_types::hashes::DigestError,
+            tiaki_formats::ImportError,
+            tiaki_formats::DocumentError,
+            tiaki_media::DecodeError,
+            tiaki_video::VideoError,
             tiaki_intake::BundleError,
             tiaki_intake::CyberTipError,
             tiaki_attrib::GeoError,

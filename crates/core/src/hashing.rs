@@ -113,16 +113,20 @@ pub fn disagreements(
     out
 }
 
-/// Hashes one pending media file. Never fails: a file that cannot be read
-/// or decoded becomes a `Failed` row with its error and a finding, keeping
-/// whatever hashes could be computed (the digests, usually).
+/// Hashes one pending media file. A file that cannot be read or decoded
+/// becomes a `Failed` row with its error and a finding, keeping whatever
+/// hashes could be computed (the digests, usually): that is the input's
+/// fault and a rerun would fail the same way. A file that cannot be kept in
+/// the blob store (our disk full, our directory unwritable) is an error
+/// instead: the operator's to fix, after which the same command hashes it,
+/// so it must not be recorded as the file's fault.
 pub fn hash_pending(
     p: &PendingMedia,
     media_file: &str,
     opts: &HashOptions,
     hasher: &mut PdqHasher,
     blobs: Option<&BlobStore>,
-) -> HashedMedia {
+) -> Result<HashedMedia, crate::blobs::BlobError> {
     let rec = hash_file(Path::new(&p.file), p.file.clone(), opts, hasher);
     let hashes = hashes_of_record(&rec);
     // `media.data` as the intake wrote it (`MediaData`); a row whose data
@@ -141,15 +145,11 @@ pub fn hash_pending(
             message: format!("the stored media line does not read back ({e}); the provider's hashes were not compared"),
         });
     }
-    let mut error = rec.error.clone();
+    let error = rec.error.clone();
     let mut stored = false;
     if let (Some(blobs), Some(sha)) = (blobs, hashes.sha256) {
-        match blobs.put_file(Path::new(&p.file), &sha) {
-            Ok(_) => stored = true,
-            Err(e) => {
-                error.get_or_insert_with(|| format!("cannot keep the file: {e}"));
-            }
-        }
+        blobs.put_file(Path::new(&p.file), &sha)?;
+        stored = true;
     }
     if let Some(e) = &error {
         findings.push(FindingRow {
@@ -160,7 +160,7 @@ pub fn hash_pending(
             message: format!("{}: {e}", p.file),
         });
     }
-    HashedMedia {
+    Ok(HashedMedia {
         id: p.id,
         intake_id: p.intake_id,
         hashes,
@@ -178,7 +178,7 @@ pub fn hash_pending(
         triage: None,
         matches: Vec::new(),
         findings,
-    }
+    })
 }
 
 #[cfg(test)]

@@ -743,7 +743,7 @@ pub async fn hash_claimed<S: ListStore + IntakeStore>(
             (i.id, file)
         })
         .collect();
-    let mut done = hash_many(&claimed, &names, &opts.hash, blobs);
+    let mut done = hash_many(&claimed, &names, &opts.hash, blobs)?;
     let probes: Vec<_> = done
         .iter()
         .map(|d| probe_of(&d.hashes, opts.all_variants))
@@ -767,7 +767,7 @@ fn hash_many(
     media_file: &std::collections::HashMap<i64, String>,
     opts: &HashOptions,
     blobs: Option<&BlobStore>,
-) -> Vec<HashedMedia> {
+) -> Result<Vec<HashedMedia>, crate::blobs::BlobError> {
     claimed
         .par_iter()
         .map(|p| {

@@ -22,6 +22,7 @@ mod error;
 pub mod hashing;
 pub mod ingest;
 pub mod known;
+pub mod lists;
 pub mod matching;
 mod pages;
 pub mod pipeline;

@@ -31,6 +31,7 @@ use crate::known::Known;
 
 /// How an entry was matched (stored with every match, hence the store's).
 pub use tiaki_store::MatchKind;
+pub use tiaki_types::hashes::{Hit, Probe};
 
 /// Default PDQ match distance.
 pub const DEFAULT_RADIUS: u32 = tiaki_hash::pdq::MATCH_DISTANCE;
@@ -257,30 +258,6 @@ pub struct Matcher {
 /// Share of a query video's unique frames that must match a known video
 /// (python-threatexchange `VPDQ_QUERY_MATCH_THRESHOLD_PERCENT`).
 pub const VPDQ_QUERY_MATCH_PERCENT: f64 = 80.0;
-
-/// What to look up.
-#[derive(Debug, Clone, Default)]
-pub struct Probe {
-    pub digests: Vec<Digest>,
-    /// The eight dihedral variants of a PDQ hash, in [`Dihedral::ALL`] order.
-    pub pdq: Option<[PdqHash; 8]>,
-    /// vPDQ frames (quality ≥ 50 only; the caller filters).
-    pub vpdq: Vec<PdqHash>,
-    /// Search all eight variants of `pdq` (else only the first, `orig`).
-    pub all_variants: bool,
-}
-
-/// One match, as `tiaki lookup` and `tiaki match` print it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Hit {
-    pub list: String,
-    pub entry: EntryId,
-    pub kind: MatchKind,
-    pub distance: u32,
-    pub variant: Option<&'static str>,
-    #[serde(skip)]
-    pub list_id: i64,
-}
 
 /// How an entry was hit: kind, distance, dihedral variant.
 type Candidate = (MatchKind, u32, Option<Dihedral>);

@@ -36,6 +36,7 @@ use tiaki_types::attribution::Evidence as StoredEvidence;
 use tiaki_types::hex;
 use tiaki_types::model::Account;
 
+use crate::Progress;
 use crate::blobs::{BlobError, BlobStore};
 
 mod spool;
@@ -435,12 +436,22 @@ pub struct BuildReport {
 /// packages (JSON, tar, age, minisign: CPU work); each finished package is
 /// recorded in the ledger in country order. At most that many countries
 /// plus the one being read are held in memory.
+///
+/// Safe to kill at any moment, and to run again after: a package file
+/// appears (renamed from a `.partial` name, then synced) before its ledger
+/// row is committed, so no ledger row is without its file; a package whose
+/// row was not committed is built again by the next run (same accounts,
+/// same referral id, same file name) and replaces the file; `.partial`
+/// files a killed run left are removed when the next build starts in that
+/// country's folder. Progress: `routing` (the pass over the media), then
+/// `building` (one step a recorded package).
 pub async fn build_referrals<S>(
     store: &S,
     blobs: &Arc<BlobStore>,
     keys: &Arc<IssuerKeys>,
     req: &BuildRequest,
     now: &Timestamp,
+    progress: &dyn Progress,
 ) -> Result<BuildReport, ReferError>
 where
     S: ReferralStore + ListStore,
@@ -508,9 +519,14 @@ where
             entry_ids: BTreeSet::new(),
         });
     }
+    for p in &plan {
+        remove_partials(&req.out.join(&p.country))?;
+    }
     // Every planned country's media, in one pass over the media table.
+    progress.stage("routing", None);
     let spool_dir = tempfile::tempdir().map_err(io_at(&std::env::temp_dir()))?;
     let spools = route_media(store, &mut plan, spool_dir.path()).await?;
+    progress.stage("building", Some(plan.len() as u64));
 
     let workers = build_workers();
     let mut running: VecDeque<tokio::task::JoinHandle<Result<BuiltCountry, ReferError>>> =
@@ -554,7 +570,7 @@ where
         };
         running.push_back(tokio::task::spawn_blocking(move || job.run()));
         while running.len() >= workers {
-            if let Err(e) = finish(store, &mut running, req, now, &mut report).await {
+            if let Err(e) = finish(store, &mut running, req, now, &mut report, progress).await {
                 result = Err(e);
                 break;
             }
@@ -566,7 +582,7 @@ where
     // Every started build ends (and is recorded) before returning, even
     // after an error: no package is written behind the caller's back.
     while !running.is_empty() {
-        let done = finish(store, &mut running, req, now, &mut report).await;
+        let done = finish(store, &mut running, req, now, &mut report, progress).await;
         if result.is_ok() {
             result = done;
         }
@@ -576,9 +592,32 @@ where
     let path = req.out.join(NO_RECIPIENT);
     let doc = serde_json::json!({ "countries": report.no_recipient });
     let text = serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n";
-    fs::write(&path, text).map_err(io_at(&path))?;
+    // Whole or not at all, as the packages: a kill mid-write leaves the
+    // previous file.
+    let partial = req.out.join(format!(".{NO_RECIPIENT}.partial"));
+    fs::write(&partial, text).map_err(io_at(&partial))?;
+    fs::rename(&partial, &path).map_err(io_at(&path))?;
     report.no_recipient_file = path;
     Ok(report)
+}
+
+/// Removes the `.partial` files a killed build left in a country's folder
+/// (`tiaki_referral::build_package` writes under those names and renames
+/// at the end, so one found before a build starts belongs to no package).
+fn remove_partials(dir: &Path) -> Result<(), ReferError> {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_at(dir)(e)),
+    };
+    for entry in entries {
+        let path = entry.map_err(io_at(dir))?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if name.starts_with("referral-") && name.ends_with(".partial") {
+            fs::remove_file(&path).map_err(io_at(&path))?;
+        }
+    }
+    Ok(())
 }
 
 /// How many packages are built at once: one per core (at least one).
@@ -688,6 +727,7 @@ async fn finish<S: ReferralStore>(
     req: &BuildRequest,
     now: &Timestamp,
     report: &mut BuildReport,
+    progress: &dyn Progress,
 ) -> Result<(), ReferError> {
     let Some(handle) = running.pop_front() else {
         return Ok(());
@@ -709,6 +749,7 @@ async fn finish<S: ReferralStore>(
         tar_sha256: done.built.tar_sha256.clone(),
     };
     store.record_referral(&row, &done.account_ids, now).await?;
+    progress.inc(1);
     report
         .built
         .push(store.referral(&row.id).await?.unwrap_or(row));
@@ -902,6 +943,17 @@ fn package_content(
                 None => MediaStatus::Unmatched,
             },
             viewed_by_provider: m.viewed_by_provider,
+            viewed_by_ncmec: m.data.as_ref().and_then(|d| d.viewed_by_ncmec),
+            industry_classification: m
+                .data
+                .as_ref()
+                .and_then(|d| d.industry_classification.as_deref())
+                .map(str::to_owned),
+            shared_with: m
+                .data
+                .as_ref()
+                .map(|d| d.shared_with.to_vec())
+                .unwrap_or_default(),
             accounts: index.get(&m.account_id).copied().into_iter().collect(),
             original_name: m.original_name.clone(),
             ..PackageMedia::default()
@@ -1084,10 +1136,13 @@ pub async fn import_outcomes<S: ReferralStore>(
     store: &S,
     text: &str,
     now: &Timestamp,
+    progress: &dyn Progress,
 ) -> Result<OutcomesImported, ReferError> {
     let events = parse_outcomes(text)?;
+    progress.stage("checking", Some(events.len() as u64));
     let mut known: BTreeSet<&str> = BTreeSet::new();
     for (line, e) in &events {
+        progress.inc(1);
         let id = e.event.referral_id.as_str();
         if known.contains(id) {
             continue;
@@ -1101,6 +1156,8 @@ pub async fn import_outcomes<S: ReferralStore>(
         known.insert(id);
     }
     let rows: Vec<NewReferralEvent> = events.into_iter().map(|(_, e)| e).collect();
+    // One transaction: a kill leaves all of the file recorded or none.
+    progress.stage("recording", None);
     let added = store.add_referral_events(&rows, now).await?;
     Ok(OutcomesImported {
         events: rows.len() as u64,

@@ -6,6 +6,7 @@ use std::io;
 
 use crate::model::{DigestError, Format};
 
+
 /// Where in the input a record or failure was found.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
@@ -117,5 +118,24 @@ impl ImportError {
             entries: 0,
             rejected: 0,
         }
+    }
+}
+
+impl tiaki_types::codes::ErrorCode for DocumentError {
+    fn error_code(&self) -> tiaki_types::codes::Code {
+        use tiaki_types::codes::Code;
+        match self {
+            DocumentError::Io(e) => tiaki_types::codes::ErrorCode::error_code(e),
+            DocumentError::Malformed { .. }
+            | DocumentError::NotThisFormat { .. }
+            | DocumentError::Unrecognised(_)
+            | DocumentError::Empty(_) => Code::InvalidInput,
+        }
+    }
+}
+
+impl tiaki_types::codes::ErrorCode for ImportError {
+    fn error_code(&self) -> tiaki_types::codes::Code {
+        tiaki_types::codes::ErrorCode::error_code(&self.error)
     }
 }

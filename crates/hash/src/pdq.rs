@@ -204,7 +204,7 @@ impl PdqHasher {
     ) -> PdqDihedralOutput {
         match self.dct(src, width, height, false) {
             Some((b, quality)) => PdqDihedralOutput {
-                hashes: Dihedral::ALL.map(|d| core::bits(&d.apply(&b))),
+                hashes: Dihedral::ALL.map(|d| core::bits(&core::transform_dct(d, &b))),
                 quality,
             },
             None => PdqDihedralOutput {
@@ -313,7 +313,7 @@ pub fn reference_dihedral_from_rgb(rgb: &[u8], width: usize, height: usize) -> P
     let luma = reference::luma_from_rgb(rgb, width, height);
     match reference::dct16_from_luma(&luma, width, height) {
         Some((b, quality)) => PdqDihedralOutput {
-            hashes: Dihedral::ALL.map(|d| core::bits(&d.apply(&b))),
+            hashes: Dihedral::ALL.map(|d| core::bits(&core::transform_dct(d, &b))),
             quality,
         },
         None => PdqDihedralOutput {

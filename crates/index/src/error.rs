@@ -41,6 +41,15 @@ pub enum IndexError {
     Corrupt(&'static str),
 }
 
+impl From<tiaki_types::hashes::DigestError> for IndexError {
+    fn from(e: tiaki_types::hashes::DigestError) -> IndexError {
+        IndexError::InvalidDigest {
+            kind: e.kind,
+            reason: e.reason,
+        }
+    }
+}
+
 impl tiaki_types::codes::ErrorCode for IndexError {
     fn error_code(&self) -> tiaki_types::codes::Code {
         use tiaki_types::codes::Code;

@@ -108,8 +108,7 @@ const _: () = {
     assert_send_sync::<KnownIndex>();
 };
 
-/// A caller-chosen entry identifier (a store's row id, say).
-pub type EntryId = u64;
+pub use tiaki_types::hashes::EntryId;
 
 /// Version of the index file format this build writes and reads.
 pub const FILE_FORMAT_VERSION: u32 = persist::VERSION;

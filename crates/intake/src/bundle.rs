@@ -9,7 +9,7 @@
 //! after a crash by reading again and skipping what it already stored.
 
 use std::fs::{self, File};
-use std::io::{BufReader, Read};
+use std::io::BufReader;
 use std::path::{Component, Path, PathBuf};
 
 use serde_json::Value;
@@ -276,18 +276,11 @@ pub(crate) fn resolve_inside(root: &Path, rel: &str) -> Result<PathBuf, String> 
 
 /// Lower-case hex SHA-256 of a file, streamed.
 pub(crate) fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut f = File::open(path)?;
     let mut h = Sha256::new();
-    let mut buf = vec![0u8; READ_BUFFER];
-    loop {
-        let n = match f.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        h.update(buf.get(..n).unwrap_or_default());
-    }
+    tiaki_types::chunks::for_each_chunk(&mut File::open(path)?, READ_BUFFER, |c| {
+        h.update(c);
+        std::ops::ControlFlow::Continue(())
+    })?;
     Ok(tiaki_types::hex::encode(&h.finalize()))
 }
 

@@ -95,16 +95,10 @@ fn read_head(f: &mut File, n: usize) -> std::io::Result<Vec<u8>> {
 fn digest_stream(f: &mut File, head: &[u8]) -> std::io::Result<Digests> {
     let mut d = MultiDigest::new();
     d.update(head);
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = match f.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        d.update(&buf[..n]);
-    }
+    tiaki_types::chunks::for_each_chunk(f, 1 << 20, |c| {
+        d.update(c);
+        std::ops::ControlFlow::Continue(())
+    })?;
     Ok(d.finish())
 }
 

@@ -54,6 +54,22 @@ pub enum DecodeError {
     MemoryLimit { max: u64 },
 }
 
+impl tiaki_types::codes::ErrorCode for DecodeError {
+    fn error_code(&self) -> tiaki_types::codes::Code {
+        use tiaki_types::codes::Code;
+        match self {
+            // Limits the caller set: the file is refused as too large.
+            DecodeError::FileTooLarge { .. }
+            | DecodeError::TooManyPixels { .. }
+            | DecodeError::MemoryLimit { .. } => Code::PayloadTooLarge,
+            DecodeError::Empty
+            | DecodeError::UnknownFormat
+            | DecodeError::Truncated(_)
+            | DecodeError::Decode(_) => Code::InvalidInput,
+        }
+    }
+}
+
 fn map_image_error(e: image::ImageError, limits: &Limits) -> DecodeError {
     match e {
         image::ImageError::Limits(_) => DecodeError::MemoryLimit {

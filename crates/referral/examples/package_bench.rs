@@ -105,6 +105,9 @@ fn generate(country: usize, n_accounts: usize, n_media: usize) -> PackageContent
                     vec![]
                 },
                 viewed_by_provider: [Some(true), Some(false), None][rng.below(3)],
+                viewed_by_ncmec: None,
+                industry_classification: None,
+                shared_with: Vec::new(),
                 accounts: vec![rng.below(n_accounts)],
                 original_name: Some(format!("IMG_{i:05}.jpg")),
                 file: None,

@@ -137,6 +137,12 @@ pub struct PackageMedia {
     pub matches: Vec<MediaMatch>,
     /// The provider's own flag, carried unchanged; `None` = not stated.
     pub viewed_by_provider: Option<bool>,
+    /// NCMEC's flag from a CyberTipline report, carried unchanged.
+    pub viewed_by_ncmec: Option<bool>,
+    /// The provider's Tech Coalition class (`A1` … `B2`), as it wrote it.
+    pub industry_classification: Option<String>,
+    /// The provider's ids of the accounts it says the media was shared with.
+    pub shared_with: Vec<String>,
     /// Indices into [`PackageContent::accounts`] of the accounts that
     /// uploaded or shared it.
     pub accounts: Vec<usize>,

@@ -61,6 +61,8 @@ struct MediaRow {
     n: usize,
     hash: String,
     category: String,
+    /// The provider's own class, as it wrote it.
+    provider_class: String,
     status: &'static str,
     series: String,
     viewed: &'static str,
@@ -236,6 +238,7 @@ pub fn write_summary<W: Write>(
                     None => format!("{} {}", c.scheme.name(), c.raw_code),
                 })
                 .unwrap_or_default(),
+            provider_class: m.industry_classification.clone().unwrap_or_default(),
             status: m.status.as_str(),
             series: m.series.clone().unwrap_or_default(),
             viewed: viewed(m.viewed_by_provider),

@@ -83,8 +83,9 @@ fn entry(m: &PackageMedia) -> ListEntry {
 /// The Tiaki fields of one entry as compact JSON members, in the order a
 /// `serde_json::Map` of them would be written (sorted by name; objects
 /// inside sorted too), so the document reads as if the extension fields
-/// were the entry's `extra`: `Accounts`, `MatchStatus`, `Matches`,
-/// `MediaFiles`, `ViewedByProvider`.
+/// were the entry's `extra`: `Accounts`, `IndustryClassification`,
+/// `MatchStatus`, `Matches`, `MediaFiles`, `SharedWith`, `ViewedByNCMEC`,
+/// `ViewedByProvider`.
 fn extension_fields(
     content: &PackageContent,
     m: &PackageMedia,
@@ -104,7 +105,12 @@ fn extension_fields(
         json(out, &a.report_id)?;
         out.push(b'}');
     }
-    out.extend_from_slice(b"],\"MatchStatus\":");
+    out.push(b']');
+    if let Some(c) = &m.industry_classification {
+        out.extend_from_slice(b",\"IndustryClassification\":");
+        json(out, c)?;
+    }
+    out.extend_from_slice(b",\"MatchStatus\":");
     json(out, &m.status.as_str())?;
     if !m.matches.is_empty() {
         // Rare (matched media only): through a `Value`, whose objects
@@ -129,6 +135,17 @@ fn extension_fields(
             json(out, p)?;
         }
         out.extend_from_slice(b"}]");
+    }
+    if !m.shared_with.is_empty() {
+        out.extend_from_slice(b",\"SharedWith\":");
+        json(out, &m.shared_with)?;
+    }
+    if let Some(v) = m.viewed_by_ncmec {
+        out.extend_from_slice(if v {
+            b",\"ViewedByNCMEC\":true"
+        } else {
+            b",\"ViewedByNCMEC\":false"
+        });
     }
     if let Some(v) = m.viewed_by_provider {
         out.extend_from_slice(if v {
@@ -161,6 +178,15 @@ mod tests {
         }
         if let Some(v) = m.viewed_by_provider {
             extra.insert("ViewedByProvider".into(), Value::from(v));
+        }
+        if let Some(v) = m.viewed_by_ncmec {
+            extra.insert("ViewedByNCMEC".into(), Value::from(v));
+        }
+        if let Some(c) = &m.industry_classification {
+            extra.insert("IndustryClassification".into(), Value::from(c.as_str()));
+        }
+        if !m.shared_with.is_empty() {
+            extra.insert("SharedWith".into(), json!(m.shared_with));
         }
         let accounts: Vec<Value> = m
             .accounts
@@ -206,6 +232,9 @@ mod tests {
             sha256: Some(tiaki_formats::model::HexDigest([7; 32])),
             status: MediaStatus::Known,
             viewed_by_provider: Some(false),
+            viewed_by_ncmec: Some(true),
+            industry_classification: Some("B\"2".into()),
+            shared_with: vec!["u-2".into(), "\u{e9}".into()],
             accounts: vec![0, 1],
             original_name: Some("x \"y\".JPG".into()),
             file: Some("/tmp/f".into()),

@@ -114,6 +114,13 @@ fn content(n_accounts: usize, n_media: usize, n_files: usize, dir: &Path) -> Pac
                     vec![]
                 },
                 viewed_by_provider: [Some(true), Some(false), None][i % 3],
+                viewed_by_ncmec: (i % 4 == 1).then_some(false),
+                industry_classification: (i % 4 == 2).then(|| "B1".to_owned()),
+                shared_with: if i % 4 == 3 {
+                    vec!["u-9".to_owned()]
+                } else {
+                    Vec::new()
+                },
                 accounts: if n_accounts == 0 {
                     vec![]
                 } else {

@@ -39,6 +39,42 @@ pub enum StoreError {
     NoSuchReferral(String),
     #[error("not a hash: {0}")]
     BadQuery(String),
+    /// The store's disk (or PostgreSQL's) has no space left; the write in
+    /// progress was rolled back.
+    #[error(
+        "no space left for the store {store} ({detail}): the interrupted write was rolled back; free space and run the same command again"
+    )]
+    Full { store: String, detail: String },
+    /// The database server could not be reached at all.
+    #[error("cannot reach the store {store}: {detail}")]
+    Unreachable { store: String, detail: String },
+}
+
+impl StoreError {
+    /// A full disk becomes [`StoreError::Full`] naming `store`; any other
+    /// error is returned as it is.
+    pub fn in_store(self, store: &crate::Store) -> StoreError {
+        let full = match &self {
+            StoreError::Db(sqlx::Error::Database(d)) => {
+                matches!(d.code().as_deref(), Some("13" | "53100"))
+            }
+            StoreError::Db(sqlx::Error::Io(e)) => e.kind() == std::io::ErrorKind::StorageFull,
+            StoreError::Sqlite(m) => m.contains("database or disk is full"),
+            _ => false,
+        };
+        if !full {
+            return self;
+        }
+        let detail = match &self {
+            StoreError::Db(sqlx::Error::Database(d)) => d.message().to_owned(),
+            StoreError::Db(e) => e.to_string(),
+            other => other.to_string(),
+        };
+        StoreError::Full {
+            store: store.describe(),
+            detail,
+        }
+    }
 }
 
 impl tiaki_types::codes::ErrorCode for StoreError {
@@ -56,6 +92,7 @@ impl tiaki_types::codes::ErrorCode for StoreError {
             StoreError::Import(_) => Code::InvalidInput,
             StoreError::ImportAborted => Code::Internal,
             StoreError::BadDatabase(_) | StoreError::BadQuery(_) => Code::InvalidArgument,
+            StoreError::Full { .. } | StoreError::Unreachable { .. } => Code::StoreUnavailable,
         }
     }
 }

@@ -128,14 +128,7 @@ impl Triage {
     }
 }
 
-/// How an entry was matched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MatchKind {
-    Exact,
-    Pdq,
-    Vpdq,
-}
+pub use tiaki_types::hashes::MatchKind;
 
 /// One match of a media item to a known entry.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -65,6 +65,8 @@ pub struct ListInfo {
     pub negative: bool,
     pub distance: Option<u32>,
     pub entries: u64,
+    /// SHA-256 (hex) of the file it was imported from, when known.
+    pub file_sha256: Option<String>,
     pub extra: serde_json::Value,
 }
 
@@ -75,6 +77,9 @@ pub struct NewList {
     pub source: Option<String>,
     pub negative: bool,
     pub distance: Option<u32>,
+    /// SHA-256 (hex) of the file, so that running the same import again
+    /// after a crash is known for what it is.
+    pub file_sha256: Option<String>,
 }
 
 /// One stored entry.

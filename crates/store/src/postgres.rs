@@ -24,6 +24,35 @@ mod copy;
 impl PgStore {
     /// Connects to `url` (`postgres://…`) and brings the schema up to date.
     pub async fn connect(url: &str) -> Result<PgStore, StoreError> {
+        // One plain connection first, with a deadline: the pool would retry
+        // a refused connection until its acquire timeout and then report
+        // only that it timed out.
+        let options: sqlx::postgres::PgConnectOptions = url.parse()?;
+        let store = format!(
+            "PostgreSQL database {} on {}:{}",
+            options.get_database().unwrap_or("(default)"),
+            options.get_host(),
+            options.get_port()
+        );
+        let unreachable = |detail: String| StoreError::Unreachable {
+            store: store.clone(),
+            detail,
+        };
+        match tokio::time::timeout(
+            Duration::from_secs(15),
+            <sqlx::PgConnection as sqlx::Connection>::connect_with(&options),
+        )
+        .await
+        {
+            Err(_) => return Err(unreachable("no answer within 15 s".into())),
+            Ok(Err(e @ (sqlx::Error::Io(_) | sqlx::Error::Tls(_)))) => {
+                return Err(unreachable(e.to_string()));
+            }
+            Ok(Err(e)) => return Err(e.into()),
+            Ok(Ok(c)) => {
+                let _ = sqlx::Connection::close(c).await;
+            }
+        }
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(60))
@@ -39,6 +68,17 @@ impl PgStore {
     /// `postgres`.
     pub fn backend_name(&self) -> &'static str {
         "postgres"
+    }
+
+    /// `database DB on HOST:PORT` (the URL's password is never shown).
+    pub fn describe(&self) -> String {
+        let o = self.pool.connect_options();
+        format!(
+            "PostgreSQL database {} on {}:{}",
+            o.get_database().unwrap_or("(default)"),
+            o.get_host(),
+            o.get_port()
+        )
     }
 }
 
@@ -287,6 +327,9 @@ const JSON_PAGES: bool = false;
 /// (`uploaded_media` aggregates a page of media with them).
 const JSON_ARRAY: &str = "json_build_array";
 const JSON_GROUP_ARRAY: &str = "json_agg";
+/// A TEXT column holding JSON, embedded as JSON (not as a string) in an
+/// aggregate; `{}` (nothing beside the columns) as null.
+const JSON_OF_DATA: &str = "CASE WHEN m.data = '{}' THEN NULL ELSE m.data::json END";
 
 include!("sql/lists.rs");
 include!("sql/intake.rs");

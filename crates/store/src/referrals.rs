@@ -97,6 +97,10 @@ pub struct AccountMedia {
     pub bytes: Option<u64>,
     /// Whether its file is kept in the blob store.
     pub stored: bool,
+    /// What the media line said beside its columns (`shared_with`,
+    /// `industry_classification`, `viewed_by_ncmec`, …); `None` when
+    /// nothing (most lines: boxed, so that costs 8 bytes a media item).
+    pub data: Option<Box<tiaki_types::model::MediaData<'static>>>,
 }
 
 /// Where a referral is. States only move forward, in this order.

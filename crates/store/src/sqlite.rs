@@ -66,6 +66,15 @@ impl SqliteStore {
     pub fn backend_name(&self) -> &'static str {
         "sqlite"
     }
+
+    /// The database file.
+    pub fn describe(&self) -> String {
+        self.pool
+            .connect_options()
+            .get_filename()
+            .display()
+            .to_string()
+    }
 }
 
 /// SQLite needs no explicit lock: the first write of a transaction takes
@@ -126,6 +135,9 @@ const JSON_PAGES: bool = true;
 /// (`uploaded_media` aggregates a page of media with them).
 const JSON_ARRAY: &str = "json_array";
 const JSON_GROUP_ARRAY: &str = "json_group_array";
+/// A TEXT column holding JSON, embedded as JSON (not as a string) in an
+/// aggregate; `{}` (nothing beside the columns) as null.
+const JSON_OF_DATA: &str = "CASE WHEN m.data = '{}' THEN NULL ELSE json(m.data) END";
 
 include!("sql/lists.rs");
 include!("sql/intake.rs");

@@ -43,6 +43,15 @@ impl Store {
         }
     }
 
+    /// The store as an error message names it: the SQLite file, or the
+    /// PostgreSQL database and host (never the password).
+    pub fn describe(&self) -> String {
+        match self {
+            Store::Sqlite(s) => s.describe(),
+            Store::Postgres(s) => s.describe(),
+        }
+    }
+
     /// `sqlite` or `postgres`.
     pub fn backend_name(&self) -> &'static str {
         match self {

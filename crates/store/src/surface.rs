@@ -47,10 +47,12 @@ macro_rules! store_trait {
         impl $Trait for $crate::Store {
             $(
                 async fn $name(&self $(, $arg: $ty)*) -> $out {
-                    match self {
+                    let out = match self {
                         $crate::Store::Sqlite(s) => $Trait::$name(s $(, $arg)*).await,
                         $crate::Store::Postgres(s) => $Trait::$name(s $(, $arg)*).await,
-                    }
+                    };
+                    // A full disk is named with the store it filled.
+                    out.map_err(|e| e.in_store(self))
                 }
             )*
         }

@@ -156,6 +156,14 @@ impl TestStore {
         }
     }
 
+    /// SQLite in a fresh data directory inside `parent` (a small tmpfs, say).
+    pub fn sqlite_in(parent: &Path) -> TestStore {
+        TestStore {
+            dir: tempfile::tempdir_in(parent).expect("temporary directory"),
+            pg: None,
+        }
+    }
+
     /// PostgreSQL in `pg`, with a fresh data directory for the blobs.
     pub fn postgres(pg: PgDatabase) -> TestStore {
         TestStore {

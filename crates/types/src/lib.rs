@@ -13,9 +13,11 @@
 #![forbid(unsafe_code)]
 
 pub mod attribution;
+pub mod chunks;
 pub mod codes;
 pub mod country;
 pub mod fields;
+pub mod hashes;
 pub mod hex;
 pub mod lines;
 pub mod model;

@@ -164,6 +164,26 @@ pub enum VideoError {
     Internal(&'static str),
 }
 
+impl tiaki_types::codes::ErrorCode for VideoError {
+    fn error_code(&self) -> tiaki_types::codes::Code {
+        use tiaki_types::codes::Code;
+        match self {
+            // The decoder is an external program: missing or stopped.
+            VideoError::FfmpegNotFound { .. } | VideoError::Timeout(_) => Code::Subprocess,
+            VideoError::TooLarge { .. } => Code::PayloadTooLarge,
+            VideoError::Empty
+            | VideoError::NoVideoStream
+            | VideoError::Corrupt(_)
+            | VideoError::NoFrameRate
+            | VideoError::BadDimensions { .. }
+            | VideoError::NotAnimation
+            | VideoError::HashList(_) => Code::InvalidInput,
+            VideoError::Io(e) => e.error_code(),
+            VideoError::Hash(_) | VideoError::Internal(_) => Code::Internal,
+        }
+    }
+}
+
 impl VideoError {
     /// A short stable name for the kind of error, for logs and JSON.
     pub fn kind(&self) -> &'static str {

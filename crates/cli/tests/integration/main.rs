@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+mod crash;
+mod full_disk;
 mod golden;
 mod hash;
 mod ingest;

@@ -21,6 +21,27 @@ fn time(t: i64) -> String {
     Timestamp::from_unix(t).as_str().to_string()
 }
 
+/// Account `i` of the scenario as an accounts.ndjson line `acc{i}`.
+pub(crate) fn account_line(i: usize, a: &tiaki_attrib::AccountInput) -> serde_json::Value {
+    let mut acc = serde_json::json!({
+        "id": format!("acc{i}"),
+        "emails": a.emails,
+        "phones": a.phones,
+        "devices": a.device_ids,
+        "logins": a.logins.iter().map(|l| serde_json::json!({
+            "ip": l.ip, "at": l.at.map(time), "possible_proxy": l.possible_proxy,
+        })).collect::<Vec<_>>(),
+    });
+    // The intake model takes alpha-2 codes; the scenario writes names too.
+    if let Some(c) = a.declared_country.as_deref().and_then(Country::parse) {
+        acc["declared_country"] = c.alpha2().into();
+    }
+    if let Some(c) = &a.estimated_location {
+        acc["estimated_location"] = serde_json::json!({"country_code": c});
+    }
+    acc
+}
+
 /// Writes account `i` of the scenario into bundle `i % 2`: persons whose
 /// accounts are split across the two reports are found only by linking
 /// across intakes.
@@ -29,22 +50,7 @@ pub(crate) fn write_bundles(s: &Scenario, dir: &Path) -> [PathBuf; 2] {
     let mut media = [String::new(), String::new()];
     let mut n = 0;
     for (i, a) in s.accounts.iter().enumerate() {
-        let mut acc = serde_json::json!({
-            "id": format!("acc{i}"),
-            "emails": a.emails,
-            "phones": a.phones,
-            "devices": a.device_ids,
-            "logins": a.logins.iter().map(|l| serde_json::json!({
-                "ip": l.ip, "at": l.at.map(time), "possible_proxy": l.possible_proxy,
-            })).collect::<Vec<_>>(),
-        });
-        // The intake model takes alpha-2 codes; the scenario writes names too.
-        if let Some(c) = a.declared_country.as_deref().and_then(Country::parse) {
-            acc["declared_country"] = c.alpha2().into();
-        }
-        if let Some(c) = &a.estimated_location {
-            acc["estimated_location"] = serde_json::json!({"country_code": c});
-        }
+        let acc = account_line(i, a);
         accounts[i % 2].push_str(&format!("{acc}\n"));
         for u in &a.uploads {
             let mut m = serde_json::json!({"id": format!("m{n}"), "account": format!("acc{i}"),

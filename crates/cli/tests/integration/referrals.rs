@@ -171,11 +171,16 @@ fn write_bundle(dir: &Path) -> PathBuf {
             serde_json::json!({"id": format!("m-{id}"), "file": name, "account": id,
                 "original_name": format!("IMG_{i}.png"), "viewed_by_provider": i % 2 == 0})
         ));
-        media.push_str(&format!(
-            "{}\n",
-            serde_json::json!({"id": format!("h-{id}"), "account": id,
-                "hashes": {"md5": format!("{:032x}", i + 1), "sha256": format!("{:064x}", i + 1)}})
-        ));
+        let mut hashed = serde_json::json!({"id": format!("h-{id}"), "account": id,
+            "hashes": {"md5": format!("{:032x}", i + 1), "sha256": format!("{:064x}", i + 1)}});
+        if i % 2 == 1 {
+            // What the provider says beside the hashes, carried unchanged
+            // into the package's media.vics.json.
+            hashed["industry_classification"] = "A2".into();
+            hashed["viewed_by_ncmec"] = false.into();
+            hashed["shared_with"] = serde_json::json!(["u-elsewhere", id]);
+        }
+        media.push_str(&format!("{hashed}\n"));
     }
     std::fs::write(dir.join("accounts.ndjson"), accounts).unwrap();
     std::fs::write(dir.join("media.ndjson"), media).unwrap();
@@ -394,6 +399,7 @@ fn referrals_end_to_end_on_both_backends() {
 
         let mut first_tar = BTreeMap::new();
         let mut ids = BTreeMap::new();
+        let mut carried = 0;
         for (country, key) in [("NZ", &nz_key), ("AU", &au_key)] {
             let pkg = package_of(&out1, country);
             let (tar_sha, manifest, accounts, dir) =
@@ -472,6 +478,18 @@ fn referrals_end_to_end_on_both_backends() {
             );
             assert!(dir.join("summary.html").is_file());
             let vics = std::fs::read_to_string(dir.join("media.vics.json")).unwrap();
+            let doc: serde_json::Value = serde_json::from_str(&vics).unwrap();
+            for m in doc["value"].as_array().unwrap() {
+                if m.get("IndustryClassification").is_some() {
+                    carried += 1;
+                    assert_eq!(m["IndustryClassification"], "A2", "{vics}");
+                    assert_eq!(m["ViewedByNCMEC"], false, "{vics}");
+                    assert_eq!(m["SharedWith"][0], "u-elsewhere", "{vics}");
+                } else {
+                    assert!(m.get("SharedWith").is_none(), "{vics}");
+                    assert!(m.get("ViewedByNCMEC").is_none(), "{vics}");
+                }
+            }
             if country == "NZ" {
                 let doc: serde_json::Value = serde_json::from_str(&vics).unwrap();
                 let known: Vec<&serde_json::Value> = doc["value"]
@@ -492,6 +510,13 @@ fn referrals_end_to_end_on_both_backends() {
                 manifest["referral_id"].as_str().unwrap().to_string(),
             );
         }
+        let want_carried = scenario()
+            .into_iter()
+            .enumerate()
+            .filter(|(i, a)| i % 2 == 1 && matches!(a.country, Some("NZ" | "AU")))
+            .count();
+        assert!(want_carried > 0);
+        assert_eq!(carried, want_carried);
 
         // Without --again, referred accounts are not referred again.
         let out2 = t.join("out2");

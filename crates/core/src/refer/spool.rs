@@ -16,6 +16,7 @@ use tiaki_hash::PdqHash;
 use tiaki_store::MatchKind;
 use tiaki_store::intake::{MatchRow, MediaHashes, Triage};
 use tiaki_store::referrals::AccountMedia;
+use tiaki_types::model::MediaData;
 
 const MEDIA: u8 = 1;
 const MATCH: u8 = 2;
@@ -85,7 +86,14 @@ impl SpoolWriter {
         if let Some(b) = m.bytes {
             w.write_all(&b.to_le_bytes())?;
         }
-        Ok(())
+        // Rare (most media lines say nothing beside the columns): as JSON.
+        let data = m
+            .data
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(io::Error::other)?;
+        put_opt_str(w, data.as_deref())
     }
 
     pub fn matched(&mut self, media_id: i64, x: &MatchRow) -> io::Result<()> {
@@ -213,6 +221,10 @@ impl Reader<'_> {
         };
         let pdq_quality = if has(4) { Some(self.u8()?) } else { None };
         let bytes = if has(5) { Some(self.u64()?) } else { None };
+        let data = match self.opt_str()? {
+            None => None,
+            Some(text) => Some(Box::new(serde_json::from_str::<MediaData>(&text).ok()?)),
+        };
         Some(AccountMedia {
             id,
             account_id,
@@ -240,6 +252,7 @@ impl Reader<'_> {
             },
             bytes,
             stored: has(6),
+            data,
         })
     }
 
@@ -290,6 +303,14 @@ mod tests {
             triage: full.then_some(Triage::New),
             bytes: full.then_some(1 << 40),
             stored: full,
+            data: full.then(|| {
+                Box::new(MediaData {
+                    shared_with: vec!["u-2".to_owned(), "u-3".to_owned()].into(),
+                    viewed_by_ncmec: Some(false),
+                    industry_classification: Some("B1".into()),
+                    ..MediaData::default()
+                })
+            }),
         }
     }
 

@@ -6,6 +6,7 @@
 use std::sync::OnceLock;
 
 use super::PdqHash;
+pub use tiaki_types::hashes::Dihedral;
 
 /// Smallest side the reference hashes (`MIN_HASHABLE_DIM`).
 pub const MIN_HASHABLE_DIM: usize = 5;
@@ -171,87 +172,27 @@ pub fn bits(b: &[[f32; 16]; 16]) -> PdqHash {
     h
 }
 
-/// The eight dihedral transforms of an image, named as the reference names
-/// them (`pdqhashing.h`). Rotations are counter-clockwise.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Dihedral {
-    Orig,
-    Rot90,
-    Rot180,
-    Rot270,
-    FlipX,
-    FlipY,
-    FlipPlus1,
-    FlipMinus1,
-}
-
-impl Dihedral {
-    /// All eight, in the reference's output order.
-    pub const ALL: [Dihedral; 8] = [
-        Dihedral::Orig,
-        Dihedral::Rot90,
-        Dihedral::Rot180,
-        Dihedral::Rot270,
-        Dihedral::FlipX,
-        Dihedral::FlipY,
-        Dihedral::FlipPlus1,
-        Dihedral::FlipMinus1,
-    ];
-
-    /// The name used in Tiaki's JSON output (`tiaki hash --dihedral`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Dihedral::Orig => "orig",
-            Dihedral::Rot90 => "rot90",
-            Dihedral::Rot180 => "rot180",
-            Dihedral::Rot270 => "rot270",
-            Dihedral::FlipX => "flipx",
-            Dihedral::FlipY => "flipy",
-            Dihedral::FlipPlus1 => "flipplus1",
-            Dihedral::FlipMinus1 => "flipminus1",
-        }
-    }
-
-    /// Transforms the 16×16 DCT of an image into the DCT of the transformed
-    /// image. Index `i` is frequency `i + 1`, so even indices are odd
-    /// frequencies and change sign under a flip.
-    pub fn apply(self, a: &[[f32; 16]; 16]) -> [[f32; 16]; 16] {
-        let mut b = [[0f32; 16]; 16];
-        let odd = |x: usize| x & 1 == 1;
-        for i in 0..16 {
-            for j in 0..16 {
-                let v = a[i][j];
-                match self {
-                    Dihedral::Orig => b[i][j] = v,
-                    Dihedral::Rot90 => b[j][i] = if odd(j) { v } else { -v },
-                    Dihedral::Rot180 => b[i][j] = if odd(i + j) { -v } else { v },
-                    Dihedral::Rot270 => b[j][i] = if odd(i) { v } else { -v },
-                    Dihedral::FlipX => b[i][j] = if odd(i) { v } else { -v },
-                    Dihedral::FlipY => b[i][j] = if odd(j) { v } else { -v },
-                    Dihedral::FlipPlus1 => b[j][i] = v,
-                    Dihedral::FlipMinus1 => b[j][i] = if odd(i + j) { -v } else { v },
-                }
+/// Transforms the 16×16 DCT of an image into the DCT of the transformed
+/// image. Index `i` is frequency `i + 1`, so even indices are odd
+/// frequencies and change sign under a flip.
+pub fn transform_dct(d: Dihedral, a: &[[f32; 16]; 16]) -> [[f32; 16]; 16] {
+    let mut b = [[0f32; 16]; 16];
+    let odd = |x: usize| x & 1 == 1;
+    for i in 0..16 {
+        for j in 0..16 {
+            let v = a[i][j];
+            match d {
+                Dihedral::Orig => b[i][j] = v,
+                Dihedral::Rot90 => b[j][i] = if odd(j) { v } else { -v },
+                Dihedral::Rot180 => b[i][j] = if odd(i + j) { -v } else { v },
+                Dihedral::Rot270 => b[j][i] = if odd(i) { v } else { -v },
+                Dihedral::FlipX => b[i][j] = if odd(i) { v } else { -v },
+                Dihedral::FlipY => b[i][j] = if odd(j) { v } else { -v },
+                Dihedral::FlipPlus1 => b[j][i] = v,
+                Dihedral::FlipMinus1 => b[j][i] = if odd(i + j) { -v } else { v },
             }
         }
-        b
     }
+    b
 }
 
-impl std::fmt::Display for Dihedral {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl std::str::FromStr for Dihedral {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Dihedral::ALL
-            .into_iter()
-            .find(|d| d.name() == s)
-            .ok_or_else(|| format!("unknown dihedral variant {s:?}"))
-    }
-}

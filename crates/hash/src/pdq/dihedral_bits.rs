@@ -95,7 +95,7 @@ mod tests {
             }
         }
         Dihedral::ALL.map(|d| {
-            let b = d.apply(&a);
+            let b = crate::pdq::core::transform_dct(d, &a);
             let mut out = PdqHash::default();
             for (i, row) in b.iter().enumerate() {
                 for (j, v) in row.iter().enumerate() {

@@ -20,7 +20,7 @@ use crate::{Feed, Imported, ListInfo, ListStore, NewList, StoreError, StoredEntr
 const INSERT_ROWS: usize = 400;
 
 const LIST_COLUMNS: &str = "l.id, l.name, l.source, l.format, l.imported_at, l.category_scheme, l.enabled, \
-     l.negative, l.distance, l.extra, (SELECT COUNT(*) FROM entries e WHERE e.list_id = l.id) AS entry_count";
+     l.negative, l.distance, l.extra, l.file_sha256, (SELECT COUNT(*) FROM entries e WHERE e.list_id = l.id) AS entry_count";
 
 const ENTRY_COLUMNS: &str = "id, list_id, md5, sha1, sha256, pdq, pdq_quality, vpdq, photodna, category_scheme, \
      category_code, category_class, series, victim_identified, offender_identified, distributed, baseline, \
@@ -41,6 +41,7 @@ fn list_from_row(r: &DbRow) -> Result<ListInfo, StoreError> {
         negative: r.try_get("negative")?,
         distance: distance.and_then(|d| u32::try_from(d).ok()),
         entries: u64::try_from(count).unwrap_or(0),
+        file_sha256: r.try_get("file_sha256")?,
         extra: serde_json::from_str(&extra)
             .map_err(|e| StoreError::Corrupt(format!("list extra: {e}")))?,
     })
@@ -309,14 +310,15 @@ impl ListStore for Backend {
         // Write first: from here on this transaction holds the write lock,
         // so MAX(id) below cannot move under us.
         let list_id: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO lists (name, source, format, imported_at, negative, distance) \
-             VALUES ($1, $2, 'unknown', $3, $4, $5) ON CONFLICT (name) DO NOTHING RETURNING id",
+            "INSERT INTO lists (name, source, format, imported_at, negative, distance, file_sha256) \
+             VALUES ($1, $2, 'unknown', $3, $4, $5, $6) ON CONFLICT (name) DO NOTHING RETURNING id",
         )
         .bind(&new.name)
         .bind(&new.source)
         .bind(now.as_str())
         .bind(new.negative)
         .bind(new.distance.map(i64::from))
+        .bind(&new.file_sha256)
         .fetch_optional(&mut *tx)
         .await?;
         let Some(list_id) = list_id else {

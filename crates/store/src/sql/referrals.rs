@@ -7,6 +7,8 @@ use crate::referrals::{
     ReferralRow, ReferralState, ReferralStore, StoredReferralEvent,
 };
 
+use tiaki_types::model::MediaData;
+
 const REFERRAL_COLUMNS: &str = "id, country, agency, state, accounts, persons, media, created_at, \
      updated_at, package, tar_sha256";
 
@@ -21,7 +23,8 @@ fn json_of(text: &str, what: &str) -> Result<serde_json::Value, StoreError> {
 /// One media item as `uploaded_media` aggregates it: id, intake id,
 /// uploader (provider account id), provider id, original name, viewed
 /// flag, MD5, SHA-1, SHA-256, PDQ (hex; empty or null when absent), PDQ
-/// quality, triage, bytes, stored. Booleans come as `true`/`false` from
+/// quality, triage, bytes, stored, and `media.data` (null when empty).
+/// Booleans come as `true`/`false` from
 /// PostgreSQL and as 0/1 from SQLite.
 type MediaTuple<'a> = (
     i64,
@@ -38,6 +41,7 @@ type MediaTuple<'a> = (
     Option<std::borrow::Cow<'a, str>>,
     Option<i64>,
     Option<SqlBool>,
+    Option<Box<MediaData<'static>>>,
 );
 
 /// Parses a page of aggregated media (see [`MediaTuple`]), keeping those
@@ -65,6 +69,7 @@ fn parse_uploaded_media(
         triage,
         bytes,
         stored,
+        data,
     ) in items
     {
         let Some(account_id) = uploaders.get(intake_id, &uploader) else {
@@ -87,6 +92,7 @@ fn parse_uploaded_media(
             triage: triage_of(triage.as_deref())?,
             bytes: bytes.map(u64_of),
             stored: stored.is_some_and(|s| s.get()),
+            data,
         });
     }
     Ok(())
@@ -329,7 +335,7 @@ impl ReferralStore for Backend {
         let sql = format!(
             "SELECT CAST((SELECT {JSON_GROUP_ARRAY}({JSON_ARRAY}(m.id, m.intake_id, m.account, \
              m.provider_id, m.original_name, m.viewed_by_provider, {}, {}, {}, {}, m.pdq_quality, \
-             m.triage, m.bytes, m.stored)) \
+             m.triage, m.bytes, m.stored, {JSON_OF_DATA})) \
              FROM media m WHERE m.id > $1 AND m.id <= $2) AS TEXT)",
             hex_sql("m.md5"),
             hex_sql("m.sha1"),
