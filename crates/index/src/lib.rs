@@ -63,8 +63,9 @@
 //!
 //! [`KnownIndex::save`] / [`KnownIndex::load`] write and read a versioned
 //! binary file with a magic, a CRC-32 and the arrays in their in-memory form
-//! (MIH tables included), so loading is a bulk read (`persist` has the
-//! format).
+//! (MIH tables included), 64-byte aligned. [`KnownIndex::load_path`] maps the
+//! file and uses the sealed segments in place (`persist` has the format), so
+//! opening is the checksum plus validation, without a copy.
 //!
 //! ```
 //! use tiaki_index::{PdqIndex, PdqEntry};
@@ -81,6 +82,7 @@
 //! assert_eq!((found[0].id, found[0].distance), (7, 3));
 //! ```
 
+mod buf;
 mod digest;
 mod error;
 mod mih;
@@ -159,9 +161,10 @@ impl KnownIndex {
         persist::save(w, &self.digests, &self.pdq)
     }
 
-    /// Reads an index written by [`KnownIndex::save`].
+    /// Reads an index written by [`KnownIndex::save`] (into one buffer; the
+    /// sealed segments' arrays are used in place, not copied again).
     pub fn load(r: impl Read) -> Result<Self, IndexError> {
-        let (digests, pdq) = persist::load(r)?;
+        let (digests, pdq) = persist::load(persist::read_all(r)?, 0)?;
         Ok(KnownIndex { digests, pdq })
     }
 
@@ -184,9 +187,28 @@ impl KnownIndex {
         Ok(())
     }
 
-    /// Loads from `path`.
+    /// Opens the index saved at `path`: the file is memory-mapped and the
+    /// sealed segments are used in place, so opening costs the checksum and
+    /// the structural validation, not a copy (10 million hashes with MIH
+    /// tables: see `docs/bench-index.md`).
     pub fn load_path(path: impl AsRef<Path>) -> Result<Self, IndexError> {
+        Self::load_path_after_header(path, &mut [])
+    }
+
+    /// [`KnownIndex::load_path`] for a file with `header.len()` bytes of the
+    /// caller's in front of the index (copied into `header`). Keep the header
+    /// a multiple of 64 bytes long so the arrays are aligned in the mapping.
+    pub fn load_path_after_header(
+        path: impl AsRef<Path>,
+        header: &mut [u8],
+    ) -> Result<Self, IndexError> {
         let file = std::fs::File::open(path)?;
-        KnownIndex::load(std::io::BufReader::with_capacity(1 << 20, file))
+        let bytes = persist::map_file(&file)?;
+        let head = bytes.as_slice().get(..header.len()).ok_or_else(|| {
+            IndexError::Io(std::io::Error::from(std::io::ErrorKind::UnexpectedEof))
+        })?;
+        header.copy_from_slice(head);
+        let (digests, pdq) = persist::load(bytes, header.len())?;
+        Ok(KnownIndex { digests, pdq })
     }
 }
