@@ -28,7 +28,6 @@ waiting for a core). Random data only.
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -42,24 +41,20 @@ def hexlines(db, chunk=1 << 16):
         yield ("\n".join(bytes(r).hex() for r in block) + "\n").encode()
 
 
-def children_cpu():
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
-
-
 def do_import(args):
     db = np.fromfile(args.db, dtype=np.uint8).reshape(-1, 32)
     cmd = [args.tiaki, "--data", args.data, "lists", "import", "--format", "pdq",
            "--name", f"bench{len(db)}", "/dev/stdin"]
-    t0, c0 = time.perf_counter(), children_cpu()
+    t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     for b in hexlines(db):
         p.stdin.write(b)
     p.stdin.close()
     out = p.stdout.read().decode().strip()
-    rc = p.wait()
-    wall, cpu = time.perf_counter() - t0, children_cpu() - c0
-    hwm = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+    _, status, ru = os.wait4(p.pid, 0)
+    rc = os.waitstatus_to_exitcode(status)
+    wall, cpu = time.perf_counter() - t0, ru.ru_utime + ru.ru_stime
+    hwm = ru.ru_maxrss / 1024.0
     if rc != 0:
         sys.exit(f"import failed ({rc}): {out}")
     idx = os.path.join(args.data, "known.idx")
@@ -69,16 +64,18 @@ def do_import(args):
 
 
 def run_once(args, lines):
-    """One `tiaki lookup` process fed `lines`; (wall, cpu, peak RSS MiB, output)."""
+    """One `tiaki lookup` process fed `lines`; (wall, cpu, its peak RSS MiB, output)."""
     data = "".join(l + "\n" for l in lines).encode()
-    c0, t0 = children_cpu(), time.perf_counter()
-    p = subprocess.run([args.tiaki, "--data", args.data, "lookup"], input=data,
-                       stdout=subprocess.PIPE, check=True)
-    wall, cpu = time.perf_counter() - t0, children_cpu() - c0
-    # ru_maxrss of children is the largest so far: each lookup maps the same
-    # index, so it is this run's (or an equal) peak.
-    hwm = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
-    return wall, cpu, hwm, p.stdout.decode().splitlines()
+    t0 = time.perf_counter()
+    p = subprocess.Popen([args.tiaki, "--data", args.data, "lookup"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE)
+    out, _ = p.communicate(data)
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode != 0:
+        sys.exit(f"lookup failed ({p.returncode})")
+    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024.0, out.decode().splitlines()
 
 
 def proc_cpu_ns(pid):

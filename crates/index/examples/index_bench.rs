@@ -57,7 +57,10 @@ fn config_for(engine: &str) -> PdqIndexConfig {
     let mut c = PdqIndexConfig::default();
     match engine {
         "scan" => c.mih_min_len = usize::MAX,
-        "mih" => c.mih_min_len = 0,
+        "mih" => {
+            c.mih_min_len = 0;
+            c.engine_by_cost = false;
+        }
         _ => {}
     }
     c
