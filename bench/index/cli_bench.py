@@ -69,7 +69,15 @@ def run_once(args, lines):
     t0 = time.perf_counter()
     p = subprocess.Popen([args.tiaki, "--data", args.data, "lookup"], stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE)
-    out, _ = p.communicate(data)
+    # Not `communicate`: it would reap the child before `wait4` gets its rusage.
+    import threading
+    def feed():
+        p.stdin.write(data)
+        p.stdin.close()
+    t = threading.Thread(target=feed)
+    t.start()
+    out = p.stdout.read()
+    t.join()
     _, status, ru = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t0
     p.returncode = os.waitstatus_to_exitcode(status)
