@@ -206,7 +206,8 @@ fn main() {
                         "op=latency kind={kind} radius={radius} queries={} cpu_ms_p50={p50:.3} cpu_ms_p99={p99:.3} cpu_ms_max={:.3} engine={:?} matches={matches}",
                         queries.len(),
                         ms.last().copied().unwrap_or(0.0),
-                        idx.pdq.engine_for_batch(radius, if kind == "needle" { 1 } else { 8 })
+                        idx.pdq
+                            .engine_for_batch(radius, if kind == "needle" { 1 } else { 8 })
                     );
                 }
             }

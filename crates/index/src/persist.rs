@@ -166,7 +166,10 @@ pub(crate) fn save(w: impl Write, digests: &DigestIndex, pdq: &PdqIndex) -> Resu
     Ok(())
 }
 
-fn put_table<const N: usize, W: Write>(w: &mut CrcWriter<W>, t: &DigestTable<N>) -> Result<(), IndexError>
+fn put_table<const N: usize, W: Write>(
+    w: &mut CrcWriter<W>,
+    t: &DigestTable<N>,
+) -> Result<(), IndexError>
 where
     [u8; N]: Pod,
 {
@@ -293,7 +296,11 @@ impl Src {
         let start = self.pos;
         let n = len.checked_mul(size_of::<T>()).ok_or_else(eof)?;
         self.take(n)?;
-        let raw = self.bytes.as_slice().get(start..start + n).ok_or_else(eof)?;
+        let raw = self
+            .bytes
+            .as_slice()
+            .get(start..start + n)
+            .ok_or_else(eof)?;
         if cfg!(target_endian = "little")
             && let Some(b) = Buf::shared(&self.bytes, start, len)
         {

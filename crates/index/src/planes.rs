@@ -81,8 +81,12 @@ impl Planes {
     pub(crate) fn push(&mut self, h: &PdqHash) {
         let (block, lane) = (self.len / LANES, self.len % LANES);
         if lane == 0 {
-            self.lo.to_mut().extend_from_slice(&[Line::default(); LINES]);
-            self.hi.to_mut().extend_from_slice(&[Line::default(); LINES]);
+            self.lo
+                .to_mut()
+                .extend_from_slice(&[Line::default(); LINES]);
+            self.hi
+                .to_mut()
+                .extend_from_slice(&[Line::default(); LINES]);
         }
         let subs = substrings(&h.0);
         let (lo_subs, hi_subs) = subs.split_at(LINES);

@@ -420,7 +420,10 @@ fn lookup_random_sets_equal_linear_scan() {
         for i in 0..n {
             let h = match rng.below(10) {
                 0 if i > 0 => hay[rng.below(i)], // an exact duplicate
-                1 if i > 0 => rng.flip(&hay[rng.below(i)], [1, 31, 32][rng.below(3)]),
+                1 if i > 0 => {
+                    let (at, k) = (rng.below(i), [1, 31, 32][rng.below(3)]);
+                    rng.flip(&hay[at], k)
+                }
                 _ => rng.hash(),
             };
             hay.push(h);
@@ -440,12 +443,16 @@ fn lookup_random_sets_equal_linear_scan() {
                 if n == 0 || rng.below(5) == 0 {
                     rng.hash()
                 } else {
-                    rng.flip(&hay[rng.below(n)], [0, 31, 32, 63][rng.below(4)])
+                    let (at, k) = (rng.below(n), [0, 31, 32, 63][rng.below(4)]);
+                    rng.flip(&hay[at], k)
                 }
             })
             .collect();
         queries.extend_from_slice(&queries.clone()[..5]);
-        let mut input: String = queries.iter().map(|q| format!("{}\n", q.to_hex())).collect();
+        let mut input: String = queries
+            .iter()
+            .map(|q| format!("{}\n", q.to_hex()))
+            .collect();
         input.insert_str(input.len() / 2 / 65 * 65, "zz\n");
         for radius in [0u32, 31, 32] {
             let got = lookup(data.path(), &["--radius", &radius.to_string()], &input);
@@ -474,7 +481,13 @@ fn lookup_answers_each_line_at_once() {
     let hay = hay();
     ok(&at(
         data.path(),
-        &["lists", "import", "--name", "hay", hay_path().to_str().unwrap()],
+        &[
+            "lists",
+            "import",
+            "--name",
+            "hay",
+            hay_path().to_str().unwrap(),
+        ],
     ));
     let mut child = tiaki()
         .arg("--data")

@@ -234,7 +234,10 @@ fn mapped_files_are_validated() {
     let mut head = [0u8; 64];
     let loaded = KnownIndex::load_path_after_header(&path, &mut head).unwrap();
     assert_eq!(head, [7u8; 64]);
-    assert_eq!(loaded.pdq.len(), KnownIndex::load(good.as_slice()).unwrap().pdq.len());
+    assert_eq!(
+        loaded.pdq.len(),
+        KnownIndex::load(good.as_slice()).unwrap().pdq.len()
+    );
     // A header of another length: arrays misaligned in the mapping are copied.
     let mut odd = vec![1u8; 5];
     odd.extend_from_slice(&good);

@@ -151,7 +151,12 @@ fn scenario(seed: u64, n: usize, mode: Mode, delta_max: usize, kernel_pick: usiz
         report.low_quality.len(),
         bulk.iter().filter(|e| e.quality < 50).count()
     );
-    check(&idx, &live(bulk, &removed), &queries, "after bulk insert, no tables");
+    check(
+        &idx,
+        &live(bulk, &removed),
+        &queries,
+        "after bulk insert, no tables",
+    );
     idx.flush().unwrap();
     check(&idx, &live(bulk, &removed), &queries, "after bulk insert");
     for e in single {
