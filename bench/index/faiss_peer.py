@@ -12,7 +12,9 @@
   faiss_peer.py run KIND DB.u8 QUERIES.u8 [--radius 31]
       KIND: flat | mh16 (IndexBinaryMultiHash nhash=16, b=16, nflip=1, the
       python-threatexchange PDQIndex setting) | mh8 (nhash=8, b=32, nflip=3,
-      exact for r <= 31). One thread. Prints key=value lines.
+      exact for r <= 31). One thread. Prints key=value lines. --single K
+      also times K one-query calls (p50/p99 of CPU ms); --ids FILE writes
+      each query's matching rows.
 
 Data is random: no real media hashes are involved.
 """
@@ -94,6 +96,22 @@ def run(args):
         f"cpu_s={cpu:.4f} wall_s={wall:.4f} qps={q / cpu:.1f} matches={int(lims[-1])}"
     )
     print(f"op=mem peer=faiss-{args.kind} rss_now_mb={rss_now_mb():.1f} hwm_mb={rss_mb():.1f}", flush=True)
+    if args.ids:
+        with open(args.ids, "w") as f:
+            for i in range(q):
+                f.write(" ".join(str(x) for x in sorted(_ids[lims[i]:lims[i + 1]])) + "\n")
+    if args.single:
+        # One query per call, as a service answering single lookups would.
+        lat = []
+        for i in range(args.single):
+            one = queries[i % q : i % q + 1]
+            c0 = time.process_time_ns()
+            index.range_search(one, args.radius + 1)
+            lat.append((time.process_time_ns() - c0) / 1e6)
+        lat.sort()
+        p = lambda x: lat[min(len(lat) - 1, int(round(x / 100.0 * (len(lat) - 1))))]
+        print(f"op=single peer=faiss-{args.kind} queries={args.single} cpu_ms_p50={p(50):.3f} "
+              f"cpu_ms_p99={p(99):.3f} cpu_ms_max={lat[-1]:.3f}", flush=True)
     # Freeing a MultiHash index of 10M codes (millions of small vectors) takes
     # minutes of CPU; skip the teardown so it does not disturb the next run.
     os._exit(0)
@@ -113,6 +131,8 @@ def main():
     r.add_argument("db")
     r.add_argument("queries")
     r.add_argument("--radius", type=int, default=31)
+    r.add_argument("--single", type=int, default=0, help="also time this many one-query calls")
+    r.add_argument("--ids", help="write each query's matching rows here, one line per query")
     args = p.parse_args()
     gen(args) if args.cmd == "gen" else run(args)
 

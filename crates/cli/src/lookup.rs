@@ -1,10 +1,16 @@
 //! `tiaki lookup`: one hash a line on stdin, one JSON line per query.
+//!
+//! Lines are read in batches of those already there
+//! ([`read_ready_lines`]) and each batch goes to the index in one call
+//! ([`Known::find_many`](tiaki_core::known::Known)), answered in input order
+//! and flushed before waiting for more input: piped queries are batched, a
+//! line typed on a terminal is answered at once.
 
-use std::io::{BufRead, BufWriter, Write};
+use std::io::{BufReader, BufWriter, Write};
 
 use std::process::ExitCode;
 
-use tiaki_core::matching::{Hit, MatchOptions, parse_query};
+use tiaki_core::matching::{Hit, LOOKUP_BATCH, MatchOptions, parse_query, read_ready_lines};
 
 /// One output line; field order is the fixed interface.
 #[derive(serde::Serialize)]
@@ -37,30 +43,44 @@ pub fn run(ctx: &crate::ctx::Ctx, args: LookupArgs) -> anyhow::Result<ExitCode> 
             .await?;
         let stdout = std::io::stdout();
         let mut out = BufWriter::new(stdout.lock());
+        let mut input = BufReader::with_capacity(1 << 16, std::io::stdin().lock());
         let mut bad = false;
-        for line in std::io::stdin().lock().lines() {
-            let line = line?;
-            if line.trim().is_empty() {
-                continue;
+        loop {
+            let lines = read_ready_lines(&mut input, LOOKUP_BATCH)?;
+            if lines.is_empty() {
+                break;
             }
-            let query = line.trim();
-            let value = match parse_query(query) {
-                Ok(q) => Answer {
-                    query,
-                    matches: Some(known.find(&matcher, &q.probe()).await?),
-                    error: None,
-                },
-                Err(e) => {
-                    bad = true;
-                    Answer {
+            let queries: Vec<(&str, Result<_, _>)> = lines
+                .iter()
+                .map(|l| l.trim())
+                .filter(|q| !q.is_empty())
+                .map(|q| (q, parse_query(q)))
+                .collect();
+            let probes: Vec<_> = queries
+                .iter()
+                .filter_map(|(_, q)| q.as_ref().ok().map(|q| q.probe()))
+                .collect();
+            let mut found = known.find_many(&matcher, &probes).await?.into_iter();
+            for (query, parsed) in queries {
+                let value = match parsed {
+                    Ok(_) => Answer {
                         query,
-                        matches: None,
-                        error: Some(e.to_string()),
+                        matches: Some(found.next().unwrap_or_default()),
+                        error: None,
+                    },
+                    Err(e) => {
+                        bad = true;
+                        Answer {
+                            query,
+                            matches: None,
+                            error: Some(e.to_string()),
+                        }
                     }
-                }
-            };
-            serde_json::to_writer(&mut out, &value)?;
-            out.write_all(b"\n")?;
+                };
+                serde_json::to_writer(&mut out, &value)?;
+                out.write_all(b"\n")?;
+            }
+            out.flush()?;
         }
         out.flush()?;
         Ok(if bad {

@@ -57,8 +57,9 @@ pub fn run(ctx: &crate::ctx::Ctx, args: MatchArgs) -> anyhow::Result<ExitCode> {
                 .par_iter()
                 .map(|w| crate::hash::hash_walked(w, &opts, crate::hash::DEFAULT_LUMA))
                 .collect();
-            for r in &records {
-                let matches = known.find(&matcher, &probe_of_record(r)).await?;
+            let probes: Vec<_> = records.iter().map(probe_of_record).collect();
+            let found = known.find_many(&matcher, &probes).await?;
+            for (r, matches) in records.iter().zip(found) {
                 errors += usize::from(r.error.is_some());
                 let v = FileMatches {
                     path: &r.path,

@@ -23,7 +23,7 @@
 //!   by batch; the index is saved only after the commit. A document-level
 //!   failure rolls the whole list back; a bad record is reported and skipped.
 
-use std::io::{BufRead, Read, Write};
+use std::io::{BufRead, Write};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
@@ -37,9 +37,14 @@ use tokio::sync::mpsc;
 /// Entries per batch between the reader thread and the database.
 pub const BATCH: usize = 2000;
 
-/// First bytes of `known.idx`: magic, then the generation (u64 LE), then
-/// the [`KnownIndex`] file.
-const MAGIC: &[u8; 8] = b"TIAKIKX1";
+/// First bytes of `known.idx`: magic, then the generation (u64 LE), zero
+/// padding to [`HEADER`] bytes, then the [`KnownIndex`] file. (The `X1`
+/// files had a 16-byte header and index format 1; they are rebuilt.)
+const MAGIC: &[u8; 8] = b"TIAKIKX2";
+
+/// Header length: 64 bytes, so the index's 64-byte aligned arrays are
+/// aligned in the memory-mapped file too (then used in place, not copied).
+const HEADER: usize = 64;
 
 /// How the index came to be in memory at open.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,17 +117,17 @@ fn io_err(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
 }
 
 /// Reads `known.idx`: its generation and index.
+/// The file is memory-mapped ([`KnownIndex::load_path_after_header`]):
+/// opening costs its checksum and validation, not a copy.
 fn read_index(path: &Path) -> Result<(u64, KnownIndex), String> {
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let mut r = std::io::BufReader::with_capacity(1 << 20, file);
-    let mut head = [0u8; 16];
-    r.read_exact(&mut head).map_err(|e| e.to_string())?;
-    if &head[..8] != MAGIC {
-        return Err("not a Tiaki index file".into());
-    }
+    let mut head = [0u8; HEADER];
+    let index = match KnownIndex::load_path_after_header(path, &mut head) {
+        Ok(index) if head.get(..8) == Some(MAGIC.as_slice()) => index,
+        Ok(_) => return Err("not a Tiaki index file of this version".into()),
+        Err(e) => return Err(e.to_string()),
+    };
     let mut g = [0u8; 8];
-    g.copy_from_slice(&head[8..]);
-    let index = KnownIndex::load(r).map_err(|e| e.to_string())?;
+    g.copy_from_slice(head.get(8..16).unwrap_or(&[0; 8]));
     Ok((u64::from_le_bytes(g), index))
 }
 
@@ -134,9 +139,10 @@ fn write_index(path: &Path, generation: u64, index: &KnownIndex) -> Result<(), S
     let tmp = PathBuf::from(tmp);
     let file = std::fs::File::create(&tmp).map_err(io_err(&tmp))?;
     let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
-    w.write_all(MAGIC).map_err(io_err(&tmp))?;
-    w.write_all(&generation.to_le_bytes())
-        .map_err(io_err(&tmp))?;
+    let mut head = [0u8; HEADER];
+    head[..8].copy_from_slice(MAGIC);
+    head[8..16].copy_from_slice(&generation.to_le_bytes());
+    w.write_all(&head).map_err(io_err(&tmp))?;
     index.save(&mut w)?;
     let file = w.into_inner().map_err(|e| io_err(&tmp)(e.into_error()))?;
     file.sync_all().map_err(io_err(&tmp))?;
@@ -177,7 +183,8 @@ fn add_to_index(
             });
         }
     }
-    let report = index.pdq.extend(pdq)?;
+    // MIH tables are built once, before the index is saved (`build_tables`).
+    let report = index.pdq.extend_bulk(pdq)?;
     Ok(report.low_quality.len() as u64)
 }
 
@@ -254,6 +261,7 @@ impl<S: ListStore> Known<S> {
                 add_to_index(&mut index, e.id, std::slice::from_ref(&e.entry))?;
             }
         }
+        index.pdq.build_tables()?;
         write_index(&self.index_path, generation, &index)?;
         self.index = index;
         self.generation = generation;
@@ -347,6 +355,7 @@ impl<S: ListStore> Known<S> {
             }
         };
         if imported.generation == before + 1 {
+            self.index.pdq.build_tables()?;
             write_index(&self.index_path, imported.generation, &self.index)?;
             self.generation = imported.generation;
         } else {

@@ -79,16 +79,27 @@ impl<S: ListStore> Known<S> {
         Ok(all.pop().unwrap_or_default())
     }
 
-    /// [`find`](Self::find) for many probes: the index is searched for each
-    /// (in parallel), then the entries hit are read from the store once.
+    /// [`find`](Self::find) for many probes, with the same results: the
+    /// index is searched once for all of them (in parallel chunks, each one
+    /// batched search call, which lets the index pick its engine for the
+    /// batch), then the entries hit are read from the store once.
     pub async fn find_many(
         &self,
         m: &Matcher,
         probes: &[Probe],
     ) -> Result<Vec<Vec<Hit>>, StoreError> {
         use rayon::prelude::*;
-        let candidates: Vec<HashMap<EntryId, Candidate>> =
-            probes.par_iter().map(|p| self.candidates(m, p)).collect();
+        let chunk = probes
+            .len()
+            .div_ceil(rayon::current_num_threads().max(1))
+            .max(1);
+        let candidates: Vec<HashMap<EntryId, Candidate>> = probes
+            .par_chunks(chunk)
+            .map(|c| self.candidates(m, c))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .flatten()
+            .collect();
         let mut ids: Vec<EntryId> = candidates
             .iter()
             .flat_map(|c| c.keys().copied())
@@ -138,63 +149,93 @@ impl<S: ListStore> Known<S> {
             .collect())
     }
 
-    /// The index's answer for one probe: per entry, the best way it was hit.
-    fn candidates(&self, m: &Matcher, probe: &Probe) -> HashMap<EntryId, Candidate> {
-        let mut best: HashMap<EntryId, Candidate> = HashMap::new();
-        let mut offer = |id: EntryId, cand: Candidate| {
-            let slot = best.entry(id).or_insert(cand);
-            if (cand.0 == MatchKind::Exact, std::cmp::Reverse(cand.1))
-                > (slot.0 == MatchKind::Exact, std::cmp::Reverse(slot.1))
-            {
-                *slot = cand;
-            }
-        };
-        for d in &probe.digests {
-            for id in self.index().digests.get(d) {
-                offer(id, (MatchKind::Exact, 0, None));
-            }
-        }
-        if let Some(v) = &probe.pdq {
-            if probe.all_variants {
-                for hit in self.index().pdq.query_dihedral(v, m.radius) {
-                    offer(hit.id, (MatchKind::Pdq, hit.distance, Some(hit.variant)));
+    /// The index's answer for each probe: per entry, the best way it was
+    /// hit. All the probes' PDQ needles go to the index in one call per kind
+    /// (dihedral sets, single hashes, vPDQ frames).
+    fn candidates(&self, m: &Matcher, probes: &[Probe]) -> Vec<HashMap<EntryId, Candidate>> {
+        let pdq = &self.index().pdq;
+        let dihedral: Vec<[PdqHash; 8]> = probes
+            .iter()
+            .filter(|p| p.all_variants)
+            .filter_map(|p| p.pdq)
+            .collect();
+        let mut dihedral_hits = pdq.query_dihedral_batch(&dihedral, m.radius).into_iter();
+        let singles: Vec<PdqHash> = probes
+            .iter()
+            .filter(|p| !p.all_variants)
+            .filter_map(|p| p.pdq.map(|v| v[0]))
+            .collect();
+        let mut single_hits = pdq.query_batch(&singles, m.radius).into_iter();
+        // vPDQ: each probe's unique frames (`query_batch` also searches a
+        // frame shared by several probes once).
+        let frames: Vec<Vec<PdqHash>> = probes
+            .iter()
+            .map(|p| {
+                let mut f = p.vpdq.clone();
+                f.sort();
+                f.dedup();
+                f
+            })
+            .collect();
+        let all_frames: Vec<PdqHash> = frames.iter().flatten().copied().collect();
+        let mut frame_hits = pdq.query_batch(&all_frames, m.radius).into_iter();
+
+        let mut out = Vec::with_capacity(probes.len());
+        for (probe, frames) in probes.iter().zip(&frames) {
+            let mut best: HashMap<EntryId, Candidate> = HashMap::new();
+            let mut offer = |id: EntryId, cand: Candidate| {
+                let slot = best.entry(id).or_insert(cand);
+                if (cand.0 == MatchKind::Exact, std::cmp::Reverse(cand.1))
+                    > (slot.0 == MatchKind::Exact, std::cmp::Reverse(slot.1))
+                {
+                    *slot = cand;
                 }
-            } else {
-                for hit in self.index().pdq.query(&v[0], m.radius) {
-                    offer(
-                        hit.id,
-                        (MatchKind::Pdq, hit.distance, Some(Dihedral::ALL[0])),
-                    );
+            };
+            for d in &probe.digests {
+                for id in self.index().digests.get(d) {
+                    offer(id, (MatchKind::Exact, 0, None));
                 }
             }
-        }
-        // vPDQ, as python-threatexchange's index does it: unique query
-        // frames, each looked up on its own; a known video counts as
-        // matched when at least `VPDQ_QUERY_MATCH_PERCENT` of the query's
-        // frames are within the radius of one of its frames (the
-        // compared-side threshold of py-tx's index is 0 %).
-        let mut frames: Vec<PdqHash> = probe.vpdq.clone();
-        frames.sort();
-        frames.dedup();
-        let mut per_entry: HashMap<EntryId, (usize, u32)> = HashMap::new();
-        for f in &frames {
-            let mut seen: HashMap<EntryId, u32> = HashMap::new();
-            for hit in self.index().pdq.query(f, m.radius) {
-                let d = seen.entry(hit.id).or_insert(hit.distance);
-                *d = (*d).min(hit.distance);
+            if probe.pdq.is_some() {
+                if probe.all_variants {
+                    for hit in dihedral_hits.next().unwrap_or_default() {
+                        offer(hit.id, (MatchKind::Pdq, hit.distance, Some(hit.variant)));
+                    }
+                } else {
+                    for hit in single_hits.next().unwrap_or_default() {
+                        offer(
+                            hit.id,
+                            (MatchKind::Pdq, hit.distance, Some(Dihedral::ALL[0])),
+                        );
+                    }
+                }
             }
-            for (id, d) in seen {
-                let slot = per_entry.entry(id).or_insert((0, u32::MAX));
-                slot.0 += 1;
-                slot.1 = slot.1.min(d);
+            // vPDQ, as python-threatexchange's index does it: unique query
+            // frames, each looked up on its own; a known video counts as
+            // matched when at least `VPDQ_QUERY_MATCH_PERCENT` of the query's
+            // frames are within the radius of one of its frames (the
+            // compared-side threshold of py-tx's index is 0 %).
+            let mut per_entry: HashMap<EntryId, (usize, u32)> = HashMap::new();
+            for _ in frames {
+                let mut seen: HashMap<EntryId, u32> = HashMap::new();
+                for hit in frame_hits.next().unwrap_or_default() {
+                    let d = seen.entry(hit.id).or_insert(hit.distance);
+                    *d = (*d).min(hit.distance);
+                }
+                for (id, d) in seen {
+                    let slot = per_entry.entry(id).or_insert((0, u32::MAX));
+                    slot.0 += 1;
+                    slot.1 = slot.1.min(d);
+                }
             }
-        }
-        for (id, (matched, distance)) in per_entry {
-            if matched as f64 * 100.0 >= VPDQ_QUERY_MATCH_PERCENT * frames.len() as f64 {
-                offer(id, (MatchKind::Vpdq, distance, None));
+            for (id, (matched, distance)) in per_entry {
+                if matched as f64 * 100.0 >= VPDQ_QUERY_MATCH_PERCENT * frames.len() as f64 {
+                    offer(id, (MatchKind::Vpdq, distance, None));
+                }
             }
+            out.push(best);
         }
-        best
+        out
     }
 
     /// The negative-list rule of the module docs.
@@ -324,6 +365,37 @@ pub fn parse_query(line: &str) -> Result<Query, StoreError> {
         return Ok(Query::Sha256OrPdq(d, h));
     }
     Ok(Query::Digest(d))
+}
+
+/// Lines per batch `tiaki lookup` hands to [`Known::find_many`] at most.
+pub const LOOKUP_BATCH: usize = 4096;
+
+/// The next lines of a stream of queries, as many as are already there:
+/// blocks only until one complete line (or the end) has arrived, then adds
+/// every further line already complete in `r`'s buffer, up to `max`. So
+/// piped input goes to the index in batches, and a line typed on a terminal
+/// (one line per read) is answered at once. Lines lose their `\n` / `\r\n`;
+/// an empty result means the end of the input.
+pub fn read_ready_lines<R: std::io::Read>(
+    r: &mut std::io::BufReader<R>,
+    max: usize,
+) -> std::io::Result<Vec<String>> {
+    use std::io::BufRead;
+    let mut out = Vec::new();
+    let mut line = String::new();
+    while out.len() < max.max(1) {
+        if !out.is_empty() && !r.buffer().contains(&b'\n') {
+            break;
+        }
+        line.clear();
+        if r.read_line(&mut line)? == 0 {
+            break;
+        }
+        let end = line.trim_end_matches('\n').trim_end_matches('\r').len();
+        line.truncate(end);
+        out.push(std::mem::take(&mut line));
+    }
+    Ok(out)
 }
 
 /// Whether a frame quality enters the index and queries.
@@ -488,6 +560,51 @@ impl MatchCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A reader that hands out one piece per `read`, like a terminal (a line
+    /// per read) or a pipe (whatever was written).
+    struct Pieces(std::collections::VecDeque<&'static str>);
+
+    impl std::io::Read for Pieces {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let Some(p) = self.0.pop_front() else {
+                return Ok(0);
+            };
+            buf[..p.len()].copy_from_slice(p.as_bytes());
+            Ok(p.len())
+        }
+    }
+
+    #[test]
+    fn ready_lines_batch_what_is_there_and_no_more() {
+        let batches = |pieces: Vec<&'static str>, max: usize| {
+            let mut r = std::io::BufReader::new(Pieces(pieces.into()));
+            let mut out = Vec::new();
+            loop {
+                let b = read_ready_lines(&mut r, max).unwrap();
+                if b.is_empty() {
+                    return out;
+                }
+                out.push(b);
+            }
+        };
+        // A terminal: one line per read, each answered on its own.
+        assert_eq!(
+            batches(vec!["a\n", "b\n", "c\n"], 100),
+            vec![vec!["a"], vec!["b"], vec!["c"]]
+        );
+        // A pipe: the complete lines buffered go in one batch, up to `max`;
+        // a line split across reads waits for its end (and takes the lines
+        // that came with it); CRLF and a last line without a newline.
+        assert_eq!(
+            batches(vec!["a\nb\r\nc", "d\ne\nf", "\ng"], 100),
+            vec![vec!["a", "b"], vec!["cd", "e"], vec!["f"], vec!["g"]]
+        );
+        assert_eq!(
+            batches(vec!["1\n2\n3\n4\n5\n"], 2),
+            vec![vec!["1", "2"], vec!["3", "4"], vec!["5"]]
+        );
+    }
 
     #[test]
     fn queries_parse_by_length() {

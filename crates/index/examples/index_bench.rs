@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! index_bench build   DB.u8 INDEX.tki [--engine auto|scan|mih]
-//! index_bench query   INDEX.tki QUERIES.u8 [--radius 31] [--batch N] [--repeat K]
+//! index_bench query   INDEX.tki QUERIES.u8 [--radius 31] [--batch N] [--repeat K] [--latency 1]
 //! index_bench crossover N... [--queries Q] [--radius R] [--kernel portable|popcnt|avx512-vpopcntdq]
 //!                                           (random data, scan vs MIH)
 //! ```
@@ -57,7 +57,10 @@ fn config_for(engine: &str) -> PdqIndexConfig {
     let mut c = PdqIndexConfig::default();
     match engine {
         "scan" => c.mih_min_len = usize::MAX,
-        "mih" => c.mih_min_len = 0,
+        "mih" => {
+            c.mih_min_len = 0;
+            c.engine_by_cost = false;
+        }
         _ => {}
     }
     c
@@ -174,6 +177,39 @@ fn main() {
                     queries.len(),
                     queries.len() as f64 / secs
                 );
+            }
+            // Per-call latency: one needle per call, and one query's 8
+            // dihedral variants per call (what one `tiaki lookup` line asks
+            // of the index). CPU of this thread per call, p50/p99/max.
+            if arg(&args, "--latency").is_some() {
+                let pct = |v: &mut Vec<f64>, p: f64| {
+                    v.sort_by(f64::total_cmp);
+                    v.get(((p / 100.0) * (v.len().max(1) - 1) as f64).round() as usize)
+                        .copied()
+                        .unwrap_or(0.0)
+                };
+                for kind in ["needle", "dihedral"] {
+                    let mut ms = Vec::with_capacity(queries.len());
+                    let mut matches = 0usize;
+                    for q in &queries {
+                        let variants = tiaki_hash::pdq::dihedral_of_hash(q);
+                        let c = cpu_s();
+                        matches += if kind == "needle" {
+                            idx.pdq.query(q, radius).len()
+                        } else {
+                            idx.pdq.query_dihedral(&variants, radius).len()
+                        };
+                        ms.push((cpu_s() - c) * 1e3);
+                    }
+                    let (p50, p99) = (pct(&mut ms, 50.0), pct(&mut ms, 99.0));
+                    println!(
+                        "op=latency kind={kind} radius={radius} queries={} cpu_ms_p50={p50:.3} cpu_ms_p99={p99:.3} cpu_ms_max={:.3} engine={:?} matches={matches}",
+                        queries.len(),
+                        ms.last().copied().unwrap_or(0.0),
+                        idx.pdq
+                            .engine_for_batch(radius, if kind == "needle" { 1 } else { 8 })
+                    );
+                }
             }
             println!(
                 "op=mem rss_now_mb={:.1} hwm_mb={:.1}",

@@ -24,24 +24,25 @@
 //! hashes in a blocked structure-of-arrays layout (`planes`) and its caller
 //! supplied ids in a parallel array (`u32` while every id fits).
 //!
-//! **Two engines, chosen per segment by size** ([`PdqIndexConfig`]):
+//! **Two engines, chosen per segment and per search call** ([`PdqIndexConfig`]):
 //!
 //! - *Linear scan* (`scan`): up to 8 needles per pass over L2-sized chunks, a
 //!   96/128-bit first stage that rejects random pairs exactly, and a runtime
 //!   dispatched AVX-512 VPOPCNTDQ kernel (scalar `popcnt` otherwise). Used for
-//!   the delta, for segments below [`PdqIndexConfig::mih_min_len`], and for
-//!   radii above what MIH is configured for.
+//!   the delta, for segments below [`PdqIndexConfig::mih_min_len`], for
+//!   radii above what MIH is configured for, and for batches large enough
+//!   that one pass per 8 needles is cheaper than MIH per needle.
 //! - *Multi-index hashing* (`mih`): 8 × 32-bit substrings, each in a table
 //!   sorted by a radix prefix with the next bits of the substring packed next
 //!   to the position; exact by the pigeonhole principle.
 //!
-//! Measured on this project's machines (`docs/bench-index.md`), MIH is faster
-//! than the batched AVX-512 scan from about 3 million hashes, but its tables
-//! double the memory (2.3× the raw hashes instead of 1.1×). With the AVX-512
-//! kernel the default threshold, [`DEFAULT_MIH_MIN_LEN`] = 2^24, keeps the
-//! scan, which already beats the FAISS indexes several times over, up to ~17
-//! million hashes; with a scalar kernel the scan is ~8× slower and MIH takes
-//! over from [`DEFAULT_MIH_MIN_LEN_SCALAR`] = 2^20.
+//! Segments of at least [`DEFAULT_MIH_MIN_LEN`] = 2^18 hashes (2^17 with a
+//! scalar kernel) get MIH tables (32 more bytes per hash), and each search
+//! call uses MIH or the scan on such a segment by a cost model over its
+//! number of needles ([`PdqIndexConfig::engine_by_cost`]): a single query
+//! goes to MIH (at 10 million hashes ~0.75 ms per needle against ~15 ms for
+//! a scan), a large batch on a few million hashes scans. Measurements:
+//! `docs/bench-index.md`.
 //!
 //! **Quality.** Hashes with quality below
 //! [`QUALITY_THRESHOLD`](tiaki_hash::pdq::QUALITY_THRESHOLD) (50) never enter
@@ -63,8 +64,9 @@
 //!
 //! [`KnownIndex::save`] / [`KnownIndex::load`] write and read a versioned
 //! binary file with a magic, a CRC-32 and the arrays in their in-memory form
-//! (MIH tables included), so loading is a bulk read (`persist` has the
-//! format).
+//! (MIH tables included), 64-byte aligned. [`KnownIndex::load_path`] maps the
+//! file and uses the sealed segments in place (`persist` has the format), so
+//! opening is the checksum plus validation, without a copy.
 //!
 //! ```
 //! use tiaki_index::{PdqIndex, PdqEntry};
@@ -81,6 +83,7 @@
 //! assert_eq!((found[0].id, found[0].distance), (7, 3));
 //! ```
 
+mod buf;
 mod digest;
 mod error;
 mod mih;
@@ -123,6 +126,7 @@ pub struct SegmentStats {
     pub engine: Engine,
     /// Whether this is the append-only delta.
     pub delta: bool,
+    /// Bytes of its arrays, in memory or mapped from the file it was opened from.
     pub heap_bytes: usize,
     /// For MIH segments: directory buckets probed per needle at radius 31.
     pub mih_probes_r31: Option<u64>,
@@ -158,9 +162,10 @@ impl KnownIndex {
         persist::save(w, &self.digests, &self.pdq)
     }
 
-    /// Reads an index written by [`KnownIndex::save`].
+    /// Reads an index written by [`KnownIndex::save`] (into one buffer; the
+    /// sealed segments' arrays are used in place, not copied again).
     pub fn load(r: impl Read) -> Result<Self, IndexError> {
-        let (digests, pdq) = persist::load(r)?;
+        let (digests, pdq) = persist::load(persist::read_all(r)?, 0)?;
         Ok(KnownIndex { digests, pdq })
     }
 
@@ -183,9 +188,28 @@ impl KnownIndex {
         Ok(())
     }
 
-    /// Loads from `path`.
+    /// Opens the index saved at `path`: the file is memory-mapped and the
+    /// sealed segments are used in place, so opening costs the checksum and
+    /// the structural validation, not a copy (10 million hashes with MIH
+    /// tables: see `docs/bench-index.md`).
     pub fn load_path(path: impl AsRef<Path>) -> Result<Self, IndexError> {
+        Self::load_path_after_header(path, &mut [])
+    }
+
+    /// [`KnownIndex::load_path`] for a file with `header.len()` bytes of the
+    /// caller's in front of the index (copied into `header`). Keep the header
+    /// a multiple of 64 bytes long so the arrays are aligned in the mapping.
+    pub fn load_path_after_header(
+        path: impl AsRef<Path>,
+        header: &mut [u8],
+    ) -> Result<Self, IndexError> {
         let file = std::fs::File::open(path)?;
-        KnownIndex::load(std::io::BufReader::with_capacity(1 << 20, file))
+        let bytes = persist::map_file(&file)?;
+        let head = bytes.as_slice().get(..header.len()).ok_or_else(|| {
+            IndexError::Io(std::io::Error::from(std::io::ErrorKind::UnexpectedEof))
+        })?;
+        header.copy_from_slice(head);
+        let (digests, pdq) = persist::load(bytes, header.len())?;
+        Ok(KnownIndex { digests, pdq })
     }
 }

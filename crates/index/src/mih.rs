@@ -30,6 +30,7 @@
 //! why small and medium segments are scanned instead (see
 //! [`crate::PdqIndexConfig::mih_min_len`]).
 
+use crate::buf::Buf;
 use crate::error::IndexError;
 use crate::planes::Planes;
 use tiaki_hash::pdq::PdqHash;
@@ -56,9 +57,9 @@ const PREFIX_SLACK: u32 = 3;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct MihTable {
     /// `2^D + 1` offsets into `entries`, non-decreasing, last = segment length.
-    pub(crate) dir: Vec<u32>,
+    pub(crate) dir: Buf<u32>,
     /// `suffix << pos_bits | position`, grouped by prefix.
-    pub(crate) entries: Vec<u32>,
+    pub(crate) entries: Buf<u32>,
 }
 
 /// The 8 tables of one sealed segment.
@@ -139,7 +140,10 @@ impl Mih {
                 }
                 *c += 1;
             }
-            mih.tables.push(MihTable { dir, entries });
+            mih.tables.push(MihTable {
+                dir: dir.into(),
+                entries: entries.into(),
+            });
         }
         Ok(mih)
     }
@@ -167,7 +171,7 @@ impl Mih {
     pub(crate) fn heap_bytes(&self) -> usize {
         self.tables
             .iter()
-            .map(|t| (t.dir.capacity() + t.entries.capacity()) * 4)
+            .map(|t| t.dir.bytes() + t.entries.bytes())
             .sum()
     }
 

@@ -7,7 +7,12 @@
 //!   of the other, so there are O(log n) segments and each entry is copied
 //!   O(log n) times over the life of the index (no rebuild from scratch).
 //! - A sealed segment of at least [`PdqIndexConfig::mih_min_len`] hashes gets
-//!   MIH tables; smaller ones are scanned.
+//!   MIH tables; smaller ones are scanned. Bulk loads ([`PdqIndex::extend_bulk`])
+//!   defer the tables to one [`PdqIndex::build_tables`] at the end.
+//! - Each search call picks, per segment, the engine its cost model says is
+//!   faster for that many needles ([`PdqIndexConfig::engine_by_cost`]): a
+//!   single query on a segment with tables goes to MIH, a large batch may
+//!   scan (one scan pass serves 8 needles).
 //! - Removal marks entries in per-segment bitmaps; merges drop them.
 
 use crate::error::IndexError;
@@ -39,6 +44,12 @@ pub struct PdqIndexConfig {
     pub delta_max: usize,
     /// Scan kernel; `None` picks the fastest the CPU supports.
     pub kernel: Option<ScanKernel>,
+    /// `true` (default): on a segment with MIH tables, each search call uses
+    /// MIH or the scan, whichever the cost model (`segment.rs`, calibrated in
+    /// `docs/bench-index.md`) says is faster for its number of needles.
+    /// `false`: MIH whenever the segment has tables and the radius allows
+    /// (tests and benchmarks that force an engine). Not saved in the file.
+    pub engine_by_cost: bool,
 }
 
 impl Default for PdqIndexConfig {
@@ -48,26 +59,27 @@ impl Default for PdqIndexConfig {
             mih_max_sub_radius: 3,
             delta_max: 1 << 16,
             kernel: None,
+            engine_by_cost: true,
         }
     }
 }
 
-/// Default MIH threshold with the AVX-512 scan kernel: 2^24 ≈ 16.8 million
+/// Default MIH threshold with the AVX-512 scan kernel: 2^18 = 262,144
 /// hashes.
 ///
-/// By speed alone MIH overtakes the batched AVX-512 scan at about 3 million
-/// hashes (and single-needle queries much earlier), but its tables take
-/// another 32 bytes per hash, doubling the index (2.3× the raw hashes with
-/// ids, against 1.1×). Up to here that scan stays several times ahead of the
-/// FAISS indexes, so MIH is reserved for sizes where its linear cost starts
-/// to hurt. Measurements: `docs/bench-index.md`.
-pub const DEFAULT_MIH_MIN_LEN: usize = 1 << 24;
+/// A single query (one needle, or one query's 8 dihedral variants: one scan
+/// pass either way) costs the scan ~1.5 ns per hash, MIH ~75 ns per probe
+/// with ~4,600 probes at this size (radius 31): the two meet here, and above
+/// it MIH wins for single queries by a factor that grows with the size (15×
+/// at 10 million). Segments this large therefore get tables, at 32 bytes per
+/// hash (the index is then ~2.2× the raw hashes instead of 1.1×; figures in
+/// `docs/bench-index.md`); whether a batch uses them is decided per call.
+pub const DEFAULT_MIH_MIN_LEN: usize = 1 << 18;
 
-/// Default MIH threshold with a scalar scan kernel: 2^20 ≈ 1 million hashes.
-/// Without AVX-512 the scan is ~8× slower (measured: 62–80 queries/s at 10
-/// million hashes, below FAISS's multi-hash index), so MIH pays for its
-/// memory much earlier.
-pub const DEFAULT_MIH_MIN_LEN_SCALAR: usize = 1 << 20;
+/// Default MIH threshold with a scalar scan kernel: 2^17 = 131,072 hashes.
+/// Without AVX-512 the scan is ~8× slower per batched needle, so MIH pays
+/// for its memory earlier.
+pub const DEFAULT_MIH_MIN_LEN_SCALAR: usize = 1 << 17;
 
 /// The default [`PdqIndexConfig::mih_min_len`] for a scan kernel.
 pub fn default_mih_min_len(kernel: ScanKernel) -> usize {
@@ -137,6 +149,11 @@ impl PdqIndex {
         &self.config
     }
 
+    /// Sets [`PdqIndexConfig::engine_by_cost`] (not saved with the index).
+    pub fn set_engine_by_cost(&mut self, on: bool) {
+        self.config.engine_by_cost = on;
+    }
+
     /// The scan kernel in use.
     pub fn kernel(&self) -> ScanKernel {
         self.kernel
@@ -168,12 +185,40 @@ impl PdqIndex {
         Ok(())
     }
 
+    /// [`Self::extend`] for bulk loads: the segments sealed meanwhile get no
+    /// MIH tables (each merge would rebuild them); call
+    /// [`Self::build_tables`] once the load is done. Queries stay exact
+    /// meanwhile (segments without tables are scanned).
+    pub fn extend_bulk<I: IntoIterator<Item = PdqEntry>>(
+        &mut self,
+        entries: I,
+    ) -> Result<InsertReport, IndexError> {
+        self.extend_inner(entries, false)
+    }
+
+    /// Builds the MIH tables every sealed segment is due
+    /// ([`PdqIndexConfig::mih_min_len`]) and lacks.
+    pub fn build_tables(&mut self) -> Result<(), IndexError> {
+        for s in &mut self.segments {
+            s.seal(&self.config, true)?;
+        }
+        Ok(())
+    }
+
     /// Adds many entries, skipping (and reporting) low-quality ones. The new
     /// entries are sealed as one segment at the end, so a bulk load builds
     /// its tables once.
     pub fn extend<I: IntoIterator<Item = PdqEntry>>(
         &mut self,
         entries: I,
+    ) -> Result<InsertReport, IndexError> {
+        self.extend_inner(entries, true)
+    }
+
+    fn extend_inner<I: IntoIterator<Item = PdqEntry>>(
+        &mut self,
+        entries: I,
+        tables: bool,
     ) -> Result<InsertReport, IndexError> {
         let mut report = InsertReport::default();
         for e in entries {
@@ -185,7 +230,7 @@ impl PdqIndex {
             }
         }
         if self.delta.len() >= self.config.delta_max {
-            self.flush()?;
+            self.seal_delta(tables)?;
         }
         Ok(report)
     }
@@ -193,6 +238,10 @@ impl PdqIndex {
     /// Seals the delta into a segment and merges segments as the size policy
     /// says. Called automatically; call it to make a bulk load's tables now.
     pub fn flush(&mut self) -> Result<(), IndexError> {
+        self.seal_delta(true)
+    }
+
+    fn seal_delta(&mut self, tables: bool) -> Result<(), IndexError> {
         if self.delta.len() > 0 {
             let seg = std::mem::take(&mut self.delta);
             self.segments.push(seg);
@@ -209,7 +258,7 @@ impl PdqIndex {
         }
         self.segments.retain(|s| s.live() > 0);
         for s in &mut self.segments {
-            s.seal(&self.config)?;
+            s.seal(&self.config, tables)?;
         }
         Ok(())
     }
@@ -238,7 +287,7 @@ impl PdqIndex {
         out.sort_by_key(|s| std::cmp::Reverse(s.live()));
         self.segments = out;
         for s in &mut self.segments {
-            s.seal(&self.config)?;
+            s.seal(&self.config, true)?;
         }
         Ok(())
     }
@@ -398,10 +447,17 @@ impl PdqIndex {
         }
     }
 
-    /// Which engine a query at `radius` uses on the largest segment.
+    /// Which engine a single query (one needle) at `radius` uses on the
+    /// largest segment.
     pub fn engine_for(&self, radius: u32) -> Engine {
+        self.engine_for_batch(radius, 1)
+    }
+
+    /// Which engine a search call with `needles` needles at `radius` uses on
+    /// the largest segment.
+    pub fn engine_for_batch(&self, radius: u32, needles: usize) -> Engine {
         match self.segments.first() {
-            Some(s) if s.uses_mih(radius, &self.config) => Engine::Mih,
+            Some(s) if s.mih_chosen(radius, needles, &self.config, self.kernel) => Engine::Mih,
             _ => Engine::Scan,
         }
     }

@@ -1,12 +1,13 @@
-//! The index file format (version 1).
+//! The index file format (version 2).
 //!
 //! All integers are little-endian. Arrays are written as their raw in-memory
-//! bytes (on little-endian machines a bulk `write_all`/`read_exact`, no
-//! per-element work), so loading is bounded by the disk or page cache, and
-//! the MIH tables are stored rather than rebuilt.
+//! bytes, each starting at a multiple of 64 bytes from the start of the index
+//! (zero padding before it), so that an opened file is used in place: the
+//! file is memory-mapped ([`map_file`]) and the sealed segments' planes, ids
+//! and MIH tables are views into it ([`Buf`]), with no copy and no rebuild.
 //!
 //! ```text
-//! header   "TIAKIIDX" | version u32 = 1 | flags u32 = 0
+//! header   "TIAKIIDX" | version u32 = 2 | flags u32 = 0
 //! sections, each starting with a 4-byte tag:
 //!   "DGS1"  for md5, sha1, sha256:  n u64 | n keys (16/20/32 B) | n ids u64
 //!   "PDQ1"  mih_min_len u64 | mih_max_sub_radius u32 | delta_max u64
@@ -18,14 +19,19 @@
 //!           | bitmap word count u64 (0 or ⌈len/64⌉) | bitmap words u64
 //!           | if MIH: prefix_bits u32 | suffix_bits u32 | pos_bits u32
 //!           |         8 × (2^prefix_bits + 1 dir u32 | len entries u32)
+//!   every array above is preceded by zero bytes up to a multiple of 64
 //! trailer  "END!" | CRC-32 (IEEE) of every byte before it, u32
 //! ```
 //!
-//! Loading checks the magic, the version and the checksum, then every
+//! Opening checks the magic, the version and the checksum, then every
 //! structural invariant the query code relies on (lengths, directory
 //! monotonicity, positions in range), so a damaged file is an error, never
-//! a wrong answer.
+//! a wrong answer or a panic. An array that is misaligned in memory (a file
+//! read into an unaligned buffer, a header of another length in front) or a
+//! big-endian machine gets a copy instead of a view: alignment is a matter
+//! of speed, never of correctness.
 
+use crate::buf::{Buf, Bytes};
 use crate::digest::{DigestIndex, DigestTable};
 use crate::error::IndexError;
 use crate::mih::{Mih, MihTable, SUBSTRINGS};
@@ -34,27 +40,29 @@ use crate::planes::{Line, Planes};
 use crate::segment::{Ids, Segment};
 use bytemuck::Pod;
 use std::io::{Read, Write};
+use std::sync::Arc;
 
 const MAGIC: &[u8; 8] = b"TIAKIIDX";
-pub(crate) const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 2;
 const TAG_DIGESTS: &[u8; 4] = b"DGS1";
 const TAG_PDQ: &[u8; 4] = b"PDQ1";
 const TAG_END: &[u8; 4] = b"END!";
 
-/// Arrays are read in pieces of at most this many bytes, so a corrupt
-/// length fails at end of file instead of first touching a huge allocation.
-const READ_CHUNK: usize = 64 << 20;
+/// Arrays start at multiples of this many bytes from the start of the index.
+const ALIGN: usize = 64;
 
-/// A `Write` that checksums what passes through it.
+/// A `Write` that checksums what passes through it and counts the bytes.
 struct CrcWriter<W> {
     inner: W,
     crc: crc32fast::Hasher,
+    pos: u64,
 }
 
 impl<W: Write> Write for CrcWriter<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.inner.write(buf)?;
         self.crc.update(buf.get(..n).unwrap_or(buf));
+        self.pos += n as u64;
         Ok(n)
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -62,17 +70,14 @@ impl<W: Write> Write for CrcWriter<W> {
     }
 }
 
-/// A `Read` that checksums what passes through it.
-struct CrcReader<R> {
-    inner: R,
-    crc: crc32fast::Hasher,
-}
-
-impl<R: Read> Read for CrcReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.crc.update(buf.get(..n).unwrap_or(buf));
-        Ok(n)
+impl<W: Write> CrcWriter<W> {
+    /// Zero bytes up to the next multiple of [`ALIGN`].
+    fn pad(&mut self) -> std::io::Result<()> {
+        let rem = (self.pos % ALIGN as u64) as usize;
+        if rem != 0 {
+            self.write_all(&[0u8; ALIGN][..ALIGN - rem])?;
+        }
+        Ok(())
     }
 }
 
@@ -101,7 +106,8 @@ impl<const N: usize> LeWords for [u8; N] {
     fn swap_le(_: &mut [Self]) {}
 }
 
-fn put_slice<T: LeWords>(w: &mut impl Write, v: &[T]) -> std::io::Result<()> {
+fn put_slice<T: LeWords, W: Write>(w: &mut CrcWriter<W>, v: &[T]) -> std::io::Result<()> {
+    w.pad()?;
     if cfg!(target_endian = "little") {
         w.write_all(bytemuck::cast_slice(v))
     } else {
@@ -122,43 +128,12 @@ fn put_u64(w: &mut impl Write, x: u64) -> std::io::Result<()> {
     w.write_all(&x.to_le_bytes())
 }
 
-fn get_u32(r: &mut impl Read) -> Result<u32, IndexError> {
-    let mut b = [0u8; 4];
-    r.read_exact(&mut b)?;
-    Ok(u32::from_le_bytes(b))
-}
-
-fn get_u64(r: &mut impl Read) -> Result<u64, IndexError> {
-    let mut b = [0u8; 8];
-    r.read_exact(&mut b)?;
-    Ok(u64::from_le_bytes(b))
-}
-
-fn get_len(r: &mut impl Read) -> Result<usize, IndexError> {
-    usize::try_from(get_u64(r)?).map_err(|_| IndexError::Corrupt("length does not fit in memory"))
-}
-
-fn get_vec<T: LeWords>(r: &mut impl Read, len: usize) -> Result<Vec<T>, IndexError> {
-    let mut v: Vec<T> = Vec::new();
-    v.try_reserve_exact(len)
-        .map_err(|_| IndexError::Corrupt("array length too large"))?;
-    let per_chunk = (READ_CHUNK / size_of::<T>().max(1)).max(1);
-    while v.len() < len {
-        let old = v.len();
-        v.resize(old + per_chunk.min(len - old), T::zeroed());
-        if let Some(tail) = v.get_mut(old..) {
-            r.read_exact(bytemuck::cast_slice_mut(tail))?;
-        }
-    }
-    T::swap_le(&mut v);
-    Ok(v)
-}
-
 /// Writes the digest and PDQ indexes as one file.
 pub(crate) fn save(w: impl Write, digests: &DigestIndex, pdq: &PdqIndex) -> Result<(), IndexError> {
     let mut w = CrcWriter {
         inner: w,
         crc: crc32fast::Hasher::new(),
+        pos: 0,
     };
     w.write_all(MAGIC)?;
     put_u32(&mut w, VERSION)?;
@@ -191,7 +166,10 @@ pub(crate) fn save(w: impl Write, digests: &DigestIndex, pdq: &PdqIndex) -> Resu
     Ok(())
 }
 
-fn put_table<const N: usize>(w: &mut impl Write, t: &DigestTable<N>) -> Result<(), IndexError>
+fn put_table<const N: usize, W: Write>(
+    w: &mut CrcWriter<W>,
+    t: &DigestTable<N>,
+) -> Result<(), IndexError>
 where
     [u8; N]: Pod,
 {
@@ -203,7 +181,7 @@ where
     Ok(())
 }
 
-fn put_segment(w: &mut impl Write, s: &Segment) -> Result<(), IndexError> {
+fn put_segment<W: Write>(w: &mut CrcWriter<W>, s: &Segment) -> Result<(), IndexError> {
     put_u64(w, s.len() as u64)?;
     let wide = matches!(s.ids, Ids::Wide(_));
     put_u32(w, u32::from(s.mih.is_some()) | (u32::from(wide) << 1))?;
@@ -227,32 +205,144 @@ fn put_segment(w: &mut impl Write, s: &Segment) -> Result<(), IndexError> {
     Ok(())
 }
 
-/// Reads a file written by [`save`].
-pub(crate) fn load(r: impl Read) -> Result<(DigestIndex, PdqIndex), IndexError> {
-    let mut r = CrcReader {
-        inner: r,
-        crc: crc32fast::Hasher::new(),
+/// Maps an index file read-only, its pages read in at once.
+pub(crate) fn map_file(file: &std::fs::File) -> Result<Bytes, IndexError> {
+    // SAFETY: the mapping is read-only and lives as long as the views into
+    // it (each holds the `Arc<Bytes>`). Mapping a file is sound only while no
+    // one truncates or rewrites it in place (that would change or unmap
+    // memory behind `&[u8]`): Tiaki never does either to an index file, it
+    // writes a new file and renames it over the old one
+    // (`KnownIndex::save_path`, core's `write_index`), which leaves the
+    // mapped inode untouched. A file changed by hand meanwhile is outside
+    // that contract, as for any mapped file.
+    let map = unsafe { memmap2::MmapOptions::new().populate().map(file)? };
+    Ok(Bytes::Mapped(map))
+}
+
+/// Reads everything from `r` into one 64-byte aligned buffer.
+pub(crate) fn read_all(mut r: impl Read) -> Result<Bytes, IndexError> {
+    let mut v: Vec<Line> = Vec::new();
+    let mut len = 0usize;
+    loop {
+        if len == v.len() * ALIGN {
+            let more = (v.len()).clamp(1 << 10, 1 << 20);
+            v.try_reserve_exact(more)
+                .map_err(|_| IndexError::Corrupt("index too large for memory"))?;
+            v.resize(v.len() + more, Line::default());
+        }
+        let buf: &mut [u8] = bytemuck::cast_slice_mut(&mut v);
+        let Some(free) = buf.get_mut(len..) else {
+            break;
+        };
+        match r.read(free) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    v.truncate(len.div_ceil(ALIGN));
+    v.shrink_to_fit();
+    Ok(Bytes::Heap(v, len))
+}
+
+fn eof() -> IndexError {
+    IndexError::Io(std::io::Error::from(std::io::ErrorKind::UnexpectedEof))
+}
+
+/// A cursor over the bytes of an index that starts at byte `base`.
+struct Src {
+    bytes: Arc<Bytes>,
+    base: usize,
+    pos: usize,
+}
+
+impl Src {
+    fn take(&mut self, n: usize) -> Result<&[u8], IndexError> {
+        let end = self.pos.checked_add(n).ok_or_else(eof)?;
+        let b = self.bytes.as_slice().get(self.pos..end).ok_or_else(eof)?;
+        self.pos = end;
+        Ok(b)
+    }
+
+    fn tag(&mut self) -> Result<[u8; 4], IndexError> {
+        let mut t = [0u8; 4];
+        t.copy_from_slice(self.take(4)?);
+        Ok(t)
+    }
+
+    fn u32(&mut self) -> Result<u32, IndexError> {
+        Ok(u32::from_le_bytes(self.tag()?))
+    }
+
+    fn u64(&mut self) -> Result<u64, IndexError> {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(self.take(8)?);
+        Ok(u64::from_le_bytes(b))
+    }
+
+    fn len(&mut self) -> Result<usize, IndexError> {
+        usize::try_from(self.u64()?)
+            .map_err(|_| IndexError::Corrupt("length does not fit in memory"))
+    }
+
+    /// `len` elements after the padding: a view into the bytes where it can
+    /// be one, else a copy.
+    fn array<T: LeWords>(&mut self, len: usize) -> Result<Buf<T>, IndexError> {
+        let rem = (self.pos - self.base) % ALIGN;
+        if rem != 0 {
+            self.take(ALIGN - rem)?;
+        }
+        let start = self.pos;
+        let n = len.checked_mul(size_of::<T>()).ok_or_else(eof)?;
+        self.take(n)?;
+        let raw = self
+            .bytes
+            .as_slice()
+            .get(start..start + n)
+            .ok_or_else(eof)?;
+        if cfg!(target_endian = "little")
+            && let Some(b) = Buf::shared(&self.bytes, start, len)
+        {
+            return Ok(b);
+        }
+        let mut v: Vec<T> = Vec::new();
+        v.try_reserve_exact(len)
+            .map_err(|_| IndexError::Corrupt("array too large for memory"))?;
+        v.resize(len, T::zeroed());
+        let dst: &mut [u8] = bytemuck::cast_slice_mut(&mut v);
+        if dst.len() != raw.len() {
+            return Err(IndexError::Corrupt("array length"));
+        }
+        dst.copy_from_slice(raw);
+        T::swap_le(&mut v);
+        Ok(v.into())
+    }
+}
+
+/// Reads an index written by [`save`] from `bytes`, starting at byte `base`.
+pub(crate) fn load(bytes: Bytes, base: usize) -> Result<(DigestIndex, PdqIndex), IndexError> {
+    let mut r = Src {
+        bytes: Arc::new(bytes),
+        base,
+        pos: base,
     };
-    let mut magic = [0u8; 8];
-    r.read_exact(&mut magic)?;
-    if &magic != MAGIC {
+    if r.take(MAGIC.len())? != MAGIC {
         return Err(IndexError::BadMagic);
     }
-    let version = get_u32(&mut r)?;
+    let version = r.u32()?;
     if version != VERSION {
         return Err(IndexError::UnsupportedVersion {
             found: version,
             supported: VERSION,
         });
     }
-    let _flags = get_u32(&mut r)?;
+    let _flags = r.u32()?;
 
     let mut digests = DigestIndex::default();
     let mut pdq = PdqIndex::default();
     loop {
-        let mut tag = [0u8; 4];
-        r.read_exact(&mut tag)?;
-        match &tag {
+        match &r.tag()? {
             TAG_DIGESTS => {
                 digests.md5 = get_table(&mut r)?;
                 digests.sha1 = get_table(&mut r)?;
@@ -263,32 +353,34 @@ pub(crate) fn load(r: impl Read) -> Result<(DigestIndex, PdqIndex), IndexError> 
             _ => return Err(IndexError::Corrupt("unknown section tag")),
         }
     }
-    let computed = r.crc.clone().finalize();
-    let stored = get_u32(&mut r.inner)?;
+    let covered = r.bytes.as_slice().get(base..r.pos).ok_or_else(eof)?;
+    let computed = crc32fast::hash(covered);
+    let stored = r.u32()?;
     if stored != computed {
         return Err(IndexError::Checksum { stored, computed });
     }
     Ok((digests, pdq))
 }
 
-fn get_table<const N: usize>(r: &mut impl Read) -> Result<DigestTable<N>, IndexError>
+fn get_table<const N: usize>(r: &mut Src) -> Result<DigestTable<N>, IndexError>
 where
     [u8; N]: Pod,
 {
-    let n = get_len(r)?;
-    let keys = get_vec::<[u8; N]>(r, n)?;
-    let ids = get_vec::<u64>(r, n)?;
+    let n = r.len()?;
+    let keys = r.array::<[u8; N]>(n)?.into_vec();
+    let ids = r.array::<u64>(n)?.into_vec();
     DigestTable::from_sorted(keys, ids)
 }
 
-fn get_pdq(r: &mut impl Read) -> Result<PdqIndex, IndexError> {
+fn get_pdq(r: &mut Src) -> Result<PdqIndex, IndexError> {
     let config = PdqIndexConfig {
-        mih_min_len: get_len(r)?,
-        mih_max_sub_radius: get_u32(r)?,
-        delta_max: get_len(r)?,
+        mih_min_len: r.len()?,
+        mih_max_sub_radius: r.u32()?,
+        delta_max: r.len()?,
         kernel: None,
+        engine_by_cost: true,
     };
-    let count = get_u32(r)?;
+    let count = r.u32()?;
     let mut segments = Vec::new();
     for _ in 0..count {
         segments.push(get_segment(r)?);
@@ -300,43 +392,43 @@ fn get_pdq(r: &mut impl Read) -> Result<PdqIndex, IndexError> {
     Ok(PdqIndex::from_parts(config, segments, delta))
 }
 
-fn get_segment(r: &mut impl Read) -> Result<Segment, IndexError> {
-    let len = get_len(r)?;
-    let flags = get_u32(r)?;
+fn get_segment(r: &mut Src) -> Result<Segment, IndexError> {
+    let len = r.len()?;
+    let flags = r.u32()?;
     let lines = Planes::lines_for(len).ok_or(IndexError::Corrupt("segment length"))?;
-    let lo = get_vec::<Line>(r, lines)?;
-    let hi = get_vec::<Line>(r, lines)?;
+    let lo = r.array::<Line>(lines)?;
+    let hi = r.array::<Line>(lines)?;
     let planes = Planes { lo, hi, len };
     if flags & !3 != 0 {
         return Err(IndexError::Corrupt("unknown segment flags"));
     }
     let ids = if flags & 2 == 2 {
-        Ids::Wide(get_vec::<u64>(r, len)?)
+        Ids::Wide(r.array::<u64>(len)?)
     } else {
-        Ids::Narrow(get_vec::<u32>(r, len)?)
+        Ids::Narrow(r.array::<u32>(len)?)
     };
-    let words = get_len(r)?;
+    let words = r.len()?;
     if words != 0 && words != len.div_ceil(64) {
         return Err(IndexError::Corrupt("deletion bitmap length"));
     }
-    let deleted = get_vec::<u64>(r, words)?;
+    let deleted = r.array::<u64>(words)?.into_vec();
     // Recount rather than trust a stored count; bits past `len` must be clear.
     let deleted_count = deleted.iter().map(|w| w.count_ones() as usize).sum();
     if len % 64 != 0 && deleted.last().is_some_and(|w| w >> (len % 64) != 0) {
         return Err(IndexError::Corrupt("deletion bit past the end"));
     }
     let mih = if flags & 1 == 1 {
-        let prefix_bits = get_u32(r)?;
-        let suffix_bits = get_u32(r)?;
-        let pos_bits = get_u32(r)?;
+        let prefix_bits = r.u32()?;
+        let suffix_bits = r.u32()?;
+        let pos_bits = r.u32()?;
         // Checked before sizing any array by them.
         if (prefix_bits, suffix_bits, pos_bits) != crate::mih::params(len) {
             return Err(IndexError::Corrupt("MIH parameters"));
         }
         let mut tables = Vec::with_capacity(SUBSTRINGS);
         for _ in 0..SUBSTRINGS {
-            let dir = get_vec::<u32>(r, (1usize << prefix_bits) + 1)?;
-            let entries = get_vec::<u32>(r, len)?;
+            let dir = r.array::<u32>((1usize << prefix_bits) + 1)?;
+            let entries = r.array::<u32>(len)?;
             tables.push(MihTable { dir, entries });
         }
         let m = Mih {

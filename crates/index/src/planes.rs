@@ -22,6 +22,7 @@
 //! Lanes past `len` in the last block are zero padding; every reader checks
 //! positions against `len`, so padding can never be reported.
 
+use crate::buf::Buf;
 use bytemuck::{Pod, Zeroable};
 use tiaki_hash::pdq::PdqHash;
 
@@ -40,9 +41,9 @@ pub(crate) struct Line(pub(crate) [u32; LANES]);
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Planes {
     /// Four lines per block: substrings 0, 1, 2, 3 (words 0 and 1).
-    pub(crate) lo: Vec<Line>,
+    pub(crate) lo: Buf<Line>,
     /// Four lines per block: substrings 4, 5, 6, 7 (words 2 and 3).
-    pub(crate) hi: Vec<Line>,
+    pub(crate) hi: Buf<Line>,
     pub(crate) len: usize,
 }
 
@@ -61,8 +62,8 @@ impl Planes {
     pub(crate) fn with_capacity(n: usize) -> Self {
         let lines = LINES * n.div_ceil(LANES);
         Planes {
-            lo: Vec::with_capacity(lines),
-            hi: Vec::with_capacity(lines),
+            lo: Vec::with_capacity(lines).into(),
+            hi: Vec::with_capacity(lines).into(),
             len: 0,
         }
     }
@@ -80,13 +81,17 @@ impl Planes {
     pub(crate) fn push(&mut self, h: &PdqHash) {
         let (block, lane) = (self.len / LANES, self.len % LANES);
         if lane == 0 {
-            self.lo.extend_from_slice(&[Line::default(); LINES]);
-            self.hi.extend_from_slice(&[Line::default(); LINES]);
+            self.lo
+                .to_mut()
+                .extend_from_slice(&[Line::default(); LINES]);
+            self.hi
+                .to_mut()
+                .extend_from_slice(&[Line::default(); LINES]);
         }
         let subs = substrings(&h.0);
         let (lo_subs, hi_subs) = subs.split_at(LINES);
         for (plane, subs) in [(&mut self.lo, lo_subs), (&mut self.hi, hi_subs)] {
-            if let Some(lines) = plane.get_mut(LINES * block..LINES * (block + 1)) {
+            if let Some(lines) = plane.to_mut().get_mut(LINES * block..LINES * (block + 1)) {
                 for (line, &s) in lines.iter_mut().zip(subs) {
                     if let Some(x) = line.0.get_mut(lane) {
                         *x = s;
@@ -160,9 +165,9 @@ impl Planes {
             .take(self.len)
     }
 
-    /// Bytes of heap memory held (capacity, not just length).
+    /// Bytes held in memory or mapped (capacity, not just length).
     pub(crate) fn heap_bytes(&self) -> usize {
-        (self.lo.capacity() + self.hi.capacity()) * size_of::<Line>()
+        self.lo.bytes() + self.hi.bytes()
     }
 
     /// Number of lines each plane has for `len` hashes.

@@ -6,6 +6,7 @@
 //! MIH tables: deleted positions are skipped when results are reported, and
 //! dropped physically when segments are merged.
 
+use crate::buf::Buf;
 use crate::error::IndexError;
 use crate::mih::{Mih, MihScratch};
 use crate::planes::Planes;
@@ -13,6 +14,15 @@ use crate::scan::{self, ScanKernel};
 use crate::{EntryId, PdqIndexConfig};
 use std::collections::HashSet;
 use tiaki_hash::pdq::PdqHash;
+
+/// AVX-512 scan: ns per stored hash for one pass (up to 8 needles).
+const SCAN_NS_PER_HASH_PASS: f64 = 1.5;
+/// Scalar `popcnt` scan: ns per stored hash and needle.
+const SCAN_NS_PER_HASH_SCALAR: f64 = 2.25;
+/// MIH: ns per directory probe (a random access, prefetched in batches).
+const MIH_NS_PER_PROBE: f64 = 75.0;
+/// MIH: ns per stored hash and needle (bucket scanning grows with the size).
+const MIH_NS_PER_HASH: f64 = 0.02;
 
 /// Which engine answers queries on a segment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,19 +38,19 @@ pub enum Engine {
 /// which saves 4 bytes per hash: 40 MB at 10 million.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Ids {
-    Narrow(Vec<u32>),
-    Wide(Vec<EntryId>),
+    Narrow(Buf<u32>),
+    Wide(Buf<EntryId>),
 }
 
 impl Default for Ids {
     fn default() -> Self {
-        Ids::Narrow(Vec::new())
+        Ids::Narrow(Buf::default())
     }
 }
 
 impl Ids {
     fn with_capacity(n: usize) -> Self {
-        Ids::Narrow(Vec::with_capacity(n))
+        Ids::Narrow(Vec::with_capacity(n).into())
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -53,15 +63,15 @@ impl Ids {
     fn push(&mut self, id: EntryId) {
         match self {
             Ids::Narrow(v) => match u32::try_from(id) {
-                Ok(x) => v.push(x),
+                Ok(x) => v.to_mut().push(x),
                 Err(_) => {
-                    let mut wide: Vec<EntryId> = Vec::with_capacity(v.capacity().max(v.len() + 1));
+                    let mut wide: Vec<EntryId> = Vec::with_capacity(v.len() + 1);
                     wide.extend(v.iter().map(|&x| EntryId::from(x)));
                     wide.push(id);
-                    *self = Ids::Wide(wide);
+                    *self = Ids::Wide(wide.into());
                 }
             },
-            Ids::Wide(v) => v.push(id),
+            Ids::Wide(v) => v.to_mut().push(id),
         }
     }
 
@@ -89,8 +99,8 @@ impl Ids {
 
     fn heap_bytes(&self) -> usize {
         match self {
-            Ids::Narrow(v) => v.capacity() * 4,
-            Ids::Wide(v) => v.capacity() * 8,
+            Ids::Narrow(v) => v.bytes(),
+            Ids::Wide(v) => v.bytes(),
         }
     }
 }
@@ -194,7 +204,7 @@ impl Segment {
             }
         };
         match &self.mih {
-            Some(mih) if self.uses_mih(radius, config) => {
+            Some(mih) if self.mih_chosen(radius, needles.len(), config, kernel) => {
                 let mut scratch = MihScratch::default();
                 for (j, n) in needles.iter().enumerate() {
                     mih.query(&self.planes, n, radius, &mut scratch, &mut |pos, d| {
@@ -206,11 +216,51 @@ impl Segment {
         }
     }
 
-    /// Builds MIH tables if the segment is large enough and has none.
-    pub(crate) fn seal(&mut self, config: &PdqIndexConfig) -> Result<(), IndexError> {
+    /// Whether a search call with `needles` needles at `radius` goes
+    /// through MIH on this segment: it has tables, the radius allows, and
+    /// (with [`PdqIndexConfig::engine_by_cost`]) the cost model says MIH is
+    /// faster for that many needles.
+    ///
+    /// The model, in ns of one core (calibration: `docs/bench-index.md`,
+    /// "Scan versus multi-index hashing"): the AVX-512 scan serves up to 8
+    /// needles per pass at [`SCAN_NS_PER_HASH_PASS`] per stored hash and
+    /// pass; the scalar kernels cost [`SCAN_NS_PER_HASH_SCALAR`] per hash and
+    /// needle; MIH costs [`MIH_NS_PER_PROBE`] per directory probe plus
+    /// [`MIH_NS_PER_HASH`] per stored hash (fuller buckets), per needle.
+    pub(crate) fn mih_chosen(
+        &self,
+        radius: u32,
+        needles: usize,
+        config: &PdqIndexConfig,
+        kernel: ScanKernel,
+    ) -> bool {
+        let Some(mih) = &self.mih else {
+            return false;
+        };
+        if !self.uses_mih(radius, config) {
+            return false;
+        }
+        if !config.engine_by_cost {
+            return true;
+        }
+        let n = self.len() as f64;
+        let scan = match kernel {
+            ScanKernel::Avx512 => needles.div_ceil(8) as f64 * n * SCAN_NS_PER_HASH_PASS,
+            ScanKernel::Popcnt | ScanKernel::Portable => {
+                needles as f64 * n * SCAN_NS_PER_HASH_SCALAR
+            }
+        };
+        let probes = crate::mih::probes_per_needle(mih.prefix_bits, radius / 8) as f64;
+        let per_needle = probes * MIH_NS_PER_PROBE + n * MIH_NS_PER_HASH;
+        needles as f64 * per_needle < scan
+    }
+
+    /// Builds MIH tables if `tables`, the segment is large enough and has
+    /// none.
+    pub(crate) fn seal(&mut self, config: &PdqIndexConfig, tables: bool) -> Result<(), IndexError> {
         self.planes.shrink_to_fit();
         self.ids.shrink_to_fit();
-        if self.mih.is_none() && self.len() >= config.mih_min_len {
+        if tables && self.mih.is_none() && self.len() >= config.mih_min_len {
             self.mih = Some(Mih::build(&self.planes)?);
         }
         Ok(())

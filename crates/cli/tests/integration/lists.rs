@@ -63,6 +63,19 @@ fn entries_of(v: &serde_json::Value) -> BTreeSet<(u64, u64)> {
         .collect()
 }
 
+/// The oracle: a linear scan over every entry (ids 1.. in file order) and
+/// every dihedral variant of the query, as `(entry, best distance)`.
+fn linear_scan(hay: &[PdqHash], query: &PdqHash, radius: u32) -> BTreeSet<(u64, u64)> {
+    let variants = tiaki_hash::pdq::dihedral_of_hash(query);
+    hay.iter()
+        .enumerate()
+        .filter_map(|(i, h)| {
+            let d = variants.iter().map(|v| v.distance(h)).min().unwrap();
+            (d <= radius).then_some((i as u64 + 1, u64::from(d)))
+        })
+        .collect()
+}
+
 fn hay_path() -> std::path::PathBuf {
     repo().join("crates/index/tests/data/haystack.txt")
 }
@@ -163,18 +176,11 @@ fn haystack_lookup_equals_linear_scan() {
         assert_eq!(got.len(), needles.len());
         for (n, g) in needles.iter().zip(&got) {
             assert_eq!(g["query"], n.to_hex());
-            // Linear scan over every entry (ids 1.. in file order) and every
-            // variant of the query.
-            let variants = tiaki_hash::pdq::dihedral_of_hash(n);
-            let want: BTreeSet<(u64, u64)> = hay
-                .iter()
-                .enumerate()
-                .filter_map(|(i, h)| {
-                    let d = variants.iter().map(|v| v.distance(h)).min().unwrap();
-                    (d <= radius).then_some((i as u64 + 1, u64::from(d)))
-                })
-                .collect();
-            assert_eq!(entries_of(g), want, "radius {radius} needle {n}");
+            assert_eq!(
+                entries_of(g),
+                linear_scan(&hay, n, radius),
+                "radius {radius} needle {n}"
+            );
         }
     }
 }
@@ -397,4 +403,122 @@ fn match_files_against_a_pdq_list() {
             > 1,
         "modified copies match too"
     );
+}
+
+/// Random sets (with duplicate entries) and queries planted at distances 0,
+/// 31, 32 and 63 (and duplicated, and a bad line among them), piped into
+/// `tiaki lookup` in one go so they reach the index as batches: every
+/// answer equals the linear scan's over all entries and the query's eight
+/// dihedral variants, in input order.
+#[test]
+fn lookup_random_sets_equal_linear_scan() {
+    use tiaki_testkit::{PdqRng, Rng};
+    for seed in [1u64, 2, 3] {
+        let mut rng = Rng::new(seed);
+        let n = [0usize, 700, 3000][seed as usize % 3];
+        let mut hay: Vec<PdqHash> = Vec::with_capacity(n);
+        for i in 0..n {
+            let h = match rng.below(10) {
+                0 if i > 0 => hay[rng.below(i)], // an exact duplicate
+                1 if i > 0 => {
+                    let (at, k) = (rng.below(i), [1, 31, 32][rng.below(3)]);
+                    rng.flip(&hay[at], k)
+                }
+                _ => rng.hash(),
+            };
+            hay.push(h);
+        }
+        let data = tempfile::tempdir().unwrap();
+        if n > 0 {
+            let list = data.path().join("hay.txt");
+            let text: String = hay.iter().map(|h| format!("{}\n", h.to_hex())).collect();
+            std::fs::write(&list, text).unwrap();
+            ok(&at(
+                data.path(),
+                &["lists", "import", "--name", "hay", list.to_str().unwrap()],
+            ));
+        }
+        let mut queries: Vec<PdqHash> = (0..60)
+            .map(|_| {
+                if n == 0 || rng.below(5) == 0 {
+                    rng.hash()
+                } else {
+                    let (at, k) = (rng.below(n), [0, 31, 32, 63][rng.below(4)]);
+                    rng.flip(&hay[at], k)
+                }
+            })
+            .collect();
+        queries.extend_from_slice(&queries.clone()[..5]);
+        let mut input: String = queries
+            .iter()
+            .map(|q| format!("{}\n", q.to_hex()))
+            .collect();
+        input.insert_str(input.len() / 2 / 65 * 65, "zz\n");
+        for radius in [0u32, 31, 32] {
+            let got = lookup(data.path(), &["--radius", &radius.to_string()], &input);
+            assert_eq!(got.len(), queries.len() + 1, "seed {seed}");
+            let mut answers = got.iter().filter(|g| g["query"] != "zz");
+            assert!(got.iter().any(|g| g["error"].is_string()));
+            for q in &queries {
+                let g = answers.next().unwrap();
+                assert_eq!(g["query"], q.to_hex());
+                assert_eq!(
+                    entries_of(g),
+                    linear_scan(&hay, q, radius),
+                    "seed {seed} radius {radius} query {q}"
+                );
+            }
+        }
+    }
+}
+
+/// A line typed on a terminal is answered before the next one is written
+/// (`tiaki lookup` does not wait for more input or for the end).
+#[test]
+fn lookup_answers_each_line_at_once() {
+    use std::io::{BufRead, Write};
+    let data = tempfile::tempdir().unwrap();
+    let hay = hay();
+    ok(&at(
+        data.path(),
+        &[
+            "lists",
+            "import",
+            "--name",
+            "hay",
+            hay_path().to_str().unwrap(),
+        ],
+    ));
+    let mut child = tiaki()
+        .arg("--data")
+        .arg(data.path())
+        .arg("lookup")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    for (i, h) in hay.iter().take(5).enumerate() {
+        writeln!(stdin, "{}", h.to_hex()).unwrap();
+        stdin.flush().unwrap();
+        let answer = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("no answer to line {i} before the next was written"));
+        let v: serde_json::Value = serde_json::from_str(&answer).unwrap();
+        assert_eq!(v["query"], h.to_hex());
+        assert!(entries_of(&v).contains(&(i as u64 + 1, 0)));
+    }
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    reader.join().unwrap();
 }

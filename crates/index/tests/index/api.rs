@@ -190,10 +190,10 @@ fn damaged_files_are_errors() {
         Err(IndexError::BadMagic)
     ));
     let mut bad = good.clone();
-    bad[8] = 2;
+    bad[8] = 9;
     assert!(matches!(
         KnownIndex::load(bad.as_slice()),
-        Err(IndexError::UnsupportedVersion { found: 2, .. })
+        Err(IndexError::UnsupportedVersion { found: 9, .. })
     ));
     let mut bad = good.clone();
     let n = bad.len();
@@ -217,6 +217,53 @@ fn save_path_and_load_path() {
     let loaded = KnownIndex::load_path(&path).unwrap();
     assert_eq!(loaded.pdq.query(&h, 0)[0].id, 77);
     assert!(KnownIndex::load_path(dir.path().join("missing")).is_err());
+}
+
+/// Opening a file maps it: damage is still an error (never a panic), and a
+/// header in front (as core's `known.idx` has) is handed back.
+#[test]
+fn mapped_files_are_validated() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = sample_file();
+    // Each file written once: a mapped file is never rewritten in place
+    // (Tiaki renames a new file over it; see `persist::map_file`).
+    let path = dir.path().join("x.idx");
+    let mut with_header = vec![7u8; 64];
+    with_header.extend_from_slice(&good);
+    std::fs::write(&path, &with_header).unwrap();
+    let mut head = [0u8; 64];
+    let loaded = KnownIndex::load_path_after_header(&path, &mut head).unwrap();
+    assert_eq!(head, [7u8; 64]);
+    assert_eq!(
+        loaded.pdq.len(),
+        KnownIndex::load(good.as_slice()).unwrap().pdq.len()
+    );
+    // A header of another length: arrays misaligned in the mapping are copied.
+    let mut odd = vec![1u8; 5];
+    odd.extend_from_slice(&good);
+    let odd_path = dir.path().join("odd.idx");
+    std::fs::write(&odd_path, &odd).unwrap();
+    let mut head = [0u8; 5];
+    let l2 = KnownIndex::load_path_after_header(&odd_path, &mut head).unwrap();
+    assert_eq!(
+        l2.pdq.entries().collect::<Vec<_>>(),
+        loaded.pdq.entries().collect::<Vec<_>>()
+    );
+
+    let mut rng = Rng::new(8);
+    for i in 0..100 {
+        let mut bad = good.clone();
+        let at = rng.below(bad.len());
+        bad[at] ^= 1 << rng.below(8);
+        let p = dir.path().join(format!("flip{i}.idx"));
+        std::fs::write(&p, &bad).unwrap();
+        assert!(KnownIndex::load_path(&p).is_err(), "flip at {at}");
+    }
+    for cut in [0, 4, 12, good.len() / 2, good.len() - 1] {
+        let p = dir.path().join(format!("cut{cut}.idx"));
+        std::fs::write(&p, &good[..cut]).unwrap();
+        assert!(KnownIndex::load_path(&p).is_err(), "cut at {cut}");
+    }
 }
 
 mod digest_oracle {

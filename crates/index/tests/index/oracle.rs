@@ -34,6 +34,8 @@ fn config(mode: Mode, delta_max: usize, kernel: ScanKernel) -> PdqIndexConfig {
         mih_max_sub_radius,
         delta_max,
         kernel: Some(kernel),
+        // Force the engine the mode names; the cost model is tested apart.
+        engine_by_cost: false,
     }
 }
 
@@ -143,10 +145,17 @@ fn scenario(seed: u64, n: usize, mode: Mode, delta_max: usize, kernel_pick: usiz
     // `delta_max` inserts and merges segments).
     let mut idx = PdqIndex::new(cfg.clone());
     let (bulk, single) = entries.split_at(n / 2);
-    let report = idx.extend(bulk.iter().copied()).unwrap();
+    // A bulk load defers the MIH tables: exact before and after they are built.
+    let report = idx.extend_bulk(bulk.iter().copied()).unwrap();
     assert_eq!(
         report.low_quality.len(),
         bulk.iter().filter(|e| e.quality < 50).count()
+    );
+    check(
+        &idx,
+        &live(bulk, &removed),
+        &queries,
+        "after bulk insert, no tables",
     );
     idx.flush().unwrap();
     check(&idx, &live(bulk, &removed), &queries, "after bulk insert");
@@ -197,6 +206,8 @@ fn scenario(seed: u64, n: usize, mode: Mode, delta_max: usize, kernel_pick: usiz
     let mut bytes = Vec::new();
     known.save(&mut bytes).unwrap();
     let mut loaded = KnownIndex::load(bytes.as_slice()).unwrap();
+    // The engine policy is not saved: force the mode's engine again.
+    loaded.pdq.set_engine_by_cost(false);
     // Same segments (capacity, hence heap_bytes, may differ).
     let shape = |i: &PdqIndex| -> Vec<_> {
         i.stats()
@@ -271,10 +282,45 @@ fn larger_random_set_both_engines() {
         .collect();
     let queries = make_queries(&mut rng, &entries, 16);
     let all: Vec<(PdqHash, EntryId)> = entries.iter().map(|e| (e.hash, e.id)).collect();
-    for mode in [Mode::Scan, Mode::Mih] {
+    let dir = tempfile::tempdir().unwrap();
+    for mode in [Mode::Scan, Mode::Mih, Mode::Mixed] {
         let mut idx = PdqIndex::new(config(mode, 1 << 16, ScanKernel::detect()));
         idx.extend(entries.iter().copied()).unwrap();
         idx.flush().unwrap();
+        // The cost model's choice for single queries and batches: exact too.
+        let mut by_cost = idx.clone();
+        by_cost.set_engine_by_cost(true);
+        // Opened from a file (memory-mapped, the sealed segments in place).
+        let path = dir.path().join(format!("{mode:?}.idx"));
+        KnownIndex {
+            pdq: idx.clone(),
+            ..KnownIndex::default()
+        }
+        .save_path(&path)
+        .unwrap();
+        let mut mapped = KnownIndex::load_path(&path).unwrap().pdq;
+        mapped.set_engine_by_cost(false);
+        for (what, i) in [("mapped", &mapped), ("by cost", &by_cost)] {
+            for radius in [0, 31, 32] {
+                for q in queries.iter().take(4) {
+                    let v: Vec<(Dihedral, PdqHash)> =
+                        Dihedral::ALL.into_iter().zip(q.iter().copied()).collect();
+                    assert_eq!(
+                        i.query_dihedral(q, radius),
+                        oracle(&all, &v, radius),
+                        "{what} {mode:?} radius {radius}"
+                    );
+                    assert_eq!(
+                        i.query(&q[0], radius),
+                        oracle(&all, &v[..1], radius),
+                        "{what} {mode:?} radius {radius}, single"
+                    );
+                }
+            }
+        }
+        if matches!(mode, Mode::Mixed) {
+            continue;
+        }
         assert_eq!(
             idx.engine_for(31),
             if matches!(mode, Mode::Mih) {

@@ -20,6 +20,7 @@ fn build(hay: &[PdqHash], mih: bool) -> PdqIndex {
     let config = PdqIndexConfig {
         mih_min_len: if mih { 0 } else { usize::MAX },
         mih_max_sub_radius: 7,
+        engine_by_cost: false,
         ..PdqIndexConfig::default()
     };
     let mut idx = PdqIndex::new(config);
