@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
 
-SECONDS_EACH="${FUZZ_SECONDS:-25}"
+SECONDS_EACH="${FUZZ_SECONDS:-20}"
 RSS_MB="${FUZZ_RSS_MB:-512}"      # issue 17: hostile input within 512 MB
 TIMEOUT_S="${FUZZ_TIMEOUT:-10}"   # one input taking longer is a hang
 TARGETS=(bundle_archive bundle_files cybertip_xml hash_lists media_image referral_open)
