@@ -122,3 +122,34 @@ pub fn bounded(test: &str, deadline: Duration, body: impl FnOnce()) -> Measured 
         elapsed,
     }
 }
+
+/// `hole` zero bytes (a sparse hole: no disk used) followed by `tail`, as
+/// the file `path`: a 1 GiB line or file for nothing.
+pub fn sparse_file(path: &std::path::Path, hole: u64, tail: &[u8]) {
+    use std::io::{Seek, SeekFrom, Write};
+    let mut f = std::fs::File::create(path).expect("create the sparse file");
+    f.seek(SeekFrom::Start(hole)).expect("seek past the hole");
+    f.write_all(tail).expect("write the tail");
+}
+
+/// The "billion laughs" document: a DOCTYPE for `root` declaring ten
+/// entities that each expand to ten of the one before (10^9 `lol`s if a
+/// parser expanded them), then `body`, which refers to `&lol9;`.
+pub fn billion_laughs(root: &str, body: &str) -> String {
+    let mut doc = format!("<?xml version=\"1.0\"?>\n<!DOCTYPE {root} [\n <!ENTITY lol \"lol\">\n");
+    for i in 1..10 {
+        let prev = if i == 1 {
+            "lol".to_owned()
+        } else {
+            format!("lol{}", i - 1)
+        };
+        doc.push_str(&format!(
+            " <!ENTITY lol{i} \"{}\">\n",
+            format!("&{prev};").repeat(10)
+        ));
+    }
+    doc.push_str("]>\n");
+    doc.push_str(body);
+    doc.push('\n');
+    doc
+}

@@ -25,7 +25,9 @@ mod peers;
 mod pictures;
 
 pub use backends::{PgDatabase, TestStore, fresh_postgres, postgres, stores};
-pub use bounded::{HOSTILE_MEMORY_BYTES, Measured, bounded, peak_rss_bytes};
+pub use bounded::{
+    HOSTILE_MEMORY_BYTES, Measured, billion_laughs, bounded, peak_rss_bytes, sparse_file,
+};
 pub use peers::peer_python;
 pub use pictures::{picture, picture_png, picture_sized};
 pub use tiaki_types::rng::{Rng, mix};

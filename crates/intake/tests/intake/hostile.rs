@@ -5,17 +5,18 @@
 //! built here: nothing large is committed.
 
 use std::fs::{self, File};
-use std::io::{Seek, SeekFrom, Write};
+use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
 use tiaki_intake::{Bundle, BundleError, CyberTip, CyberTipError, EXPANSION_ALLOWANCE, Limits};
-use tiaki_testkit::bounded;
+use tiaki_testkit::{billion_laughs, bounded, sparse_file};
 
 use crate::archives::{MANIFEST, raw_tar};
 use crate::common::{read_all, write_bundle};
 
-const DEADLINE: Duration = Duration::from_secs(120);
+// A guard against hangs, not a measure: generous for a loaded 2-core machine.
+const DEADLINE: Duration = Duration::from_secs(300);
 const GIB: u64 = 1 << 30;
 
 fn open_err(path: &Path, staging: &Path) -> String {
@@ -297,12 +298,30 @@ fn an_archive_claiming_a_trillion_entries_is_refused_without_allocating_for_them
     );
 }
 
-/// Makes `path` a file of `hole` zero bytes (sparse: no disk used)
-/// followed by `tail`.
-fn sparse_then(path: &Path, hole: u64, tail: &[u8]) {
-    let mut f = File::create(path).unwrap();
-    f.seek(SeekFrom::Start(hole)).unwrap();
-    f.write_all(tail).unwrap();
+/// A directory bundle in `dir`: the test manifest, no media, and
+/// accounts.ndjson written by `accounts`; opened and read whole.
+fn read_accounts(tmp: &Path, accounts: impl FnOnce(&Path)) -> crate::common::All {
+    let dir = tmp.join("b");
+    write_bundle(
+        &dir,
+        Some(std::str::from_utf8(MANIFEST).unwrap()),
+        None,
+        Some(""),
+        None,
+    );
+    accounts(&dir.join("accounts.ndjson"));
+    let mut b = Bundle::open(&dir, &tmp.join("s"), &Limits::default()).unwrap();
+    read_all(&mut b)
+}
+
+/// A directory bundle whose manifest.json is written by `manifest`: the
+/// error opening it, and the manifest's path as the error names it.
+fn manifest_err(tmp: &Path, manifest: impl FnOnce(&Path)) -> (String, String) {
+    let dir = tmp.join("m");
+    write_bundle(&dir, None, Some(""), Some(""), None);
+    manifest(&dir.join("manifest.json"));
+    let named = fs::canonicalize(&dir).unwrap().join("manifest.json");
+    (open_err(&dir, &tmp.join("ms")), named.display().to_string())
 }
 
 #[test]
@@ -312,17 +331,9 @@ fn a_one_gib_line_is_a_line_error_and_the_next_line_reads() {
         DEADLINE,
         || {
             let tmp = tempfile::tempdir().unwrap();
-            let dir = tmp.path().join("b");
-            write_bundle(
-                &dir,
-                Some(std::str::from_utf8(MANIFEST).unwrap()),
-                None,
-                Some(""),
-                None,
-            );
-            sparse_then(&dir.join("accounts.ndjson"), GIB, b"\n{\"id\": \"u-2\"}\n");
-            let mut b = Bundle::open(&dir, &tmp.path().join("s"), &Limits::default()).unwrap();
-            let all = read_all(&mut b);
+            let all = read_accounts(tmp.path(), |p| {
+                sparse_file(p, GIB, b"\n{\"id\": \"u-2\"}\n")
+            });
             assert_eq!(
                 all.error_at("accounts.ndjson", 1).to_string(),
                 "accounts.ndjson line 1: line of 1073741824 bytes is longer than the limit of 1048576 bytes"
@@ -340,19 +351,10 @@ fn a_one_gib_manifest_is_refused_unread() {
         DEADLINE,
         || {
             let tmp = tempfile::tempdir().unwrap();
-            let dir = tmp.path().join("b");
-            write_bundle(&dir, None, Some(""), Some(""), None);
-            sparse_then(&dir.join("manifest.json"), GIB, b"{}");
-            let e = open_err(&dir, &tmp.path().join("s"));
+            let (e, manifest) = manifest_err(tmp.path(), |p| sparse_file(p, GIB, b"{}"));
             assert_eq!(
                 e,
-                format!(
-                    "{}: invalid manifest: larger than 16777216 bytes",
-                    fs::canonicalize(&dir)
-                        .unwrap()
-                        .join("manifest.json")
-                        .display()
-                )
+                format!("{manifest}: invalid manifest: larger than 16777216 bytes")
             );
         },
     );
@@ -361,21 +363,9 @@ fn a_one_gib_manifest_is_refused_unread() {
 #[test]
 fn invalid_utf8_is_named_by_file_line_column_or_entry() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("b");
-    write_bundle(
-        &dir,
-        Some(std::str::from_utf8(MANIFEST).unwrap()),
-        None,
-        Some(""),
-        None,
-    );
-    fs::write(
-        dir.join("accounts.ndjson"),
-        b"{\"id\": \"u-1\"}\n{\"id\": \"u-\xff\xfe\"}\n",
-    )
-    .unwrap();
-    let mut b = Bundle::open(&dir, &tmp.path().join("s"), &Limits::default()).unwrap();
-    let all = read_all(&mut b);
+    let all = read_accounts(tmp.path(), |p| {
+        fs::write(p, b"{\"id\": \"u-1\"}\n{\"id\": \"u-\xff\xfe\"}\n").unwrap()
+    });
     assert_eq!(
         all.error_at("accounts.ndjson", 2).to_string(),
         "accounts.ndjson line 2: not UTF-8 (bad byte at column 11)"
@@ -383,22 +373,17 @@ fn invalid_utf8_is_named_by_file_line_column_or_entry() {
     assert_eq!(all.accounts.len(), 1);
 
     // In the manifest: the bundle is rejected whole.
-    let dir2 = tmp.path().join("b2");
-    write_bundle(&dir2, None, Some(""), Some(""), None);
-    fs::write(
-        dir2.join("manifest.json"),
-        b"{\"format\": \"provider-report/1\", \"report_id\": \"R\xff\"}",
-    )
-    .unwrap();
-    let e = open_err(&dir2, &tmp.path().join("s2"));
+    let (e, manifest) = manifest_err(tmp.path(), |p| {
+        fs::write(
+            p,
+            b"{\"format\": \"provider-report/1\", \"report_id\": \"R\xff\"}",
+        )
+        .unwrap()
+    });
     assert_eq!(
         e,
         format!(
-            "{}: invalid manifest: not valid JSON: invalid unicode code point at line 1 column 48",
-            fs::canonicalize(&dir2)
-                .unwrap()
-                .join("manifest.json")
-                .display()
+            "{manifest}: invalid manifest: not valid JSON: invalid unicode code point at line 1 column 48"
         )
     );
 
@@ -428,34 +413,20 @@ fn deeply_nested_json_stops_at_the_parser_depth_limit() {
         DEADLINE,
         || {
             let tmp = tempfile::tempdir().unwrap();
-            let dir = tmp.path().join("b");
             let deep = format!("{}\n{{\"id\": \"u-2\"}}\n", "[".repeat(1_000_000));
-            write_bundle(
-                &dir,
-                Some(std::str::from_utf8(MANIFEST).unwrap()),
-                Some(&deep),
-                Some(""),
-                None,
-            );
-            let mut b = Bundle::open(&dir, &tmp.path().join("s"), &Limits::default()).unwrap();
-            let all = read_all(&mut b);
+            let all = read_accounts(tmp.path(), |p| fs::write(p, deep).unwrap());
             assert_eq!(
                 all.error_at("accounts.ndjson", 1).to_string(),
                 "accounts.ndjson line 1: not valid JSON: recursion limit exceeded at line 1 column 128"
             );
             assert_eq!(all.accounts.len(), 1);
 
-            let dir2 = tmp.path().join("b2");
             let deep = format!("{{\"format\": {}", "{\"a\": ".repeat(1_000_000));
-            write_bundle(&dir2, Some(&deep), Some(""), Some(""), None);
+            let (e, manifest) = manifest_err(tmp.path(), |p| fs::write(p, deep).unwrap());
             assert_eq!(
-                open_err(&dir2, &tmp.path().join("s2")),
+                e,
                 format!(
-                    "{}: invalid manifest: not valid JSON: recursion limit exceeded at line 1 column 768",
-                    fs::canonicalize(&dir2)
-                        .unwrap()
-                        .join("manifest.json")
-                        .display()
+                    "{manifest}: invalid manifest: not valid JSON: recursion limit exceeded at line 1 column 768"
                 )
             );
         },
@@ -500,21 +471,7 @@ fn cybertip_entity_declarations_billion_laughs_are_refused() {
         DEADLINE,
         || {
             let tmp = tempfile::tempdir().unwrap();
-            let mut dtd = String::from(
-                "<?xml version=\"1.0\"?>\n<!DOCTYPE report [\n <!ENTITY lol \"lol\">\n",
-            );
-            for i in 1..10 {
-                let prev = if i == 1 {
-                    "lol".to_owned()
-                } else {
-                    format!("lol{}", i - 1)
-                };
-                dtd.push_str(&format!(
-                    " <!ENTITY lol{i} \"{}\">\n",
-                    format!("&{prev};").repeat(10)
-                ));
-            }
-            dtd.push_str("]>\n<report><reportId>&lol9;</reportId></report>\n");
+            let dtd = billion_laughs("report", "<report><reportId>&lol9;</reportId></report>");
             fs::write(tmp.path().join("laughs.xml"), dtd).unwrap();
             let path = fs::canonicalize(tmp.path().join("laughs.xml")).unwrap();
             assert_eq!(
@@ -535,7 +492,7 @@ fn a_one_gib_cybertip_file_is_refused_unread() {
         DEADLINE,
         || {
             let tmp = tempfile::tempdir().unwrap();
-            sparse_then(&tmp.path().join("big.xml"), GIB, b"<report/>");
+            sparse_file(&tmp.path().join("big.xml"), GIB, b"<report/>");
             let path = fs::canonicalize(tmp.path().join("big.xml")).unwrap();
             assert_eq!(
                 cybertip_errors(tmp.path()),

@@ -15,7 +15,8 @@ use sha2::{Digest, Sha256};
 use tiaki_referral::{AgeIdentity, IssuerPublicKey, open, verify};
 use tiaki_testkit::bounded;
 
-const DEADLINE: Duration = Duration::from_secs(120);
+// A guard against hangs, not a measure: generous for a loaded 2-core machine.
+const DEADLINE: Duration = Duration::from_secs(300);
 
 /// Signs and encrypts whatever tar `write_tar` writes, as a sender whose
 /// key the recipient trusts would: returns the package, the issuer's public
