@@ -9,7 +9,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
-use tiaki_intake::{Bundle, BundleError, CyberTip, CyberTipError, EXPANSION_ALLOWANCE, Limits};
+use tiaki_intake::{Bundle, CyberTip, CyberTipError, EXPANSION_ALLOWANCE, Limits};
 use tiaki_testkit::{billion_laughs, bounded, sparse_file};
 
 use crate::archives::{MANIFEST, raw_tar};
