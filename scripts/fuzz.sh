@@ -47,7 +47,10 @@ export RUSTFLAGS="-Cpasses=sancov-module \
  -Cllvm-args=-sanitizer-coverage-trace-compares \
  --cfg fuzzing"
 start=$(date +%s)
-(cd fuzz && cargo build --locked --release --target "$host" --bins)
+# Not --locked: fuzz/Cargo.lock is its own lock file, and a dependency the
+# main workspace gains later is added to it here (minimally) rather than
+# failing the run; commit the updated lock when that happens.
+(cd fuzz && cargo build --release --target "$host" --bins)
 echo "fuzz: built in $(( $(date +%s) - start ))s"
 [ "$build_only" = 1 ] && exit 0
 bin="$CARGO_TARGET_DIR/$host/release"
