@@ -122,7 +122,10 @@ pub fn bundle_files(data: &[u8]) {
         write(&dir.join(name), part);
     }
     fs::create_dir(dir.join("files")).expect("files directory");
-    write(&dir.join("files/1.jpg"), b"\xff\xd8\xff\xe0 not really a picture");
+    write(
+        &dir.join("files/1.jpg"),
+        b"\xff\xd8\xff\xe0 not really a picture",
+    );
     read_bundle(&dir, &tmp.path().join("staging"));
 }
 
@@ -140,15 +143,12 @@ pub fn cybertip_xml(data: &[u8]) {
     match tiaki_intake::CyberTip::open_with(tmp.path(), &opts) {
         Ok(tip) => {
             for r in tip.reports() {
-                match &r {
-                    Ok(report) => {
-                        for m in &report.media {
-                            if let Some(f) = &m.file {
-                                black_box(report.resolve_file(f).is_ok());
-                            }
+                if let Ok(report) = &r {
+                    for m in &report.media {
+                        if let Some(f) = &m.file {
+                            black_box(report.resolve_file(f).is_ok());
                         }
                     }
-                    Err(_) => {}
                 }
                 show(&r);
             }
@@ -184,7 +184,11 @@ pub fn hash_lists(data: &[u8]) {
     match result {
         Ok(s) => {
             let delivered = s.entries + if opts.include_deleted { s.deleted } else { 0 };
-            assert_eq!((delivered, s.rejected), (ok, bad), "summary disagrees with the sink");
+            assert_eq!(
+                (delivered, s.rejected),
+                (ok, bad),
+                "summary disagrees with the sink"
+            );
         }
         Err(e) => {
             black_box(e.to_string());
@@ -219,11 +223,7 @@ fn keys() -> &'static Keys {
     KEYS.get_or_init(|| {
         use age::secrecy::ExposeSecret;
         let pair = minisign::KeyPair::generate_unencrypted_keypair().expect("minisign key");
-        let public_text = pair
-            .pk
-            .to_box()
-            .expect("public key box")
-            .into_string();
+        let public_text = pair.pk.to_box().expect("public key box").into_string();
         let issuer = tiaki_referral::IssuerPublicKey::from_text(&public_text).expect("issuer key");
         let id = age::x25519::Identity::generate();
         let identity = tiaki_referral::AgeIdentity::from_text(id.to_string().expose_secret())
@@ -313,5 +313,10 @@ pub fn referral_open(data: &[u8]) {
         return;
     }
     let out = tmp.path().join("out");
-    show(&tiaki_referral::verify::open(&package, &k.issuer, &k.identity, &out));
+    show(&tiaki_referral::verify::open(
+        &package,
+        &k.issuer,
+        &k.identity,
+        &out,
+    ));
 }
