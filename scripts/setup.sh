@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs everything Tiaki's tests and benchmarks need on a fresh Debian 12
 # machine, from Debian packages, the Rust crates registry and PyPI. Safe to
-# run again: it skips what is already there.
+# run again: it skips what is already there. (g++: the fuzz targets build
+# libFuzzer's C++ sources, scripts/fuzz.sh.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 for pkg in ffmpeg age minisign mmdb-bin postgresql-15 pkg-config libavdevice-dev libavfilter-dev libavformat-dev \
-           libavcodec-dev libswresample-dev libswscale-dev libavutil-dev python3-venv; do
+           libavcodec-dev libswresample-dev libswscale-dev libavutil-dev python3-venv \
+           g++; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

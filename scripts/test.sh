@@ -14,3 +14,12 @@ export TIAKI_TEST_POSTGRES="${TIAKI_TEST_POSTGRES:-postgres://tiaki:tiaki@127.0.
 # tests, examples and benches too.
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked "$@"
+# Hostile input, fuzzed (docs/reliability.md, "Hostile input"): every
+# libFuzzer target in fuzz/ for a bounded time from its committed seed
+# corpus; a crash, timeout or out-of-memory fails. TIAKI_SKIP_FUZZ=1 skips
+# it outside CI, saying so.
+if [ "${TIAKI_SKIP_FUZZ:-}" = 1 ] && [ -z "${CI:-}" ]; then
+  echo "test.sh: fuzzing SKIPPED (TIAKI_SKIP_FUZZ=1)" >&2
+else
+  bash scripts/fuzz.sh
+fi

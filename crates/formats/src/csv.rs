@@ -24,6 +24,7 @@ use serde_json::Value;
 
 use tiaki_types::fields::{Spellings::Lenient, parse_bool};
 
+use crate::MAX_LINE;
 use crate::category::CategoryScheme;
 use crate::error::{DocumentError, ImportError, Position, RecordError, RecordReason};
 use crate::fields::{self, parse_u64};
@@ -129,6 +130,9 @@ pub fn read<R: BufRead>(
         Ok(false) => return Err(emit.fail(DocumentError::Empty(format))),
         Err(e) => return Err(emit.fail(csv_error(e, format))),
     };
+    // A header line over the limit was cut; what is left of it is the header.
+    let header_end = rdr.position().byte();
+    let _ = index.try_borrow_mut().map(|mut i| i.cut_before(header_end));
     let layout = Layout::new(&header);
     if !layout.has_hash_column() {
         return Err(emit.fail(DocumentError::NotThisFormat {
@@ -148,6 +152,17 @@ pub fn read<R: BufRead>(
         }
         let byte = record.position().map_or(0, ::csv::Position::byte);
         let line = index.try_borrow_mut().map_or(0, |mut i| i.line_of(byte));
+        let end = rdr.position().byte();
+        if index.try_borrow_mut().is_ok_and(|mut i| i.cut_before(end)) {
+            let flow = emit.reject(RecordError {
+                position: Position::Line { line },
+                reason: RecordReason::LineTooLong(MAX_LINE),
+            });
+            if flow.is_break() {
+                break;
+            }
+            continue;
+        }
         // A row of only empty fields (`;;;`) is a blank line in disguise.
         if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
             continue;
@@ -196,6 +211,9 @@ struct LineIndex {
     marks: VecDeque<(u64, Mark)>,
     /// `\n` bytes before the first mark.
     lines_before: u64,
+    /// Offsets (in what the parser read) where a line over [`MAX_LINE`]
+    /// was cut.
+    cuts: VecDeque<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,6 +225,17 @@ enum Mark {
 }
 
 impl LineIndex {
+    /// Whether a line was cut before `end` (the record just read ends
+    /// there); forgets those cuts.
+    fn cut_before(&mut self, end: u64) -> bool {
+        let mut cut = false;
+        while self.cuts.front().is_some_and(|&c| c < end) {
+            self.cuts.pop_front();
+            cut = true;
+        }
+        cut
+    }
+
     /// 1-based line of the first content byte at or after `byte`, skipping
     /// the line breaks and comment lines that start there.
     fn line_of(&mut self, byte: u64) -> u64 {
@@ -249,6 +278,10 @@ struct Tracking<R> {
     offset: u64,
     /// The previous byte was a line break (or there was none yet).
     at_line_start: bool,
+    /// Bytes of the current line passed on so far.
+    line_len: usize,
+    /// The current line passed [`MAX_LINE`]: its rest is dropped.
+    cutting: bool,
     index: Rc<RefCell<LineIndex>>,
 }
 
@@ -258,14 +291,58 @@ impl<R> Tracking<R> {
             inner,
             offset: 0,
             at_line_start: true,
+            line_len: 0,
+            cutting: false,
             index,
         }
+    }
+
+    /// Drops the bytes of a line past [`MAX_LINE`] (so the csv parser never
+    /// buffers more than that) and remembers where, so the record is
+    /// rejected as too long. Returns how many of `chunk`'s bytes are kept,
+    /// moved to its front.
+    fn cut_long_lines(&mut self, chunk: &mut [u8]) -> usize {
+        let mut kept = 0;
+        for i in 0..chunk.len() {
+            let b = chunk.get(i).copied().unwrap_or(b'\n');
+            if b == b'\n' || b == b'\r' {
+                self.line_len = 0;
+                self.cutting = false;
+            } else if self.cutting {
+                continue;
+            } else {
+                self.line_len += 1;
+                if self.line_len > MAX_LINE {
+                    self.cutting = true;
+                    if let Ok(mut index) = self.index.try_borrow_mut() {
+                        index.cuts.push_back(self.offset + kept as u64);
+                    }
+                    continue;
+                }
+            }
+            if let Some(slot) = chunk.get_mut(kept) {
+                *slot = b;
+            }
+            kept += 1;
+        }
+        kept
     }
 }
 
 impl<R: Read> Read for Tracking<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(out)?;
+        // A chunk that was all the cut-off rest of a line is read past:
+        // returning 0 would mean the end of the input.
+        let n = loop {
+            let got = self.inner.read(out)?;
+            if got == 0 {
+                break 0;
+            }
+            let kept = self.cut_long_lines(out.get_mut(..got).unwrap_or_default());
+            if kept > 0 {
+                break kept;
+            }
+        };
         if let (Ok(mut index), Some(chunk)) = (self.index.try_borrow_mut(), out.get(..n)) {
             for (i, &b) in chunk.iter().enumerate() {
                 let at = self.offset + i as u64;

@@ -38,6 +38,13 @@ use crate::{Emitter, ImportOptions, ImportSummary, Item};
 /// real entry comes close, and it bounds the recursion of the JSON conversion.
 const MAX_DEPTH: usize = 32;
 
+/// Longest run of bytes without a `<` or `>`: one text node or tag. quick-xml
+/// buffers an event whole, so this bounds its memory.
+const MAX_RUN: u64 = 4 << 20;
+
+/// Most text one entry may hold (a real entry is about a kilobyte).
+const MAX_ENTRY_TEXT: usize = 4 << 20;
+
 /// Reads an NCMEC hash-sharing entries document.
 pub fn read<R: BufRead>(
     reader: R,
@@ -172,6 +179,15 @@ pub fn read<R: BufRead>(
             Event::End(_) => {
                 outer.pop();
             }
+            // A DTD is never fetched or expanded; one that declares entities
+            // is built to attack parsers that do ("billion laughs").
+            Event::DocType(d) if AsRef::<str>::as_ref(&d).contains("<!ENTITY") => {
+                return Err(emit.fail(DocumentError::Malformed {
+                    format: Format::NcmecXml,
+                    position: start_pos.position(),
+                    reason: "the DOCTYPE declares entities (<!ENTITY ...>); entity declarations are refused, never expanded".into(),
+                }));
+            }
             // `paging/next` is the only text outside entries we need.
             Event::Text(t) if outer.last().map(String::as_str) == Some("next") => {
                 next.push_str(&t.xml10_content())
@@ -241,6 +257,13 @@ fn resolve_ref(r: &BytesRef<'_>) -> String {
 }
 
 fn xml_error(e: quick_xml::Error, pos: &PosState) -> DocumentError {
+    if pos.too_long.get() {
+        return DocumentError::Malformed {
+            format: Format::NcmecXml,
+            position: pos.line_col(),
+            reason: format!("more than {MAX_RUN} bytes of text or markup without a tag"),
+        };
+    }
     match e {
         quick_xml::Error::Io(io) => DocumentError::Io(io::Error::new(io.kind(), io.to_string())),
         other => DocumentError::Malformed {
@@ -302,6 +325,9 @@ struct EntryBuilder {
     done: Option<Node>,
     /// Set when the entry nests deeper than [`MAX_DEPTH`].
     too_deep: bool,
+    /// Text kept so far, and whether more than [`MAX_ENTRY_TEXT`] came.
+    text_bytes: usize,
+    too_big: bool,
     /// Elements opened beyond the depth limit and not yet closed.
     skipped: usize,
 }
@@ -318,6 +344,8 @@ impl EntryBuilder {
             stack: vec![root],
             done: None,
             too_deep: false,
+            text_bytes: 0,
+            too_big: false,
             skipped: 0,
         }
     }
@@ -357,7 +385,12 @@ impl EntryBuilder {
     }
 
     fn text(&mut self, t: &str) {
-        if self.skipped > 0 {
+        if self.skipped > 0 || self.too_big {
+            return;
+        }
+        self.text_bytes += t.len();
+        if self.text_bytes > MAX_ENTRY_TEXT {
+            self.too_big = true;
             return;
         }
         if let Some(n) = self.stack.last_mut() {
@@ -370,6 +403,12 @@ impl EntryBuilder {
             return Err(RecordReason::BadValue {
                 field: "entry".into(),
                 reason: format!("elements nested more than {MAX_DEPTH} deep"),
+            });
+        }
+        if self.too_big {
+            return Err(RecordReason::BadValue {
+                field: "entry".into(),
+                reason: format!("more than {MAX_ENTRY_TEXT} bytes of text"),
             });
         }
         let Some(root) = self.done.as_ref() else {
@@ -466,6 +505,10 @@ struct PosState {
     offset: Cell<u64>,
     line: Cell<u64>,
     line_start: Cell<u64>,
+    /// Bytes consumed since the last `<` or `>`.
+    run: Cell<u64>,
+    /// The run passed [`MAX_RUN`] and reading stopped.
+    too_long: Cell<bool>,
 }
 
 /// A point in the input.
@@ -536,6 +579,10 @@ impl<R: Read> Read for PosReader<R> {
 
 impl<R: Read> BufRead for PosReader<R> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.state.run.get() > MAX_RUN {
+            self.state.too_long.set(true);
+            return Err(io::Error::other("run without a tag over the limit"));
+        }
         if self.pos >= self.cap {
             self.cap = loop {
                 match self.inner.read(&mut self.buf) {
@@ -554,12 +601,15 @@ impl<R: Read> BufRead for PosReader<R> {
         let s = &self.state;
         if let Some(chunk) = self.buf.get(self.pos..end) {
             let base = s.offset.get();
+            let mut run = s.run.get();
             for (i, &b) in chunk.iter().enumerate() {
                 if b == b'\n' {
                     s.line.set(s.line.get() + 1);
                     s.line_start.set(base + i as u64 + 1);
                 }
+                run = if b == b'<' || b == b'>' { 0 } else { run + 1 };
             }
+            s.run.set(run);
             s.offset.set(base + chunk.len() as u64);
         }
         self.pos = end;

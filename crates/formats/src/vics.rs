@@ -240,15 +240,92 @@ fn parse_value<R: Read, T>(
     }
 }
 
-/// Parses the value at the next byte through serde_json's reader.
+/// Parses the value at the next byte through serde_json's reader. A value
+/// this large may hold many records (a case's `Media`), but no single
+/// string or number may pass [`scan::SLICE_CAP`]: serde_json would buffer it
+/// whole.
 fn stream_value<R: Read, T>(
     src: &mut Chunks<R>,
     seed: impl for<'de> DeserializeSeed<'de, Value = T>,
 ) -> Result<T, Fail> {
     let at = src.offset();
     let origin = src.line_col(at, false);
-    let mut de = serde_json::Deserializer::from_reader(&mut *src);
-    seed.deserialize(&mut de).map_err(|e| Fail::Json(e, origin))
+    let mut capped = TokenCap::new(&mut *src);
+    let result = {
+        let mut de = serde_json::Deserializer::from_reader(&mut capped);
+        seed.deserialize(&mut de)
+    };
+    result.map_err(|e| {
+        if capped.tripped {
+            Fail::Frame(
+                origin,
+                "a string or number in this value is longer than 4 MiB",
+            )
+        } else {
+            Fail::Json(e, origin)
+        }
+    })
+}
+
+/// Passes JSON text through, failing once one string or bare token runs
+/// longer than [`scan::SLICE_CAP`] bytes.
+struct TokenCap<'a, R> {
+    inner: &'a mut R,
+    in_string: bool,
+    escaped: bool,
+    run: usize,
+    tripped: bool,
+}
+
+impl<'a, R> TokenCap<'a, R> {
+    fn new(inner: &'a mut R) -> Self {
+        TokenCap {
+            inner,
+            in_string: false,
+            escaped: false,
+            run: 0,
+            tripped: false,
+        }
+    }
+}
+
+impl<R: Read> Read for TokenCap<'_, R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.tripped {
+            return Err(io::Error::other("token longer than 4 MiB"));
+        }
+        let n = self.inner.read(out)?;
+        for &b in out.get(..n).unwrap_or_default() {
+            if self.in_string {
+                if self.escaped {
+                    self.escaped = false;
+                } else if b == b'\\' {
+                    self.escaped = true;
+                } else if b == b'"' {
+                    self.in_string = false;
+                    self.run = 0;
+                    continue;
+                }
+                self.run += 1;
+            } else {
+                match b {
+                    b'"' => {
+                        self.in_string = true;
+                        self.run = 0;
+                    }
+                    b' ' | b'\t' | b'\n' | b'\r' | b'{' | b'}' | b'[' | b']' | b',' | b':' => {
+                        self.run = 0;
+                    }
+                    _ => self.run += 1,
+                }
+            }
+            if self.run > scan::SLICE_CAP {
+                self.tripped = true;
+                return Err(io::Error::other("token longer than 4 MiB"));
+            }
+        }
+        Ok(n)
+    }
 }
 
 /// The root object: `value` streams, other members are kept in the list's

@@ -16,7 +16,10 @@
 //! * hard links must name an earlier regular file of the archive and are
 //!   materialised as copies;
 //! * the total bytes written and the number of entries are capped
-//!   ([`Limits`]).
+//!   ([`Limits`]), and so is the expansion: an archive may extract to at
+//!   most [`Limits::max_expansion_ratio`] times its own size (but always to
+//!   [`EXPANSION_ALLOWANCE`]), so a zip or tar bomb is refused after a few
+//!   megabytes instead of filling the disk up to the absolute cap.
 //!
 //! Any refused entry rejects the whole archive: a bundle that tries to
 //! escape is not one to half-ingest.
@@ -40,7 +43,15 @@ pub struct Limits {
     pub max_line_bytes: usize,
     /// Largest manifest.json read.
     pub max_manifest_bytes: u64,
+    /// Most bytes an archive may extract to per byte of its own size (a
+    /// decompression bomb extracts to thousands); below
+    /// [`EXPANSION_ALLOWANCE`] any archive may extract.
+    pub max_expansion_ratio: u64,
 }
+
+/// What any archive may extract to whatever its size (a tiny archive of
+/// highly repetitive NDJSON is genuine).
+pub const EXPANSION_ALLOWANCE: u64 = 64 << 20;
 
 impl Default for Limits {
     /// 200 GiB and 10 million entries: above the largest real reports
@@ -51,6 +62,9 @@ impl Default for Limits {
             max_entries: 10_000_000,
             max_line_bytes: 1 << 20,
             max_manifest_bytes: 16 << 20,
+            // Media files do not compress and NDJSON compresses about 10:1;
+            // deflate bombs reach 1000:1, zstd far more.
+            max_expansion_ratio: 100,
         }
     }
 }
@@ -102,9 +116,31 @@ pub(crate) fn extract(
 ) -> Result<(), BundleError> {
     prepare_staging(staging)?;
     let root = fs::canonicalize(staging).map_err(|e| BundleError::io(staging, e))?;
+    let archive_bytes = fs::metadata(archive)
+        .map_err(|e| BundleError::io(archive, e))?
+        .len();
+    let by_ratio = archive_bytes
+        .saturating_mul(limits.max_expansion_ratio)
+        .max(EXPANSION_ALLOWANCE);
+    let (max_bytes, cap_reason) = if by_ratio < limits.max_extracted_bytes {
+        (
+            by_ratio,
+            format!(
+                "extracts to more than {by_ratio} bytes, over {} times the archive's {archive_bytes} bytes (a decompression bomb)",
+                limits.max_expansion_ratio
+            ),
+        )
+    } else {
+        (
+            limits.max_extracted_bytes,
+            format!("extracts to more than {} bytes", limits.max_extracted_bytes),
+        )
+    };
     let mut x = Extractor {
         archive: archive.to_path_buf(),
         root,
+        max_bytes,
+        cap_reason,
         limits: limits.clone(),
         bytes: 0,
         entries: 0,
@@ -165,6 +201,10 @@ fn safe_relative(name: &str) -> Result<PathBuf, String> {
 struct Extractor {
     archive: PathBuf,
     root: PathBuf,
+    /// The tighter of the absolute cap and the expansion cap, and what to
+    /// say when it is passed.
+    max_bytes: u64,
+    cap_reason: String,
     limits: Limits,
     bytes: u64,
     entries: u64,
@@ -282,17 +322,14 @@ impl Extractor {
             .create_new(true)
             .open(&dest)
             .map_err(|e| self.write_io(&dest, e))?;
-        let remaining = self.limits.max_extracted_bytes.saturating_sub(self.bytes);
+        let remaining = self.max_bytes.saturating_sub(self.bytes);
         let copied = io::copy(&mut data.take(remaining.saturating_add(1)), &mut out)
             .map_err(|e| self.corrupt(format!("{name}: {e}")))?;
         self.bytes += copied;
         if copied > remaining {
             return Err(BundleError::LimitExceeded {
                 archive: self.archive.clone(),
-                what: format!(
-                    "extracts to more than {} bytes",
-                    self.limits.max_extracted_bytes
-                ),
+                what: self.cap_reason.clone(),
             });
         }
         Ok(())

@@ -49,7 +49,7 @@ pub mod manifest;
 pub mod model;
 mod records;
 
-pub use archive::Limits;
+pub use archive::{EXPANSION_ALLOWANCE, Limits};
 pub use bundle::{AccountReader, Bundle, EventReader, MediaReader};
 pub use cybertip::{CyberTip, CyberTipError, CyberTipOptions, CyberTipReport};
 pub use error::{BundleError, LineError, LineErrorKind};

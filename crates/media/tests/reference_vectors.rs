@@ -1,7 +1,12 @@
 //! PDQ of the reference images, decoded by `tiaki-media` and hashed by
 //! `tiaki-hash`, against every expected hash in testdata/pdq/EXPECTED_HASHES.csv.
+//!
+//! The hostile images of issue 17 are in the module `hostile`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "reference_vectors/hostile.rs"]
+mod hostile;
 
 use std::path::{Path, PathBuf};
 

@@ -189,7 +189,8 @@ pub fn build_package(
     opts: &BuildOptions,
 ) -> Result<BuiltPackage, BuildError> {
     content.validate()?;
-    let mtime = tiaki_types::time::unix_seconds(&content.created_at).ok()
+    let mtime = tiaki_types::time::unix_seconds(&content.created_at)
+        .ok()
         .and_then(|s| u64::try_from(s).ok())
         .unwrap_or(0);
     let counts = crate::accounts::media_counts(content);

@@ -5,6 +5,9 @@
 //! Needs `/usr/bin/age`, `/usr/bin/minisign` and `tar` (Debian packages
 //! `age`, `minisign`, `tar`).
 
+#[path = "packages/hostile.rs"]
+mod hostile;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Read;

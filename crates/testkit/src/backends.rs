@@ -115,7 +115,13 @@ pub fn fresh_postgres(test: &str) -> Option<PgDatabase> {
     // the URL must name the database as created.
     let stem: String = test
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .take(32)
         .collect();
     let name = format!(
@@ -184,7 +190,11 @@ impl TestStore {
 
     /// `sqlite` or `postgres`, for assertion messages.
     pub fn name(&self) -> &'static str {
-        if self.pg.is_some() { "postgres" } else { "sqlite" }
+        if self.pg.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        }
     }
 
     /// `--data DIR [--database URL]`, the arguments that point `tiaki` here.

@@ -10,6 +10,8 @@
 //!   [`PdqRng`] for random and near-duplicate PDQ hashes.
 //! * [`picture`]: benign generated PNG pictures, distinct per seed.
 //! * [`peer_python`]: the Python with the PyPI peers (`TIAKI_PEER_PYTHON`).
+//! * [`bounded`]: a hostile-input test's body under a 512 MB memory cap and
+//!   a deadline, in a child process.
 //!
 //! Test support fails loudly: a panic here is a test failure with its
 //! reason, which is the point.
@@ -18,10 +20,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod backends;
+mod bounded;
 mod peers;
 mod pictures;
 
 pub use backends::{PgDatabase, TestStore, fresh_postgres, postgres, stores};
+pub use bounded::{
+    HOSTILE_MEMORY_BYTES, Measured, billion_laughs, bounded, peak_rss_bytes, sparse_file,
+};
 pub use peers::peer_python;
 pub use pictures::{picture, picture_png, picture_sized};
 pub use tiaki_types::rng::{Rng, mix};
@@ -39,7 +45,12 @@ pub trait PdqRng {
 
 impl PdqRng for Rng {
     fn hash(&mut self) -> PdqHash {
-        PdqHash([self.next_u64(), self.next_u64(), self.next_u64(), self.next_u64()])
+        PdqHash([
+            self.next_u64(),
+            self.next_u64(),
+            self.next_u64(),
+            self.next_u64(),
+        ])
     }
 
     fn flip(&mut self, h: &PdqHash, k: usize) -> PdqHash {

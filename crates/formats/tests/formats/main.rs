@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+mod hostile;
 mod other_formats;
 mod robustness;
 mod roundtrip;

@@ -77,8 +77,19 @@ fn resolve_ref(r: &BytesRef<'_>) -> String {
     }
 }
 
+/// A DOCTYPE may name a DTD (never fetched), but may not declare entities:
+/// they would never be expanded, and a document declaring them is built to
+/// attack parsers that do ("billion laughs"), not a report.
+fn check_doctype(d: &str) -> Result<(), String> {
+    if d.contains("<!ENTITY") {
+        return Err("the DOCTYPE declares entities (<!ENTITY ...>); entity declarations are refused, never expanded".into());
+    }
+    Ok(())
+}
+
 /// Parses a whole document into its root element. A leading byte-order mark
-/// is allowed. DTDs are ignored (never expanded).
+/// is allowed. A DTD is ignored (never fetched); one declaring entities
+/// rejects the document.
 pub(crate) fn parse(bytes: &[u8]) -> Result<Node, XmlError> {
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let shift = (bytes.len() - body.len()) as u64;
@@ -152,6 +163,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Node, XmlError> {
                     n.text.push_str(&resolve_ref(&r));
                 }
             }
+            Event::DocType(d) => check_doctype(d.as_ref()).map_err(|m| err(at, m))?,
             Event::Eof => {
                 if let Some(open) = stack.last() {
                     return Err(err(at, format!("document ends inside <{}>", open.name)));
@@ -217,6 +229,7 @@ pub(crate) fn peek(bytes: &[u8]) -> Result<(String, Option<String>), XmlError> {
                 id.push_str(&t.xml10_content());
             }
             Event::GeneralRef(r) if in_id => id.push_str(&resolve_ref(&r)),
+            Event::DocType(d) => check_doctype(d.as_ref()).map_err(|m| err(at, m))?,
             Event::End(_) => {
                 depth = depth.saturating_sub(1);
                 if in_id {

@@ -104,7 +104,7 @@ fn the_same_bundle_reads_the_same_as_dir_zip_tar_tgz_and_tzst() {
 }
 
 /// A tar with one hand-made entry (names the `tar` builder would refuse).
-fn raw_tar(entries: &[(&str, tar::EntryType, Option<&str>, &[u8])]) -> Vec<u8> {
+pub fn raw_tar(entries: &[(&str, tar::EntryType, Option<&str>, &[u8])]) -> Vec<u8> {
     let mut b = tar::Builder::new(Vec::new());
     for (name, kind, link, data) in entries {
         let mut h = tar::Header::new_gnu();
@@ -124,10 +124,10 @@ fn raw_tar(entries: &[(&str, tar::EntryType, Option<&str>, &[u8])]) -> Vec<u8> {
     b.into_inner().unwrap()
 }
 
-type RawEntry<'a> = (&'a str, tar::EntryType, Option<&'a str>, &'a [u8]);
+pub type RawEntry<'a> = (&'a str, tar::EntryType, Option<&'a str>, &'a [u8]);
 type Zip = zip::ZipWriter<std::io::Cursor<Vec<u8>>>;
 
-const MANIFEST: &[u8] =
+pub const MANIFEST: &[u8] =
     br#"{"format": "provider-report/1", "report_id": "R", "provider": {"name": "P"}}"#;
 
 #[test]

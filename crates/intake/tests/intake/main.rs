@@ -6,3 +6,4 @@ mod bundle;
 mod common;
 mod cybertip;
 mod generated;
+mod hostile;
