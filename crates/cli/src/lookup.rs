@@ -45,16 +45,23 @@ pub fn run(ctx: &crate::ctx::Ctx, args: LookupArgs) -> anyhow::Result<ExitCode> 
         let mut out = BufWriter::new(stdout.lock());
         let mut input = BufReader::with_capacity(1 << 16, std::io::stdin().lock());
         let mut bad = false;
+        let mut line_no = 0;
         loop {
-            let lines = read_ready_lines(&mut input, LOOKUP_BATCH)?;
+            let lines = read_ready_lines(&mut input, LOOKUP_BATCH, &mut line_no)?;
             if lines.is_empty() {
                 break;
             }
-            let queries: Vec<(&str, Result<_, _>)> = lines
+            // A line over the cap is answered as an error (its text is not
+            // kept, so the query shown is empty).
+            let queries: Vec<(&str, Result<_, String>)> = lines
                 .iter()
-                .map(|l| l.trim())
-                .filter(|q| !q.is_empty())
-                .map(|q| (q, parse_query(q)))
+                .filter_map(|l| match l {
+                    Ok(l) => {
+                        let q = l.trim();
+                        (!q.is_empty()).then(|| (q, parse_query(q).map_err(|e| e.to_string())))
+                    }
+                    Err(too_long) => Some(("", Err(too_long.to_string()))),
+                })
                 .collect();
             let probes: Vec<_> = queries
                 .iter()
@@ -73,7 +80,7 @@ pub fn run(ctx: &crate::ctx::Ctx, args: LookupArgs) -> anyhow::Result<ExitCode> 
                         Answer {
                             query,
                             matches: None,
-                            error: Some(e.to_string()),
+                            error: Some(e),
                         }
                     }
                 };

@@ -376,27 +376,69 @@ pub const LOOKUP_BATCH: usize = 4096;
 /// piped input goes to the index in batches, and a line typed on a terminal
 /// (one line per read) is answered at once. Lines lose their `\n` / `\r\n`;
 /// an empty result means the end of the input.
+///
+/// Untrusted input: a line over [`QUERY_LINE_CAP`] bytes streams past and
+/// comes back as [`TooLong`] (memory stays bounded whatever is piped in),
+/// and bytes that are not UTF-8 are replaced (the query then fails to
+/// parse and says so) instead of ending the whole run. `line_no` counts
+/// the lines read so far, across calls.
 pub fn read_ready_lines<R: std::io::Read>(
     r: &mut std::io::BufReader<R>,
     max: usize,
-) -> std::io::Result<Vec<String>> {
-    use std::io::BufRead;
+    line_no: &mut u64,
+) -> std::io::Result<Vec<Result<String, TooLong>>> {
+    use std::io::{BufRead, Read};
     let mut out = Vec::new();
-    let mut line = String::new();
+    let mut bytes = Vec::new();
     while out.len() < max.max(1) {
         if !out.is_empty() && !r.buffer().contains(&b'\n') {
             break;
         }
-        line.clear();
-        if r.read_line(&mut line)? == 0 {
+        bytes.clear();
+        let cap = QUERY_LINE_CAP as u64;
+        if r.by_ref().take(cap + 1).read_until(b'\n', &mut bytes)? == 0 {
             break;
         }
-        let end = line.trim_end_matches('\n').trim_end_matches('\r').len();
-        line.truncate(end);
-        out.push(std::mem::take(&mut line));
+        *line_no += 1;
+        if bytes.len() as u64 > cap && bytes.last() != Some(&b'\n') {
+            // Over the cap: skip to the end of the line, counting it.
+            let mut skipped = bytes.len() as u64;
+            loop {
+                let buf = r.fill_buf()?;
+                if buf.is_empty() {
+                    break;
+                }
+                match buf.iter().position(|&b| b == b'\n') {
+                    Some(i) => {
+                        skipped += i as u64;
+                        r.consume(i + 1);
+                        break;
+                    }
+                    None => {
+                        let n = buf.len();
+                        skipped += n as u64;
+                        r.consume(n);
+                    }
+                }
+            }
+            out.push(Err(TooLong {
+                line: *line_no,
+                cap: QUERY_LINE_CAP,
+                bytes: skipped,
+            }));
+            continue;
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        out.push(Ok(text.trim_end_matches('\n').trim_end_matches('\r').to_owned()));
     }
     Ok(out)
 }
+
+/// The longest query line `tiaki lookup` reads (a query is at most a
+/// 64-digit hash with a `sha256:` prefix and some spaces).
+pub const QUERY_LINE_CAP: usize = 4096;
+
+pub use tiaki_types::lines::TooLong;
 
 /// Whether a frame quality enters the index and queries.
 pub fn usable_quality(quality: u8) -> bool {
@@ -580,12 +622,13 @@ mod tests {
         let batches = |pieces: Vec<&'static str>, max: usize| {
             let mut r = std::io::BufReader::new(Pieces(pieces.into()));
             let mut out = Vec::new();
+            let mut n = 0;
             loop {
-                let b = read_ready_lines(&mut r, max).unwrap();
+                let b = read_ready_lines(&mut r, max, &mut n).unwrap();
                 if b.is_empty() {
                     return out;
                 }
-                out.push(b);
+                out.push(b.into_iter().map(Result::unwrap).collect::<Vec<_>>());
             }
         };
         // A terminal: one line per read, each answered on its own.
@@ -604,6 +647,36 @@ mod tests {
             batches(vec!["1\n2\n3\n4\n5\n"], 2),
             vec![vec!["1", "2"], vec!["3", "4"], vec!["5"]]
         );
+    }
+
+    #[test]
+    fn ready_lines_skip_what_is_too_long_and_replace_what_is_not_utf8() {
+        let long = "f".repeat(QUERY_LINE_CAP * 3);
+        let mut bytes = format!("a\n{long}\nb").into_bytes();
+        bytes.extend_from_slice(&[0xFF, b'\n', b'c']);
+        let mut r = std::io::BufReader::with_capacity(64, bytes.as_slice());
+        let mut n = 0;
+        let mut got = Vec::new();
+        loop {
+            let b = read_ready_lines(&mut r, 100, &mut n).unwrap();
+            if b.is_empty() {
+                break;
+            }
+            got.extend(b);
+        }
+        assert_eq!(got.len(), 4, "{got:?}");
+        assert_eq!(got[0], Ok("a".to_owned()));
+        assert_eq!(
+            got[1],
+            Err(TooLong {
+                line: 2,
+                cap: QUERY_LINE_CAP,
+                bytes: (QUERY_LINE_CAP * 3) as u64
+            })
+        );
+        assert_eq!(got[2], Ok("b\u{FFFD}".to_owned()));
+        assert_eq!(got[3], Ok("c".to_owned()));
+        assert_eq!(n, 4);
     }
 
     #[test]

@@ -27,18 +27,23 @@ fn lookup(data: &Path, args: &[&str], input: &str) -> Vec<serde_json::Value> {
     ndjson(lookup_raw(data, args, input).as_bytes())
 }
 
-fn lookup_raw(data: &Path, args: &[&str], input: &str) -> String {
-    use std::io::Write;
-    let mut child = tiaki()
+/// `tiaki lookup ARGS` with stdin and stdout piped.
+fn lookup_child(data: &Path, args: &[&str]) -> std::process::Child {
+    tiaki()
         .arg("--data")
         .arg(data)
         .arg("lookup")
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+fn lookup_raw(data: &Path, args: &[&str], input: &str) -> String {
+    use std::io::Write;
+    let mut child = lookup_child(data, args);
     child
         .stdin
         .take()
@@ -219,6 +224,30 @@ fn lookup_lines_digests_and_errors() {
     assert!(got[1]["error"].is_string());
     assert_eq!(got[2]["matches"][0]["entry"], got[0]["matches"][0]["entry"]);
     assert!(got[3]["error"].as_str().unwrap().contains("hex digits"));
+
+    // Hostile stdin: a 2 MB line is skipped (memory stays bounded) and
+    // bytes that are not UTF-8 are one bad query, not the end of the run.
+    let mut input = format!("{md5}\n{}\n", "f".repeat(2 << 20)).into_bytes();
+    input.extend_from_slice(b"\xff\xfe\n");
+    input.extend_from_slice(format!("{sha1}\n").as_bytes());
+    let mut child = lookup_child(data.path(), &[]);
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        stdin.write_all(&input).unwrap();
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let got = ndjson(&out.stdout);
+    assert_eq!(got.len(), 4, "{got:?}");
+    assert_eq!(got[0]["matches"][0]["kind"], "exact");
+    assert_eq!(
+        got[1]["error"],
+        format!("line 2 is longer than the cap of 4096 bytes ({} bytes)", 2 << 20)
+    );
+    assert!(got[2]["error"].as_str().unwrap().contains("not hexadecimal"), "{got:?}");
+    assert_eq!(got[3]["matches"][0]["entry"], got[0]["matches"][0]["entry"]);
 }
 
 #[test]
@@ -489,15 +518,7 @@ fn lookup_answers_each_line_at_once() {
             hay_path().to_str().unwrap(),
         ],
     ));
-    let mut child = tiaki()
-        .arg("--data")
-        .arg(data.path())
-        .arg("lookup")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = lookup_child(data.path(), &[]);
     let mut stdin = child.stdin.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     let stdout = child.stdout.take().unwrap();
