@@ -42,6 +42,7 @@ pub mod referrals;
 mod sqlite;
 mod store;
 mod surface;
+pub mod users;
 
 pub use error::StoreError;
 pub use intake::{IntakeStore, MatchKind};
@@ -50,10 +51,12 @@ pub use postgres::PgStore;
 pub use referrals::ReferralStore;
 pub use sqlite::SqliteStore;
 pub use store::Store;
+pub use users::UserStore;
 pub use tiaki_types::time::Timestamp;
 
 /// A known list as stored.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListInfo {
     pub id: i64,
     pub name: String,

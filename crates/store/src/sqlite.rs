@@ -143,3 +143,4 @@ include!("sql/lists.rs");
 include!("sql/intake.rs");
 include!("sql/persons.rs");
 include!("sql/referrals.rs");
+include!("sql/users.rs");

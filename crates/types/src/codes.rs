@@ -21,6 +21,7 @@ pub trait ErrorCode {
 /// operator of the system (a store down, a disk full, a bug).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ErrorType {
     InvalidRequest,
     Auth,
@@ -124,6 +125,7 @@ impl<'de> Deserialize<'de> for Code {
 /// An error as answered to a client (the service's JSON error body, the
 /// CLI's `--json` error line): `{message, code, type}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorAnswer {
     pub message: String,
     pub code: Code,
@@ -167,6 +169,21 @@ impl ErrorCode for crate::time::TimeError {
         Code::InvalidArgument
     }
 }
+
+// `Code` serialises as its name (above): its schema is the list of names.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Code {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(Code::ALL.iter().map(|c| c.name())))
+            .description(Some("A stable error code (the code table of tiaki_types::codes)."))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Code {}
 
 #[cfg(test)]
 mod tests {
@@ -222,3 +239,4 @@ mod tests {
         );
     }
 }
+
