@@ -46,6 +46,10 @@ pub enum UserError {
     Random(String),
     #[error("cannot hash the password: {0}")]
     Hash(String),
+    #[error("wrong name or password")]
+    BadCredentials,
+    #[error("too many failed logins; try again in {retry_after} seconds")]
+    RateLimited { retry_after: i64 },
 }
 
 impl ErrorCode for UserError {
@@ -58,6 +62,8 @@ impl ErrorCode for UserError {
             | UserError::LongPassword => Code::InvalidArgument,
             UserError::NoSuchUser(_) => Code::NotFound,
             UserError::Random(_) | UserError::Hash(_) => Code::Internal,
+            UserError::BadCredentials => Code::Unauthenticated,
+            UserError::RateLimited { .. } => Code::RateLimited,
         }
     }
 }
@@ -240,6 +246,118 @@ pub async fn authenticate_token<S: UserStore>(
     Ok(live.then(|| principal(&user)))
 }
 
+/// How long sessions live and how many failed logins are allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionPolicy {
+    /// A session unused this long ends (OWASP ASVS 3.3.2: 30 minutes at L2).
+    pub idle_seconds: i64,
+    /// A session ends this long after login whatever its use (ASVS 3.3.2: 12 hours).
+    pub absolute_seconds: i64,
+    /// The window failed logins are counted in.
+    pub failure_window_seconds: i64,
+    /// Failed logins allowed per account name in the window.
+    pub max_failures_per_name: u64,
+    /// Failed logins allowed from one client address in the window.
+    pub max_failures_per_addr: u64,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> SessionPolicy {
+        SessionPolicy {
+            idle_seconds: 30 * 60,
+            absolute_seconds: 12 * 3600,
+            failure_window_seconds: 15 * 60,
+            max_failures_per_name: 5,
+            max_failures_per_addr: 50,
+        }
+    }
+}
+
+/// A session made by a login: the cookie's value and the CSRF token, each
+/// given to the browser once.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub token: String,
+    pub csrf: String,
+    pub principal: Principal,
+    pub expires_at: Timestamp,
+}
+
+/// Logs a user in with a password from a client address: a session, or
+/// [`UserError::BadCredentials`] (unknown name, wrong password, disabled:
+/// the caller cannot tell which), or [`UserError::RateLimited`] when the
+/// account or the address failed too often in the window (checked before
+/// the password, so guessing costs no Argon2 time on our side either).
+pub async fn login<S: UserStore>(
+    store: &S,
+    name: &str,
+    password: &str,
+    addr: &str,
+    now: &Timestamp,
+    policy: &SessionPolicy,
+) -> Result<NewSession, UserError> {
+    let since = Timestamp::from_unix(now.unix() - policy.failure_window_seconds);
+    let (by_name, by_addr) = store.login_failures(name, addr, &since).await?;
+    if by_name >= policy.max_failures_per_name || by_addr >= policy.max_failures_per_addr {
+        return Err(UserError::RateLimited {
+            retry_after: policy.failure_window_seconds,
+        });
+    }
+    let Some(principal) = authenticate_password(store, name, password).await? else {
+        store.add_login_failure(name, addr, now, &since).await?;
+        return Err(UserError::BadCredentials);
+    };
+    store.clear_login_failures(name).await?;
+    let token = format!("{TOKEN_PREFIX}s{}", tiaki_types::hex::encode(&random_bytes::<32>()?));
+    let csrf = tiaki_types::hex::encode(&random_bytes::<32>()?);
+    let expires_at = Timestamp::from_unix(now.unix() + policy.absolute_seconds);
+    store
+        .add_session(principal.user_id, &token_digest(&token), &csrf, now, &expires_at)
+        .await?;
+    Ok(NewSession {
+        token,
+        csrf,
+        principal,
+        expires_at,
+    })
+}
+
+/// The caller and CSRF token of a session cookie, if the session is live
+/// (not past its absolute end, not idle too long, its user enabled); a live
+/// session's idle timer starts again.
+pub async fn authenticate_session<S: UserStore>(
+    store: &S,
+    token: &str,
+    now: &Timestamp,
+    policy: &SessionPolicy,
+) -> Result<Option<(Principal, String)>, UserError> {
+    if token.len() > 200 {
+        return Ok(None);
+    }
+    let Some((user, session)) = store.session_user(&token_digest(token)).await? else {
+        return Ok(None);
+    };
+    let idle_end = Timestamp::from_unix(
+        Timestamp::parse(&session.last_seen_at)
+            .map(|t| t.unix())
+            .unwrap_or(0)
+            + policy.idle_seconds,
+    );
+    let live = !user.disabled
+        && now.as_str() < session.expires_at.as_str()
+        && now.as_str() < idle_end.as_str();
+    if !live {
+        return Ok(None);
+    }
+    store.touch_session(session.id, now).await?;
+    Ok(Some((principal(&user), session.csrf)))
+}
+
+/// Ends a session (logout); whether it existed.
+pub async fn logout<S: UserStore>(store: &S, token: &str) -> Result<bool, UserError> {
+    Ok(store.delete_session(&token_digest(token)).await?)
+}
+
 /// The caller a name and password stand for (`None` for an unknown user, a
 /// wrong password or a disabled account: the caller cannot tell which).
 pub async fn authenticate_password<S: UserStore>(
@@ -248,8 +366,12 @@ pub async fn authenticate_password<S: UserStore>(
     password: &str,
 ) -> Result<Option<Principal>, UserError> {
     let user = store.user(name).await?;
-    let phc = user.as_ref().and_then(|u| u.password.as_deref());
-    let ok = password_matches(phc, password);
+    let phc = user.as_ref().and_then(|u| u.password.clone());
+    let password = password.to_owned();
+    // Argon2 takes tens of milliseconds of CPU: off the async workers.
+    let ok = tokio::task::spawn_blocking(move || password_matches(phc.as_deref(), &password))
+        .await
+        .unwrap_or(false);
     Ok(user.filter(|u| ok && !u.disabled).map(|u| principal(&u)))
 }
 

@@ -64,6 +64,24 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Caller {
     }
 }
 
+/// The name of the session cookie.
+pub const SESSION_COOKIE: &str = "tiaki_session";
+/// The header a browser session's state-changing request carries its CSRF
+/// token in.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The value of the session cookie, if any.
+pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v)
+}
+
 fn bearer(req: &Request) -> Option<&str> {
     let v = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = v.split_once(' ')?;
@@ -77,14 +95,40 @@ pub async fn authorize(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let Some(token) = bearer(&req) else {
-        return ApiError::unauthenticated().into_response();
-    };
     let now = state.ctx.now();
-    let principal = match tiaki_core::users::authenticate_token(&state.store, token, &now).await {
-        Ok(Some(p)) => p,
-        Ok(None) => return ApiError::unauthenticated().into_response(),
-        Err(e) => return ApiError::of(&e).into_response(),
+    let principal = if let Some(token) = bearer(&req) {
+        match tiaki_core::users::authenticate_token(&state.store, token, &now).await {
+            Ok(Some(p)) => p,
+            Ok(None) => return ApiError::unauthenticated().into_response(),
+            Err(e) => return ApiError::of(&e).into_response(),
+        }
+    } else if let Some(cookie) = session_cookie(req.headers()) {
+        let found =
+            tiaki_core::users::authenticate_session(&state.store, cookie, &now, &state.sessions)
+                .await;
+        let (p, csrf) = match found {
+            Ok(Some(x)) => x,
+            Ok(None) => return ApiError::unauthenticated().into_response(),
+            Err(e) => return ApiError::of(&e).into_response(),
+        };
+        // A browser sends the cookie on any request to us, also one another
+        // site makes it send; only our pages know the CSRF token.
+        let safe = matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS");
+        let echoed = req
+            .headers()
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| constant_time_eq(v.as_bytes(), csrf.as_bytes()));
+        if !safe && !echoed {
+            return ApiError::new(
+                tiaki_core::types::codes::Code::CsrfRejected,
+                "this request needs the session's X-CSRF-Token header",
+            )
+            .into_response();
+        }
+        p
+    } else {
+        return ApiError::unauthenticated().into_response();
     };
     let allowed = match rule {
         Access::Public | Access::Authenticated => true,
@@ -95,4 +139,9 @@ pub async fn authorize(
     }
     req.extensions_mut().insert(Caller(principal));
     next.run(req).await
+}
+
+/// Equality that takes the same time wherever the first difference is.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -185,8 +185,12 @@ pub async fn serve(
     let local = listener.local_addr().map_err(ServeError::Serve)?;
     let (router, _) = app(state);
     on_listening(local);
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
+    // The client's address: the login rate limit counts per address.
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
         .await
         .map_err(ServeError::Serve)
 }

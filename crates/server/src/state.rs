@@ -18,6 +18,8 @@ pub struct AppState {
     /// for the moment it extends the index in place.
     pub known: Arc<RwLock<Known<Store>>>,
     pub limits: Limits,
+    /// Browser sessions and login rate limits.
+    pub sessions: tiaki_core::users::SessionPolicy,
 }
 
 /// Request limits (configuration).
@@ -49,6 +51,7 @@ impl AppState {
             store,
             known: Arc::new(RwLock::new(known)),
             limits,
+            sessions: tiaki_core::users::SessionPolicy::default(),
         })
     }
 }

@@ -52,6 +52,17 @@ pub struct TokenRow {
     pub revoked_at: Option<String>,
 }
 
+/// A stored browser session (never the cookie's value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub csrf: String,
+    pub created_at: String,
+    pub last_seen_at: String,
+    pub expires_at: String,
+}
+
 crate::surface::store_trait! {
     /// The storage interface of users and their API tokens.
     pub trait UserStore {
@@ -91,5 +102,41 @@ crate::surface::store_trait! {
             token_id: Option<i64>,
             now: &Timestamp,
         ) -> Result<u64, StoreError>;
+        /// Keeps a new session's SHA-256.
+        async fn add_session(
+            &self,
+            user_id: i64,
+            token_sha256: &[u8; 32],
+            csrf: &str,
+            now: &Timestamp,
+            expires_at: &Timestamp,
+        ) -> Result<SessionRow, StoreError>;
+        /// The user and session of a session cookie's SHA-256, whatever
+        /// their state.
+        async fn session_user(
+            &self,
+            token_sha256: &[u8; 32],
+        ) -> Result<Option<(UserRow, SessionRow)>, StoreError>;
+        /// Records activity on a session (its idle timeout starts again).
+        async fn touch_session(&self, session_id: i64, now: &Timestamp) -> Result<(), StoreError>;
+        /// Ends a session; whether there was one.
+        async fn delete_session(&self, token_sha256: &[u8; 32]) -> Result<bool, StoreError>;
+        /// Records a failed login, and drops failures older than `prune_before`.
+        async fn add_login_failure(
+            &self,
+            name: &str,
+            addr: &str,
+            now: &Timestamp,
+            prune_before: &Timestamp,
+        ) -> Result<(), StoreError>;
+        /// Failed logins since `since`: (for this name, from this address).
+        async fn login_failures(
+            &self,
+            name: &str,
+            addr: &str,
+            since: &Timestamp,
+        ) -> Result<(u64, u64), StoreError>;
+        /// Forgets a name's failures (after a successful login).
+        async fn clear_login_failures(&self, name: &str) -> Result<(), StoreError>;
     }
 }

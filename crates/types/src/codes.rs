@@ -107,6 +107,10 @@ error_codes! {
     Internal = "internal", Internal, 500, 2;
     /// The output is complete but some inputs had errors, each named in it.
     PartialInput = "partial_input", InvalidRequest, 200, 1;
+    /// Too many failed logins for this account or from this address; try again later.
+    RateLimited = "rate_limited", Auth, 429, 2;
+    /// A state-changing request of a browser session lacks the session's CSRF token.
+    CsrfRejected = "csrf_rejected", Auth, 403, 2;
 }
 
 impl Serialize for Code {
@@ -220,6 +224,8 @@ mod tests {
                 "subprocess System 500 2",
                 "internal Internal 500 2",
                 "partial_input InvalidRequest 200 1",
+                "rate_limited Auth 429 2",
+                "csrf_rejected Auth 403 2",
             ]
         );
     }

@@ -18,6 +18,7 @@ pub mod lists;
 pub mod me;
 pub mod persons;
 pub mod referrals;
+pub mod session;
 pub mod stats;
 pub mod users;
 
@@ -72,6 +73,8 @@ pub fn api(state: AppState) -> Api {
         .add(Access::Public, routes!(health::healthz))
         .add(Access::Public, routes!(health::readyz))
         .add(Access::Authenticated, routes!(me::me))
+        .add(Access::Public, routes!(session::login))
+        .add(Access::Authenticated, routes!(session::logout))
         .add(Access::Action(A::ReadReferrals), routes!(referrals::list))
         .add(Access::Action(A::ReadReferrals), routes!(referrals::show))
         .add(Access::Action(A::ReadReferrals), routes!(referrals::package))

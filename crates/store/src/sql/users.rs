@@ -1,7 +1,7 @@
 // Users and API tokens: the SQL both backends share (see `sql/lists.rs` for
 // how it is included).
 
-use crate::users::{NewUser, TokenRow, UserChange, UserRow, UserStore};
+use crate::users::{NewUser, SessionRow, TokenRow, UserChange, UserRow, UserStore};
 
 const USER_COLUMNS: &str = "id, name, country, role, password, disabled, created_at, updated_at";
 
@@ -178,4 +178,128 @@ impl UserStore for Backend {
         .await?;
         Ok(done.rows_affected())
     }
+
+    async fn add_session(
+        &self,
+        user_id: i64,
+        token_sha256: &[u8; 32],
+        csrf: &str,
+        now: &Timestamp,
+        expires_at: &Timestamp,
+    ) -> Result<SessionRow, StoreError> {
+        let r = sqlx::query(
+            "INSERT INTO sessions (user_id, token_sha256, csrf, created_at, last_seen_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $4, $5) \
+             RETURNING id, user_id, csrf, created_at, last_seen_at, expires_at",
+        )
+        .bind(user_id)
+        .bind(&token_sha256[..])
+        .bind(csrf)
+        .bind(now.as_str())
+        .bind(expires_at.as_str())
+        .fetch_one(&self.pool)
+        .await?;
+        session_from_row(&r, "id", "created_at")
+    }
+
+    async fn session_user(
+        &self,
+        token_sha256: &[u8; 32],
+    ) -> Result<Option<(UserRow, SessionRow)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT u.id, u.name, u.country, u.role, u.password, u.disabled, u.created_at, \
+             u.updated_at, s.id AS session_id, s.user_id, s.csrf, s.created_at AS session_created_at, \
+             s.last_seen_at, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_sha256 = $1",
+        )
+        .bind(&token_sha256[..])
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        Ok(Some((
+            user_from_row(&r)?,
+            session_from_row(&r, "session_id", "session_created_at")?,
+        )))
+    }
+
+    async fn touch_session(&self, session_id: i64, now: &Timestamp) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id = $1")
+            .bind(session_id)
+            .bind(now.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, token_sha256: &[u8; 32]) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM sessions WHERE token_sha256 = $1")
+            .bind(&token_sha256[..])
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn add_login_failure(
+        &self,
+        name: &str,
+        addr: &str,
+        now: &Timestamp,
+        prune_before: &Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM login_failures WHERE at < $1")
+            .bind(prune_before.as_str())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO login_failures (name, addr, at) VALUES ($1, $2, $3)")
+            .bind(name)
+            .bind(addr)
+            .bind(now.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn login_failures(
+        &self,
+        name: &str,
+        addr: &str,
+        since: &Timestamp,
+    ) -> Result<(u64, u64), StoreError> {
+        let r = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM login_failures WHERE name = $1 AND at >= $3) AS by_name, \
+             (SELECT COUNT(*) FROM login_failures WHERE addr = $2 AND at >= $3) AS by_addr",
+        )
+        .bind(name)
+        .bind(addr)
+        .bind(since.as_str())
+        .fetch_one(&self.pool)
+        .await?;
+        let by_name: i64 = r.try_get("by_name")?;
+        let by_addr: i64 = r.try_get("by_addr")?;
+        Ok((
+            u64::try_from(by_name).unwrap_or(0),
+            u64::try_from(by_addr).unwrap_or(0),
+        ))
+    }
+
+    async fn clear_login_failures(&self, name: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM login_failures WHERE name = $1")
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+fn session_from_row(r: &DbRow, id: &str, created: &str) -> Result<SessionRow, StoreError> {
+    Ok(SessionRow {
+        id: r.try_get(id)?,
+        user_id: r.try_get("user_id")?,
+        csrf: r.try_get("csrf")?,
+        created_at: r.try_get(created)?,
+        last_seen_at: r.try_get("last_seen_at")?,
+        expires_at: r.try_get("expires_at")?,
+    })
 }
