@@ -67,6 +67,7 @@ pub struct Known<S = SqliteStore> {
 
 /// What an import did.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportReport {
     pub list: String,
     pub format: String,

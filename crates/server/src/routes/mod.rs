@@ -20,6 +20,7 @@ pub mod persons;
 pub mod referrals;
 pub mod session;
 pub mod stats;
+pub mod triage;
 pub mod users;
 
 /// An action's name in the document's `x-tiaki-access`.
@@ -84,10 +85,12 @@ pub fn api(state: AppState) -> Api {
         .add(Access::Action(A::ReadIntakes), routes!(intakes::list))
         .add(Access::Action(A::ReadIntakes), routes!(intakes::show))
         .add(Access::Action(A::ReadIntakes), routes!(intakes::findings))
+        .add(Access::Action(A::ReadIntakes), routes!(triage::queue))
         .add(Access::Action(A::ReadPersons), routes!(persons::list))
         .add(Access::Action(A::ReadPersons), routes!(persons::show))
         .add(Access::Action(A::ReadLists), routes!(lists::list))
         .add(Access::Action(A::ChangeLists), routes!(lists::set_enabled))
+        .add(Access::Action(A::ChangeLists), routes!(lists::import))
         .add(Access::Action(A::ManageUsers), routes!(users::list))
         .add(Access::Action(A::ManageUsers), routes!(users::create))
         .add(Access::Action(A::ManageUsers), routes!(users::change))
