@@ -21,7 +21,7 @@ fi
 
 # Python peers (Meta's C++ PDQ and vPDQ behind their PyPI bindings, FAISS,
 # Pillow) in a project-local virtual environment.
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import pdqhash, vpdq, faiss, PIL, numpy, mmdb_writer" 2>/dev/null; then
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import pdqhash, vpdq, faiss, PIL, numpy, mmdb_writer, schemathesis" 2>/dev/null; then
   echo "setup: installing the Python peers into .venv"
   [ -x .venv/bin/python ] || python3 -m venv .venv
   .venv/bin/pip install -q --upgrade pip >/dev/null

@@ -288,6 +288,10 @@ impl<S: ListStore> Known<S> {
         now: Timestamp,
         mut on_reject: impl FnMut(RecordError) + Send + 'static,
     ) -> Result<ImportReport, StoreError> {
+        let n = new.name.chars().count();
+        if n == 0 || n > 200 || new.name.chars().any(char::is_control) {
+            return Err(StoreError::BadListName(new.name));
+        }
         let (tx, mut rx) = mpsc::channel::<Feed>(4);
         let reader_task = tokio::task::spawn_blocking(move || {
             let mut batch = Vec::with_capacity(BATCH);

@@ -11,6 +11,7 @@ use axum::middleware::from_fn_with_state;
 use utoipa::openapi::OpenApi;
 use utoipa::openapi::extensions::ExtensionsBuilder;
 use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 
 use crate::auth::{Access, authorize};
@@ -56,6 +57,41 @@ fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
     .flatten()
 }
 
+/// The error answers any operation can give, added to each where its own
+/// annotation does not describe them: every route's document lists every
+/// status it can answer, each with the error body.
+fn document_errors(op: &mut Operation, access: Access) {
+    let mut statuses: Vec<(&str, &str)> = vec![
+        ("400", "a parameter or the body is malformed"),
+        ("404", "not found, or outside the caller's role or country"),
+        ("413", "the request body is larger than the limit"),
+        ("500", "the server failed; the detail is in its log"),
+        ("503", "the store is unavailable, or the request took too long"),
+    ];
+    if access != Access::Public {
+        statuses.push(("401", "no valid token or session"));
+        statuses.push(("403", "a browser session's state change without its CSRF token"));
+    }
+    if op.request_body.is_some() {
+        statuses.push(("415", "the body is not of the documented content type"));
+        statuses.push(("422", "the body has a wrong type, a missing or an unknown field"));
+    }
+    for (status, why) in statuses {
+        op.responses.responses.entry(status.to_owned()).or_insert_with(|| {
+            ResponseBuilder::new()
+                .description(why)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorAnswer")))
+                        .build(),
+                )
+                .build()
+                .into()
+        });
+    }
+}
+
 impl Api {
     pub fn new(state: AppState, doc: OpenApi) -> Api {
         Api {
@@ -77,6 +113,7 @@ impl Api {
                     Some(e) => e.merge(ext),
                     None => op.extensions = Some(ext),
                 }
+                document_errors(op, access);
             }
         }
         let method_router = match access {

@@ -107,7 +107,7 @@ macro_rules! from_rejection {
                     415 | 422 => Code::InvalidInput,
                     _ => Code::InvalidArgument,
                 };
-                ApiError::new(code, r.body_text())
+                ApiError::new(code, r.body_text()).with_status(status)
             }
         }
     )*};

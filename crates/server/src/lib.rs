@@ -86,13 +86,15 @@ pub fn app(state: AppState) -> (Router, OpenApi) {
             ApiError::new(Code::InvalidArgument, "method not allowed on this route")
                 .with_status(StatusCode::METHOD_NOT_ALLOWED)
         })
-        .layer(from_fn(json_errors))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(limits.request_seconds),
         ))
         .layer(RequestBodyLimitLayer::new(limits.body_bytes))
         .layer(axum::extract::DefaultBodyLimit::max(limits.body_bytes))
+        // Outside the limit and timeout layers, so their answers get the
+        // error body too.
+        .layer(from_fn(json_errors))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("a request handler panicked");
             ApiError::new(Code::Internal, "the server could not complete the request")

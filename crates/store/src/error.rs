@@ -35,6 +35,8 @@ pub enum StoreError {
         "unknown database {0:?}: give a postgres:// URL, or nothing for SQLite in the data directory"
     )]
     BadDatabase(String),
+    #[error("{0:?} is not a usable list name: 1 to 200 characters, no control characters")]
+    BadListName(String),
     #[error("no user named {0:?}")]
     NoSuchUser(String),
     #[error("a user named {0:?} already exists")]
@@ -97,7 +99,9 @@ impl tiaki_types::codes::ErrorCode for StoreError {
             StoreError::ListExists(_) | StoreError::UserExists(_) => Code::Conflict,
             StoreError::Import(_) => Code::InvalidInput,
             StoreError::ImportAborted => Code::Internal,
-            StoreError::BadDatabase(_) | StoreError::BadQuery(_) => Code::InvalidArgument,
+            StoreError::BadDatabase(_) | StoreError::BadQuery(_) | StoreError::BadListName(_) => {
+                Code::InvalidArgument
+            }
             StoreError::Full { .. } | StoreError::Unreachable { .. } => Code::StoreUnavailable,
         }
     }
@@ -126,6 +130,10 @@ fn db_code(e: &sqlx::Error) -> tiaki_types::codes::Code {
             // IOERR (10), CANTOPEN (14), READONLY (8), BUSY (5).
             Some(c) if c.starts_with("53") || c.starts_with("57P") => Code::StoreUnavailable,
             Some("13" | "10" | "14" | "8" | "5") => Code::StoreUnavailable,
+            // PostgreSQL class 22 (data exception): a value the caller sent
+            // that the database cannot hold (a NUL byte in text, a number out
+            // of range): the request's fault, never a server error.
+            Some(c) if c.starts_with("22") => Code::InvalidArgument,
             _ => Code::Internal,
         },
         _ => Code::Internal,

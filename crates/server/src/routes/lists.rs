@@ -69,8 +69,10 @@ pub async fn set_enabled(
 #[serde(deny_unknown_fields)]
 pub struct ImportParams {
     /// The new list's name (unique).
+    #[param(min_length = 1, max_length = 200)]
     pub name: String,
-    /// vics, icse, csv, pdq, vpdq, vpdq-json or ncmec; detected when absent.
+    /// Detected when absent.
+    #[param(inline, value_type = Option<String>, pattern = "^(vics|icse|csv|pdq|vpdq|vpdq-json|ncmec)$")]
     pub format: Option<String>,
     /// Where the list came from.
     pub source: Option<String>,
@@ -78,7 +80,9 @@ pub struct ImportParams {
     pub negative: Option<bool>,
     /// PDQ match distance for this list (default 31).
     pub distance: Option<u32>,
-    /// Category scheme of the file's codes, when the file does not say.
+    /// Category scheme of the file's codes, when the file does not say
+    /// (see CATEGORIES.md).
+    #[param(pattern = "^[A-Za-z][A-Za-z0-9-]*$")]
     pub category_scheme: Option<String>,
 }
 
@@ -130,9 +134,6 @@ pub async fn import(
     let format = parse_param::<Format>("format", p.format.as_deref())?;
     let category_scheme =
         parse_param::<CategoryScheme>("category_scheme", p.category_scheme.as_deref())?;
-    if p.name.trim().is_empty() || p.name.len() > 200 {
-        return Err(ApiError::bad_request("name must be 1 to 200 characters"));
-    }
     // The body goes to a file in the data directory first (streamed, never
     // whole in memory): the import reads the file twice (hash, import).
     let tmp = tempfile::NamedTempFile::new_in(state.ctx.data())

@@ -19,9 +19,11 @@ pub struct TriageQuery {
     /// Clusters to skip (paging).
     pub offset: Option<usize>,
     /// Clusters to answer, at most 1,000 (default 100).
+    #[param(maximum = 1000)]
     pub limit: Option<usize>,
     /// Member ids listed per cluster, at most 1,000 (default 50; `media`
     /// always counts them all).
+    #[param(maximum = 1000)]
     pub members: Option<usize>,
 }
 

@@ -128,3 +128,25 @@ fn triage_queue_new_first_in_pages() {
         assert_eq!(server.get("/api/v1/triage?colour=red", Some(t)).status, 400);
     }
 }
+
+#[test]
+fn oversized_bodies_are_413_with_the_error_body() {
+    for store in tiaki_testkit::stores("server_limits") {
+        let limits = tiaki_server::Limits {
+            body_bytes: 1024,
+            request_seconds: 60,
+        };
+        let server = Server::start_with(store, limits);
+        let big = "0".repeat(4096);
+        let a = server.send("POST", "/api/v1/lists?name=BIG", Some(server.token("curator-gb")), &big);
+        assert_eq!((a.status, a.json()["code"].as_str()), (413, Some("payload_too_large")));
+        let note = format!(r#"{{"state": "acknowledged", "note": "{big}"}}"#);
+        let a = server.send("POST", "/api/v1/referrals/R-NZ-0001/state", Some(server.token("liaison-nz")), &note);
+        assert_eq!((a.status, a.json()["code"].as_str()), (413, Some("payload_too_large")));
+        // Nothing was stored by either.
+        let l = server.get("/api/v1/lists", Some(server.token("curator-gb"))).json();
+        assert!(!l["lists"].as_array().unwrap().iter().any(|x| x["name"] == "BIG"));
+        let r = server.get("/api/v1/referrals/R-NZ-0001", Some(server.token("liaison-nz"))).json();
+        assert_eq!(r["state"], "built");
+    }
+}
