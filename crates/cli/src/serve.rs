@@ -4,21 +4,29 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Args;
-use tiaki_server::{AppState, Limits};
+use std::path::PathBuf;
+
+use tiaki_server::AppState;
+use tiaki_server::config::Config;
 
 use crate::ctx::{self, Ctx};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address to listen on (port 0: any free port, printed at start).
-    #[arg(long, env = "TIAKI_BIND", default_value = "127.0.0.1:8080")]
-    bind: String,
-    /// Largest request body in MiB (uploads included).
-    #[arg(long, env = "TIAKI_BODY_LIMIT_MIB", default_value_t = 64)]
-    body_limit_mib: usize,
-    /// Seconds a request may take before it is stopped.
-    #[arg(long, env = "TIAKI_REQUEST_TIMEOUT", default_value_t = 60)]
-    request_timeout: u64,
+    /// A TOML configuration file (docs/tiaki-serve.example.toml); flags and
+    /// TIAKI_* variables win over it.
+    #[arg(long, env = "TIAKI_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to listen on (port 0: any free port, printed at start);
+    /// default 127.0.0.1:8080.
+    #[arg(long, env = "TIAKI_BIND")]
+    bind: Option<String>,
+    /// Largest request body in MiB (uploads included); default 64.
+    #[arg(long, env = "TIAKI_BODY_LIMIT_MIB")]
+    body_limit_mib: Option<usize>,
+    /// Seconds a request may take before it is stopped; default 60.
+    #[arg(long, env = "TIAKI_REQUEST_TIMEOUT")]
+    request_timeout: Option<u64>,
     /// Log lines as JSON (one object a line) instead of text.
     #[arg(long, env = "TIAKI_LOG_JSON")]
     log_json: bool,
@@ -46,25 +54,38 @@ async fn shutdown_signal() {
 }
 
 pub fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let mut config = match &args.config {
+        Some(p) => Config::read(p)?,
+        None => Config::default(),
+    };
+    // Flags and variables over the file.
+    if args.bind.is_some() {
+        config.bind = args.bind.clone();
+    }
+    if args.body_limit_mib.is_some() {
+        config.limits.body_mib = args.body_limit_mib;
+    }
+    if args.request_timeout.is_some() {
+        config.limits.request_seconds = args.request_timeout;
+    }
+    let log_json = args.log_json || config.log_json.unwrap_or(false);
+    let bind = config.bind.clone().unwrap_or_else(|| "127.0.0.1:8080".to_owned());
     let filter = tracing_subscriber::EnvFilter::try_from_env("TIAKI_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    if args.log_json {
+    if log_json {
         builder.json().init();
     } else {
         builder.init();
     }
     ctx::runtime()?.block_on(async {
-        let limits = Limits {
-            body_bytes: args.body_limit_mib.saturating_mul(1024 * 1024),
-            request_seconds: args.request_timeout,
-        };
-        let state = AppState::open(ctx.clone(), limits)
+        let mut state = AppState::open(ctx.clone(), config.limits())
             .await
             .with_context(|| format!("cannot open the data directory {}", ctx.data().display()))?;
-        tiaki_server::serve(state, &args.bind, shutdown_signal(), |addr| {
+        state.sessions = config.sessions();
+        tiaki_server::serve(state, &bind, shutdown_signal(), |addr| {
             // The one line a script waits for (the tests read the port here).
             eprintln!("tiaki: listening on http://{addr}");
         })

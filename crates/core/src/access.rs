@@ -41,11 +41,13 @@ pub enum Action {
     ManageUsers,
     /// The audit log.
     ReadAudit,
+    /// The service's metrics (`/metrics`: request counts, index size).
+    ReadMetrics,
 }
 
 impl Action {
     /// Every action (tests enumerate them).
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 12] = [
         Action::ReadIntakes,
         Action::ReadPersons,
         Action::ReadReferrals,
@@ -57,6 +59,7 @@ impl Action {
         Action::Match,
         Action::ManageUsers,
         Action::ReadAudit,
+        Action::ReadMetrics,
     ];
 }
 
@@ -95,7 +98,7 @@ pub fn allows(role: Role, action: Action) -> bool {
     use Action as A;
     match role {
         Role::Coordinator => action != A::ManageUsers,
-        Role::Admin => matches!(action, A::ManageUsers | A::ReadAudit),
+        Role::Admin => matches!(action, A::ManageUsers | A::ReadAudit | A::ReadMetrics),
         Role::Analyst => matches!(
             action,
             A::ReadIntakes | A::ReadPersons | A::ReadStats | A::ReadLists | A::Match

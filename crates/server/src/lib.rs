@@ -15,8 +15,10 @@
 
 pub mod api;
 pub mod auth;
+pub mod config;
 pub mod error;
 pub mod extract;
+pub mod metrics;
 pub mod routes;
 pub mod state;
 
@@ -70,6 +72,7 @@ impl tiaki_core::ErrorCode for ServeError {
 /// document (served at `/api/v1/openapi.json`).
 pub fn app(state: AppState) -> (Router, OpenApi) {
     let limits = state.limits;
+    let metrics = state.metrics.clone();
     let (router, doc) = routes::api(state).finish();
     let served = doc.clone();
     let x_request_id = HeaderName::from_static("x-request-id");
@@ -82,6 +85,7 @@ pub fn app(state: AppState) -> (Router, OpenApi) {
             }),
         )
         .fallback(|| async { ApiError::not_found() })
+        .layer(axum::middleware::from_fn_with_state(metrics, metrics::record))
         .method_not_allowed_fallback(|| async {
             ApiError::new(Code::InvalidArgument, "method not allowed on this route")
                 .with_status(StatusCode::METHOD_NOT_ALLOWED)

@@ -20,6 +20,7 @@ pub struct AppState {
     pub limits: Limits,
     /// Browser sessions and login rate limits.
     pub sessions: tiaki_core::users::SessionPolicy,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// Request limits (configuration).
@@ -52,6 +53,7 @@ impl AppState {
             known: Arc::new(RwLock::new(known)),
             limits,
             sessions: tiaki_core::users::SessionPolicy::default(),
+            metrics: Arc::default(),
         })
     }
 }

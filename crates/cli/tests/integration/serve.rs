@@ -77,6 +77,13 @@ fn users_and_tokens_on_the_command_line_serve_and_stop() {
         let token = String::from_utf8(o.stdout).unwrap().trim().to_owned();
         assert!(token.starts_with("tiaki_") && token.len() == 70, "{token}");
 
+        // A configuration file with a typo is refused, naming the key.
+        let bad = s.data().join("bad.toml");
+        std::fs::write(&bad, "[sessions]\nidle_minuts = 5\n").unwrap();
+        let o = cmd_in(&s, &["serve", "--config", bad.to_str().unwrap()], "");
+        assert_eq!(o.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("idle_minuts"), "{}", String::from_utf8_lossy(&o.stderr));
+
         let (mut child, addr) = serve(&s);
         let (status, body) = get(&addr, "/api/v1/me", &token);
         assert_eq!(status, 200, "{body}");

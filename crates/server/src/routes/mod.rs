@@ -16,6 +16,7 @@ pub mod health;
 pub mod intakes;
 pub mod lists;
 pub mod me;
+pub mod metrics;
 pub mod persons;
 pub mod referrals;
 pub mod session;
@@ -37,6 +38,7 @@ pub fn action_name(a: Action) -> &'static str {
         Action::Match => "match",
         Action::ManageUsers => "manage_users",
         Action::ReadAudit => "read_audit",
+        Action::ReadMetrics => "read_metrics",
     }
 }
 
@@ -73,6 +75,7 @@ pub fn api(state: AppState) -> Api {
     Api::new(state, ApiDoc::openapi())
         .add(Access::Public, routes!(health::healthz))
         .add(Access::Public, routes!(health::readyz))
+        .add(Access::Action(A::ReadMetrics), routes!(metrics::metrics))
         .add(Access::Authenticated, routes!(me::me))
         .add(Access::Public, routes!(session::login))
         .add(Access::Authenticated, routes!(session::logout))

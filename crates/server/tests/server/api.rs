@@ -150,3 +150,26 @@ fn oversized_bodies_are_413_with_the_error_body() {
         assert_eq!(r["state"], "built");
     }
 }
+
+#[test]
+fn metrics_count_routes_by_template() {
+    for store in tiaki_testkit::stores("server_metrics") {
+        let server = Server::start(store);
+        let nz = server.token("liaison-nz");
+        for _ in 0..3 {
+            assert_eq!(server.get("/api/v1/referrals/R-NZ-0001", Some(nz)).status, 200);
+        }
+        assert_eq!(server.get("/metrics", Some(nz)).status, 404);
+        let a = server.get("/metrics", Some(server.token("admin-gb")));
+        assert_eq!(a.status, 200);
+        assert!(a.header("content-type").unwrap().starts_with("text/plain"));
+        let text = String::from_utf8(a.body).unwrap();
+        assert!(
+            text.contains(r#"tiaki_http_requests_total{method="GET",route="/api/v1/referrals/{id}",status="200"} 3"#),
+            "{text}"
+        );
+        assert!(text.contains("tiaki_http_request_duration_seconds_bucket"));
+        assert!(text.contains("tiaki_index_hashes 2"), "{text}");
+        assert!(!text.contains("R-NZ-0001"), "ids never become labels");
+    }
+}
