@@ -34,7 +34,10 @@ fn serve(s: &TestStore) -> (Child, String) {
     let mut line = String::new();
     loop {
         line.clear();
-        assert!(err.read_line(&mut line).unwrap() > 0, "serve stopped before listening");
+        if err.read_line(&mut line).unwrap() == 0 {
+            let status = child.wait().unwrap();
+            panic!("serve stopped before listening: {status:?}");
+        }
         if let Some(a) = line.trim().strip_prefix("tiaki: listening on http://") {
             let addr = a.to_owned();
             // Keep draining its log so it never blocks on a full pipe.
