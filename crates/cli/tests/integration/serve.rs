@@ -23,6 +23,8 @@ fn cmd_in(s: &TestStore, args: &[&str], stdin: &str) -> std::process::Output {
 }
 
 /// Starts `tiaki serve` on a free port; returns the child and its address.
+// The child is handed to the caller, which stops and waits for it.
+#[allow(clippy::zombie_processes)]
 fn serve(s: &TestStore) -> (Child, String) {
     let mut child = tiaki()
         .args(s.args())
