@@ -238,6 +238,11 @@ impl<S: ListStore> Known<S> {
         out
     }
 
+    /// The negative-list rule of the module docs (for `crate::banks`).
+    pub(crate) fn is_suppressed(&self, m: &Matcher, e: &ListEntry) -> bool {
+        self.suppressed(m, e)
+    }
+
     /// The negative-list rule of the module docs.
     fn suppressed(&self, m: &Matcher, e: &ListEntry) -> bool {
         if m.negative_entries.is_empty() {
@@ -429,7 +434,10 @@ pub fn read_ready_lines<R: std::io::Read>(
             continue;
         }
         let text = String::from_utf8_lossy(&bytes);
-        out.push(Ok(text.trim_end_matches('\n').trim_end_matches('\r').to_owned()));
+        out.push(Ok(text
+            .trim_end_matches('\n')
+            .trim_end_matches('\r')
+            .to_owned()));
     }
     Ok(out)
 }
