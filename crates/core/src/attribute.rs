@@ -28,14 +28,14 @@ use tiaki_attrib::{
 };
 use tiaki_store::Timestamp;
 use tiaki_store::intake::{IntakeState, IntakeStore};
+use tiaki_types::model::Account;
 use tiaki_store::persons::{
     AccountSource, AttributionRow, LinkCounts, LinkResult, LinkRow, LinkStore, PersonRow,
     UploadPage, Uploaders,
 };
-use tiaki_types::model::Account;
 
-use crate::context::{Clock, Progress};
 use crate::error::CoreError;
+use crate::context::{Clock, Progress};
 use crate::pages::read_ahead;
 use crate::pipeline::Stage;
 

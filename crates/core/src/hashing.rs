@@ -4,9 +4,9 @@
 
 use std::path::Path;
 
-use serde::Deserialize as _;
 use tiaki_hash::pdq::{PdqHash, PdqHasher};
 use tiaki_media::{FileRecord, HashOptions, Kind, hash_file};
+use serde::Deserialize as _;
 use tiaki_store::intake::{FindingRow, HashState, HashedMedia, MediaHashes, PendingMedia};
 use tiaki_types::hex;
 use tiaki_types::model::{MediaData, ProvidedHashes};
@@ -132,10 +132,7 @@ pub fn hash_pending(
     // `media.data` as the intake wrote it (`MediaData`); a row whose data
     // does not read back has no provider hashes to compare, and says so.
     let (provided, unreadable) = match MediaData::deserialize(&p.data) {
-        Ok(d) => (
-            d.hashes.as_deref().map(provided_hashes).unwrap_or_default(),
-            None,
-        ),
+        Ok(d) => (d.hashes.as_deref().map(provided_hashes).unwrap_or_default(), None),
         Err(e) => (MediaHashes::default(), Some(e)),
     };
     let mut findings = disagreements(media_file, p.line, &p.provider_id, &provided, &hashes);
@@ -175,11 +172,7 @@ pub fn hash_pending(
         width: rec.width,
         height: rec.height,
         bytes: rec.bytes,
-        state: if error.is_some() {
-            HashState::Failed
-        } else {
-            HashState::Hashed
-        },
+        state: if error.is_some() { HashState::Failed } else { HashState::Hashed },
         error,
         stored,
         triage: None,
@@ -203,15 +196,8 @@ mod tests {
 
     #[test]
     fn disagreement_names_both_values() {
-        let a = MediaHashes {
-            md5: Some([1; 16]),
-            ..MediaHashes::default()
-        };
-        let b = MediaHashes {
-            md5: Some([2; 16]),
-            sha1: Some([3; 20]),
-            ..MediaHashes::default()
-        };
+        let a = MediaHashes { md5: Some([1; 16]), ..MediaHashes::default() };
+        let b = MediaHashes { md5: Some([2; 16]), sha1: Some([3; 20]), ..MediaHashes::default() };
         let f = disagreements("media.ndjson", 7, "f-1", &a, &b);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].code, "md5_mismatch");

@@ -20,24 +20,24 @@ use std::time::Duration;
 use rayon::prelude::*;
 use tiaki_intake::{Bundle, CyberTip, LineError, LineErrorKind, Media, Record, SourceKind};
 use tiaki_media::HashOptions;
+use tiaki_types::model::MediaData;
 use tiaki_store::intake::{
     AccountRow, Begun, EventRow, FindingRow, HashState, HashedMedia, IntakeCounts, IntakeInfo,
     IntakeState, IntakeStore, MediaHashes, MediaRow, NewIntake, PendingMedia,
 };
 use tiaki_store::{LinkStore, ListStore, Timestamp};
-use tiaki_types::model::MediaData;
 use tokio::sync::mpsc;
 
 use crate::attribute::{AttributeOptions, AttributeReport, attribute_with, open_geo};
 use crate::blobs::BlobStore;
-use crate::context::{Clock, Progress};
 use crate::error::CoreError;
 use crate::hashing::hash_pending;
 use crate::known::Known;
+use crate::context::{Clock, Progress};
+use crate::pipeline::Stage;
 use crate::matching::{
     MatchCache, MatchOptions, Matcher, match_rows, probe_of, searchable, triage_of,
 };
-use crate::pipeline::Stage;
 
 /// How an ingest runs.
 #[derive(Debug, Clone)]

@@ -612,10 +612,7 @@ fn remove_partials(dir: &Path) -> Result<(), ReferError> {
     };
     for entry in entries {
         let path = entry.map_err(io_at(dir))?.path();
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         if name.starts_with("referral-") && name.ends_with(".partial") {
             fs::remove_file(&path).map_err(io_at(&path))?;
         }

@@ -9,8 +9,8 @@ use tiaki_store::ListStore;
 use tiaki_store::intake::IntakeStore;
 
 use crate::blobs::BlobStore;
-use crate::context::Clock;
 use crate::error::CoreError;
+use crate::context::Clock;
 use crate::ingest::{IngestOptions, hash_claimed, hostname};
 use crate::known::Known;
 use crate::matching::MatchOptions;

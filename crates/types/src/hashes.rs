@@ -12,6 +12,8 @@ pub type EntryId = u64;
 
 // ---- PDQ ----------------------------------------------------------------
 
+
+
 /// A 256-bit PDQ hash.
 ///
 /// Bit `k` (0..256) is bit `k % 64` of `limbs[k / 64]`. This is the reference's
