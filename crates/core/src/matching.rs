@@ -434,10 +434,7 @@ pub fn read_ready_lines<R: std::io::Read>(
             continue;
         }
         let text = String::from_utf8_lossy(&bytes);
-        out.push(Ok(text
-            .trim_end_matches('\n')
-            .trim_end_matches('\r')
-            .to_owned()));
+        out.push(Ok(text.trim_end_matches('\n').trim_end_matches('\r').to_owned()));
     }
     Ok(out)
 }

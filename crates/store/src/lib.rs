@@ -147,7 +147,5 @@ surface::store_trait! {
         /// The ids of the entries deleted after generation `generation`
         /// (the removal log of migration 0012; see [`banks`]).
         async fn removed_since(&self, generation: u64) -> Result<Vec<EntryId>, StoreError>;
-        /// The highest entry id stored (0 when there is none).
-        async fn max_entry_id(&self) -> Result<EntryId, StoreError>;
     }
 }

@@ -450,11 +450,4 @@ impl ListStore for Backend {
         .await?;
         Ok(ids.into_iter().filter_map(|i| u64::try_from(i).ok()).collect())
     }
-
-    async fn max_entry_id(&self) -> Result<EntryId, StoreError> {
-        let max: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM entries")
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(u64::try_from(max).unwrap_or(0))
-    }
 }
