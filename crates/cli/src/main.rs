@@ -25,7 +25,9 @@ mod matching;
 mod persons;
 mod progress;
 mod referrals;
+mod serve;
 mod triage;
+mod users;
 mod vpdq;
 
 #[derive(Debug, Parser)]
@@ -91,6 +93,10 @@ enum Command {
     Stats(referrals::StatsArgs),
     /// Keys: `issuer` prints the issuer's minisign public key.
     Keys(referrals::KeysArgs),
+    /// Run the HTTP API (`/api/v1`, HMA-compatible matcher) on the store.
+    Serve(serve::ServeArgs),
+    /// Users of the service: add, ls, disable, enable, role, token, revoke.
+    Users(users::UsersArgs),
 }
 
 fn main() -> ExitCode {
@@ -117,6 +123,8 @@ fn main() -> ExitCode {
         Command::Outcomes(args) => referrals::outcomes(&ctx, args),
         Command::Stats(args) => referrals::stats(&ctx, args),
         Command::Keys(args) => referrals::keys(&ctx, args),
+        Command::Serve(args) => serve::run(&ctx, args),
+        Command::Users(args) => users::run(&ctx, args),
     };
     match result {
         Ok(code) => code,

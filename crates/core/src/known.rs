@@ -92,6 +92,7 @@ pub struct Synced {
 
 /// What an import did.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportReport {
     pub list: String,
     pub format: String,

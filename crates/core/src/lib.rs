@@ -16,6 +16,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod attribute;
 pub mod banks;
 pub mod blobs;
@@ -32,6 +33,7 @@ pub mod refer;
 pub mod rematch;
 pub mod stats;
 pub mod triage;
+pub mod users;
 pub mod worker;
 
 // The crates below the facade, for the binaries: a binary depends on

@@ -338,6 +338,7 @@ pub fn open_package(
 /// One referral with its events (`tiaki referrals show`, the service's
 /// referral page).
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReferralDetail {
     #[serde(flatten)]
     pub referral: ReferralRow,

@@ -14,6 +14,7 @@ const PAGE: u32 = 10_000;
 
 /// What a rematch found.
 #[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RematchReport {
     pub media: u64,
     /// Matches that were not stored before.

@@ -1,10 +1,11 @@
 //! The operation's figures (`tiaki stats --json`), named as interfaces.md
 //! fixes them.
 
-use tiaki_store::{IntakeStore, ReferralStore, StoreError};
+use tiaki_store::{IntakeStore, LinkStore, ReferralStore, StoreError};
 
 /// Every figure `tiaki stats --json` prints.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Stats {
     pub accounts: u64,
     pub media: u64,
@@ -50,4 +51,41 @@ pub async fn stats<S: IntakeStore + ReferralStore>(store: &S) -> Result<Stats, S
         children_safeguarded: ledger.children_safeguarded,
         ..Stats::default()
     })
+}
+
+/// The figures one country's liaison officer may see (`GET
+/// /api/v1/stats`): that country's attributed accounts and persons, its
+/// referrals and their outcomes. Media and known-list figures stay 0: a
+/// liaison officer sees no intake.
+pub async fn country_stats<S: ReferralStore + LinkStore>(
+    store: &S,
+    country: &str,
+) -> Result<Stats, StoreError> {
+    let attributed = store
+        .attributed_countries()
+        .await?
+        .into_iter()
+        .find(|c| c.country.eq_ignore_ascii_case(country));
+    let persons = store.persons(Some(country)).await?.len() as u64;
+    let referrals = store.referrals(Some(country)).await?;
+    let mut s = Stats {
+        accounts: attributed.as_ref().map_or(0, |c| c.accounts),
+        persons,
+        countries_attributed: u64::from(attributed.is_some()),
+        referrals: referrals.len() as u64,
+        countries_referred: u64::from(!referrals.is_empty()),
+        accounts_referred: attributed.as_ref().map_or(0, |c| c.accounts - c.unreferred),
+        ..Stats::default()
+    };
+    for r in &referrals {
+        for e in store.referral_events(&r.id).await? {
+            match e.event.event.as_str() {
+                "investigation_opened" => s.investigations += 1,
+                "arrest" => s.arrests += e.event.count,
+                "children_safeguarded" => s.children_safeguarded += e.event.count,
+                _ => {}
+            }
+        }
+    }
+    Ok(s)
 }

@@ -35,6 +35,10 @@ pub enum StoreError {
         "unknown database {0:?}: give a postgres:// URL, or nothing for SQLite in the data directory"
     )]
     BadDatabase(String),
+    #[error("no user named {0:?}")]
+    NoSuchUser(String),
+    #[error("a user named {0:?} already exists")]
+    UserExists(String),
     #[error("no referral with id {0:?}")]
     NoSuchReferral(String),
     #[error("not a hash: {0}")]
@@ -87,8 +91,10 @@ impl tiaki_types::codes::ErrorCode for StoreError {
                 Code::StoreCorrupt
             }
             StoreError::Io { source, .. } | StoreError::Export(source) => source.error_code(),
-            StoreError::NoSuchList(_) | StoreError::NoSuchReferral(_) => Code::NotFound,
-            StoreError::ListExists(_) => Code::Conflict,
+            StoreError::NoSuchList(_) | StoreError::NoSuchReferral(_) | StoreError::NoSuchUser(_) => {
+                Code::NotFound
+            }
+            StoreError::ListExists(_) | StoreError::UserExists(_) => Code::Conflict,
             StoreError::Import(_) => Code::InvalidInput,
             StoreError::ImportAborted => Code::Internal,
             StoreError::BadDatabase(_) | StoreError::BadQuery(_) => Code::InvalidArgument,

@@ -22,6 +22,7 @@ pub struct NewIntake {
 /// Where an intake is in its pipeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum IntakeState {
     Reading,
     Hashing,
@@ -49,6 +50,7 @@ impl IntakeState {
 
 /// A stored intake.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IntakeInfo {
     pub id: i64,
     pub source_kind: String,
@@ -184,6 +186,7 @@ pub struct EventRow {
 
 /// Something the intake could not take as it was.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FindingRow {
     pub file: String,
     /// 0 when the finding is not about one line.
@@ -239,6 +242,7 @@ pub struct MediaHashRow {
 
 /// Counts of one intake, or of the whole store.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IntakeCounts {
     pub accounts: u64,
     pub media: u64,

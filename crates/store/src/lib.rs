@@ -43,6 +43,7 @@ pub mod referrals;
 mod sqlite;
 mod store;
 mod surface;
+pub mod users;
 
 pub use banks::BankStore;
 pub use error::StoreError;
@@ -52,10 +53,12 @@ pub use postgres::PgStore;
 pub use referrals::ReferralStore;
 pub use sqlite::SqliteStore;
 pub use store::Store;
+pub use users::UserStore;
 pub use tiaki_types::time::Timestamp;
 
 /// A known list as stored.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListInfo {
     pub id: i64,
     pub name: String,

@@ -106,6 +106,7 @@ pub struct AccountMedia {
 /// Where a referral is. States only move forward, in this order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ReferralState {
     Built,
     Sent,
@@ -140,6 +141,7 @@ impl ReferralState {
 
 /// One referral in the ledger.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReferralRow {
     pub id: String,
     pub country: String,
@@ -160,6 +162,7 @@ pub struct ReferralRow {
 /// One ledger event: ours (`built`, `rebuilt`, `sent`, …) or an outcome an
 /// agency reported (`investigation_opened`, `arrest`, …).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReferralEvent {
     pub referral_id: String,
     pub at: String,
@@ -172,6 +175,7 @@ pub struct ReferralEvent {
 
 /// A stored event, with when it entered the ledger.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StoredReferralEvent {
     #[serde(flatten)]
     pub event: ReferralEvent,
@@ -187,6 +191,7 @@ pub struct NewReferralEvent {
 
 /// What adding events did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EventsAdded {
     pub added: u64,
     /// Events already in the ledger (same referral, time, event, count, note).

@@ -21,6 +21,7 @@ pub trait ErrorCode {
 /// operator of the system (a store down, a disk full, a bug).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ErrorType {
     InvalidRequest,
     Auth,
@@ -106,6 +107,10 @@ error_codes! {
     Internal = "internal", Internal, 500, 2;
     /// The output is complete but some inputs had errors, each named in it.
     PartialInput = "partial_input", InvalidRequest, 200, 1;
+    /// Too many failed logins for this account or from this address; try again later.
+    RateLimited = "rate_limited", Auth, 429, 2;
+    /// A state-changing request of a browser session lacks the session's CSRF token.
+    CsrfRejected = "csrf_rejected", Auth, 403, 2;
     /// A bank name is not HMA's UPPER_WITH_UNDER (`[A-Z_][A-Z0-9_]*`).
     InvalidBankName = "invalid_bank_name", InvalidRequest, 400, 2;
     /// A signal type is unknown, a signal (hash) is malformed, or an upload could not be hashed.
@@ -134,6 +139,7 @@ impl<'de> Deserialize<'de> for Code {
 /// An error as answered to a client (the service's JSON error body, the
 /// CLI's `--json` error line): `{message, code, type}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorAnswer {
     pub message: String,
     pub code: Code,
@@ -178,6 +184,21 @@ impl ErrorCode for crate::time::TimeError {
     }
 }
 
+// `Code` serialises as its name (above): its schema is the list of names.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Code {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(Code::ALL.iter().map(|c| c.name())))
+            .description(Some("A stable error code (the code table of tiaki_types::codes)."))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Code {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,6 +234,8 @@ mod tests {
                 "subprocess System 500 2",
                 "internal Internal 500 2",
                 "partial_input InvalidRequest 200 1",
+                "rate_limited Auth 429 2",
+                "csrf_rejected Auth 403 2",
                 "invalid_bank_name InvalidRequest 400 2",
                 "invalid_signal InvalidRequest 400 2",
                 "bank_exists InvalidRequest 403 2",
@@ -237,3 +260,4 @@ mod tests {
         );
     }
 }
+

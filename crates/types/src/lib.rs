@@ -12,6 +12,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod attribution;
 pub mod chunks;
 pub mod codes;

@@ -14,5 +14,6 @@ mod lists;
 mod peer_pdqhash;
 mod persons;
 mod referrals;
+mod serve;
 mod tidy;
 mod video;
