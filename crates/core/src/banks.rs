@@ -214,6 +214,7 @@ impl Signal {
 
 /// A bank as HMA answers it (`{"name", "matching_enabled_ratio"}`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Bank {
     pub name: String,
     pub matching_enabled_ratio: f64,
@@ -230,6 +231,7 @@ impl From<&BankInfo> for Bank {
 
 /// A bank to create or a change to one (`POST /c/banks`, `PUT /c/bank/NAME`).
 #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BankRequest {
     #[serde(default)]
@@ -253,6 +255,7 @@ pub struct Content {
 
 /// A content just added: `{"id", "signals"}`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Added {
     pub id: EntryId,
     pub signals: BTreeMap<String, String>,

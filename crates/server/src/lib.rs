@@ -17,6 +17,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod hma;
 pub mod routes;
 pub mod state;
 
@@ -183,6 +184,8 @@ pub async fn serve(
             source,
         })?;
     let local = listener.local_addr().map_err(ServeError::Serve)?;
+    // Other processes' list changes reach this index each second.
+    tokio::spawn(hma::sync_forever(state.clone()));
     let (router, _) = app(state);
     on_listening(local);
     // The client's address: the login rate limit counts per address.

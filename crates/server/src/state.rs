@@ -20,6 +20,8 @@ pub struct AppState {
     pub limits: Limits,
     /// Browser sessions and login rate limits.
     pub sessions: tiaki_core::users::SessionPolicy,
+    /// When the index last caught up with the store (`crate::hma`).
+    pub index_clock: Arc<crate::hma::IndexClock>,
 }
 
 /// Request limits (configuration).
@@ -46,12 +48,14 @@ impl AppState {
     pub async fn open(ctx: Context, limits: Limits) -> Result<AppState, tiaki_core::CoreError> {
         let known = ctx.known().await?;
         let store = known.store().clone();
+        let index_clock = crate::hma::IndexClock::new(ctx.now().unix());
         Ok(AppState {
             ctx,
             store,
             known: Arc::new(RwLock::new(known)),
             limits,
             sessions: tiaki_core::users::SessionPolicy::default(),
+            index_clock,
         })
     }
 }

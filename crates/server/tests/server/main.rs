@@ -9,4 +9,5 @@
 mod access;
 mod api;
 mod common;
+mod hma;
 mod session;
