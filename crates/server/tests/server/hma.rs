@@ -383,3 +383,64 @@ fn hma_routes_have_hmas_shapes() {
         err(&get(&lookup, server.token("liaison-nz")), 404, "not_found");
     }
 }
+
+/// Issue 19: a signal added on one `tiaki serve` is found by a second
+/// instance on the same PostgreSQL database within 2 s (its index catches
+/// up each second, in place).
+#[test]
+fn a_second_instance_finds_a_new_signal_within_two_seconds() {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+    use tiaki_core::store::Timestamp;
+    use tiaki_core::{Context, FixedClock};
+
+    let Some(pg) = tiaki_testkit::fresh_postgres("server_hma_two_instances") else {
+        return; // allowed only with TIAKI_SKIP_POSTGRES, which says so loudly
+    };
+    let first = Server::start(tiaki_testkit::TestStore::postgres(pg));
+    let url = first.store.database().unwrap().to_owned();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = Context::new(
+        dir.path().to_owned(),
+        Some(url),
+        Arc::new(FixedClock(Timestamp::from_unix(NOW))),
+    );
+    let second = rt.block_on(async {
+        let state = tiaki_server::AppState::open(ctx, tiaki_server::Limits::default())
+            .await
+            .unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            tiaki_server::serve(state, "127.0.0.1:0", std::future::pending(), |a| {
+                let _ = tx.send(a);
+            })
+            .await
+            .unwrap();
+        });
+        rx.await.unwrap()
+    });
+    let c = first.token("curator-gb");
+    let m = first.token("matcher-gb");
+    let a = first.send("POST", "/c/banks", Some(c), r#"{"name": "SHARED"}"#);
+    assert_eq!(a.status, 201);
+    let h = "0f0f0f0f0f0f0f0f33cc33cc33cc33cc55aa55aa55aa55aa0123456789abcdef";
+    let body = json!({"pdq": h}).to_string();
+    let id = first.send("POST", "/c/bank/SHARED/signal", Some(c), &body).json()["id"].clone();
+    let lookup = format!("/m/lookup?signal_type=pdq&signal={h}&banks=SHARED");
+    let auth = format!("Bearer {m}");
+    let added = Instant::now();
+    loop {
+        let a = request_with(second, "GET", &lookup, &[("Authorization", &auth)], None);
+        if a.json() == json!({"SHARED": [{"bank_content_id": id, "distance": "0"}]}) {
+            break;
+        }
+        assert!(added.elapsed() < Duration::from_secs(2), "not found by the second instance: {}", a.json());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    rt.shutdown_background();
+}
