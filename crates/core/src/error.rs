@@ -95,6 +95,9 @@ pub fn code_of<'a>(chain: impl IntoIterator<Item = &'a (dyn std::error::Error + 
         if let Some(e) = e.downcast_ref::<crate::blobs::BlobError>() {
             return Some(e.error_code());
         }
+        if let Some(e) = e.downcast_ref::<crate::banks::BankError>() {
+            return Some(e.error_code());
+        }
         if let Some(e) = e.downcast_ref::<tiaki_store::StoreError>() {
             return Some(e.error_code());
         }

@@ -13,10 +13,17 @@
 //!   their producer).
 //! * **Generations.** The store bumps `meta.index_generation` in the same
 //!   transaction as every change to `entries`; `known.idx` starts with the
-//!   generation it reflects. At open, a missing, unreadable or
-//!   other-generation index is rebuilt from the entries, so a crash between
-//!   commit and index save, or another process's import, never leaves a stale
-//!   index in use.
+//!   generation it reflects. At open, an index of an older generation is
+//!   caught up ([`Known::sync`]); a missing, unreadable or newer one is
+//!   rebuilt from the entries, so a crash between commit and index save, or
+//!   another process's import, never leaves a stale index in use.
+//! * **Catching up, not rebuilding.** Entry ids are never reused and every
+//!   deleted id is logged with the generation that deleted it (migration
+//!   0012), so an index that reflects generation `G` and holds ids up to
+//!   `M` (both in the file's header) is brought to the store's state by
+//!   dropping the ids removed after `G` and adding the entries above `M`
+//!   ([`Known::sync`]): another process's change, or a file saved a few
+//!   changes ago, costs what changed, not a rebuild.
 //! * **Imports are atomic and incremental.** A list is read in a streaming
 //!   way (batches of [`BATCH`] entries over a bounded channel from a reader
 //!   thread), inserted in one transaction and added to the loaded index batch
@@ -37,10 +44,12 @@ use tokio::sync::mpsc;
 /// Entries per batch between the reader thread and the database.
 pub const BATCH: usize = 2000;
 
-/// First bytes of `known.idx`: magic, then the generation (u64 LE), zero
-/// padding to [`HEADER`] bytes, then the [`KnownIndex`] file. (The `X1`
-/// files had a 16-byte header and index format 1; they are rebuilt.)
-const MAGIC: &[u8; 8] = b"TIAKIKX2";
+/// First bytes of `known.idx`: magic, then the generation (u64 LE), the
+/// highest entry id the index holds (u64 LE), zero padding to [`HEADER`]
+/// bytes, then the [`KnownIndex`] file. (The `X1` files had a 16-byte
+/// header and index format 1, the `X2` files no highest id; they are
+/// rebuilt.)
+const MAGIC: &[u8; 8] = b"TIAKIKX3";
 
 /// Header length: 64 bytes, so the index's 64-byte aligned arrays are
 /// aligned in the memory-mapped file too (then used in place, not copied).
@@ -61,8 +70,24 @@ pub struct Known<S = SqliteStore> {
     index_path: PathBuf,
     index: KnownIndex,
     generation: u64,
+    /// The highest entry id the index reflects: entries above it were added
+    /// after `generation` (ids are never reused).
+    max_id: EntryId,
     /// What happened to the index at open.
     pub index_load: IndexLoad,
+}
+
+/// What [`Known::sync`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Synced {
+    /// Index rows dropped (digests and PDQ hashes of the removed entries).
+    pub removed: u64,
+    /// Entries added.
+    pub added: u64,
+    /// The generation the index now reflects (0: it did not move).
+    pub generation: u64,
+    /// The store's generation went back and the index was rebuilt.
+    pub rebuilt: bool,
 }
 
 /// What an import did.
@@ -117,24 +142,32 @@ fn io_err(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
     }
 }
 
-/// Reads `known.idx`: its generation and index.
+/// Reads `known.idx`: its generation, highest entry id and index.
 /// The file is memory-mapped ([`KnownIndex::load_path_after_header`]):
 /// opening costs its checksum and validation, not a copy.
-fn read_index(path: &Path) -> Result<(u64, KnownIndex), String> {
+fn read_index(path: &Path) -> Result<(u64, EntryId, KnownIndex), String> {
     let mut head = [0u8; HEADER];
     let index = match KnownIndex::load_path_after_header(path, &mut head) {
         Ok(index) if head.get(..8) == Some(MAGIC.as_slice()) => index,
         Ok(_) => return Err("not a Tiaki index file of this version".into()),
         Err(e) => return Err(e.to_string()),
     };
-    let mut g = [0u8; 8];
-    g.copy_from_slice(head.get(8..16).unwrap_or(&[0; 8]));
-    Ok((u64::from_le_bytes(g), index))
+    let word = |at: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(head.get(at..at + 8).unwrap_or(&[0; 8]));
+        u64::from_le_bytes(w)
+    };
+    Ok((word(8), word(16), index))
 }
 
 /// Writes `known.idx` atomically (temporary file, sync, rename), as
 /// [`KnownIndex::save_path`] does, with the generation header in front.
-fn write_index(path: &Path, generation: u64, index: &KnownIndex) -> Result<(), StoreError> {
+fn write_index(
+    path: &Path,
+    generation: u64,
+    max_id: EntryId,
+    index: &KnownIndex,
+) -> Result<(), StoreError> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);
@@ -143,6 +176,7 @@ fn write_index(path: &Path, generation: u64, index: &KnownIndex) -> Result<(), S
     let mut head = [0u8; HEADER];
     head[..8].copy_from_slice(MAGIC);
     head[8..16].copy_from_slice(&generation.to_le_bytes());
+    head[16..24].copy_from_slice(&max_id.to_le_bytes());
     w.write_all(&head).map_err(io_err(&tmp))?;
     index.save(&mut w)?;
     let file = w.into_inner().map_err(|e| io_err(&tmp)(e.into_error()))?;
@@ -190,8 +224,9 @@ fn add_to_index(
 }
 
 impl<S: ListStore> Known<S> {
-    /// Joins `store` and the index at `index_path`, rebuilding the index if
-    /// it is missing, unreadable or of another generation.
+    /// Joins `store` and the index at `index_path`: an index of an older
+    /// generation is caught up ([`Known::sync`]); a missing, unreadable or
+    /// newer one is rebuilt.
     pub async fn with_store(store: S, index_path: PathBuf) -> Result<Known<S>, StoreError> {
         let generation = store.generation().await?;
         let mut known = Known {
@@ -199,11 +234,19 @@ impl<S: ListStore> Known<S> {
             index_path,
             index: KnownIndex::default(),
             generation,
+            max_id: 0,
             index_load: IndexLoad::Loaded,
         };
         match read_index(&known.index_path) {
-            Ok((g, index)) if g == generation => known.index = index,
-            Ok((g, _)) => {
+            Ok((g, max_id, index)) if g <= generation => {
+                known.index = index;
+                known.generation = g;
+                known.max_id = max_id;
+                if g < generation {
+                    known.sync().await?;
+                }
+            }
+            Ok((g, _, _)) => {
                 known
                     .rebuild(format!(
                         "index generation {g}, store generation {generation}"
@@ -216,23 +259,101 @@ impl<S: ListStore> Known<S> {
     }
 
     /// Brings the index up to date when the store changed since it was
-    /// loaded (another process imported a list): reloads the saved index if
-    /// it is of the store's generation, else rebuilds it.
+    /// loaded (another process imported or deleted entries): [`Known::sync`].
     pub async fn refresh(&mut self) -> Result<(), StoreError> {
+        self.sync().await.map(drop)
+    }
+
+    /// Catches the in-memory index up with the store without a rebuild:
+    /// when the store's generation moved, drops the entries removed since
+    /// (the removal log) and adds the entries above the highest id held, in
+    /// place. Costs a generation read when nothing changed. (A store whose
+    /// generation went back, a restored backup, is rebuilt from.) The file
+    /// is not written: [`Known::save_index`].
+    pub async fn sync(&mut self) -> Result<Synced, StoreError> {
         let generation = self.store.generation().await?;
         if generation == self.generation {
-            return Ok(());
+            return Ok(Synced::default());
         }
-        match read_index(&self.index_path) {
-            Ok((g, index)) if g == generation => {
-                self.index = index;
-                self.generation = g;
-                Ok(())
+        if generation < self.generation {
+            self.rebuild(format!(
+                "the store went back from generation {} to {generation}",
+                self.generation
+            ))
+            .await?;
+            return Ok(Synced {
+                rebuilt: true,
+                ..Synced::default()
+            });
+        }
+        // The generation is read first: whatever is read below is at least
+        // that new, and reapplying a newer change later is a no-op (a removed
+        // id is gone, an added one is below `max_id`).
+        let removed = self.store.removed_since(self.generation).await?;
+        let mut out = Synced::default();
+        if !removed.is_empty() {
+            out.removed = self.index.digests.remove_ids(removed.iter().copied()) as u64
+                + self.index.pdq.remove_ids(removed.iter().copied()) as u64;
+        }
+        let mut after = self.max_id;
+        loop {
+            let page = self.store.entries_page(None, after, 10_000).await?;
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            for e in &page {
+                add_to_index(&mut self.index, e.id, std::slice::from_ref(&e.entry))?;
             }
-            _ => {
-                self.rebuild(format!("the store moved to generation {generation}"))
-                    .await
-            }
+            out.added += page.len() as u64;
+        }
+        self.index.pdq.build_tables()?;
+        self.max_id = after;
+        self.generation = generation;
+        out.generation = generation;
+        Ok(out)
+    }
+
+    /// Writes the index file (MIH tables built first): the server saves it
+    /// now and then and at shutdown; a file a few changes old is caught up
+    /// at the next open.
+    pub fn save_index(&mut self) -> Result<(), StoreError> {
+        self.index.pdq.build_tables()?;
+        write_index(&self.index_path, self.generation, self.max_id, &self.index)
+    }
+
+    /// Entry `id`, committed by this process at `generation`, into the
+    /// index in place; if another change came between, [`Known::sync`]
+    /// (which reads it too).
+    pub(crate) async fn added(
+        &mut self,
+        id: EntryId,
+        entry: &ListEntry,
+        generation: u64,
+    ) -> Result<(), StoreError> {
+        if generation == self.generation + 1 && id > self.max_id {
+            add_to_index(&mut self.index, id, std::slice::from_ref(entry))?;
+            self.index.pdq.build_tables()?;
+            self.max_id = id;
+            self.generation = generation;
+            Ok(())
+        } else {
+            self.sync().await.map(drop)
+        }
+    }
+
+    /// Entries `ids`, deleted by this process at `generation`, out of the
+    /// index; if another change came between, [`Known::sync`].
+    pub(crate) async fn removed(
+        &mut self,
+        ids: &[EntryId],
+        generation: u64,
+    ) -> Result<(), StoreError> {
+        if generation == self.generation + 1 {
+            self.index.digests.remove_ids(ids.iter().copied());
+            self.index.pdq.remove_ids(ids.iter().copied());
+            self.generation = generation;
+            Ok(())
+        } else {
+            self.sync().await.map(drop)
         }
     }
 
@@ -246,6 +367,11 @@ impl<S: ListStore> Known<S> {
 
     pub fn generation(&self) -> u64 {
         self.generation
+    }
+
+    /// The highest entry id the index reflects.
+    pub fn max_id(&self) -> EntryId {
+        self.max_id
     }
 
     /// Rebuilds the index from every stored entry and saves it.
@@ -263,9 +389,10 @@ impl<S: ListStore> Known<S> {
             }
         }
         index.pdq.build_tables()?;
-        write_index(&self.index_path, generation, &index)?;
+        write_index(&self.index_path, generation, after, &index)?;
         self.index = index;
         self.generation = generation;
+        self.max_id = after;
         self.index_load = IndexLoad::Rebuilt(why);
         Ok(())
     }
@@ -333,12 +460,14 @@ impl<S: ListStore> Known<S> {
         let Known { store, index, .. } = self;
         let mut low_quality = 0u64;
         let mut index_error = None;
+        let mut last_id = None;
         let result = store
-            .import_list(&new, &now, &mut rx, &mut |first, batch| match add_to_index(
-                index, first, batch,
-            ) {
-                Ok(n) => low_quality += n,
-                Err(e) => index_error = Some(e),
+            .import_list(&new, &now, &mut rx, &mut |first, batch| {
+                last_id = (first + batch.len() as u64).checked_sub(1);
+                match add_to_index(index, first, batch) {
+                    Ok(n) => low_quality += n,
+                    Err(e) => index_error = Some(e),
+                }
             })
             .await;
         // Unblocks the reader thread if the store stopped early.
@@ -360,9 +489,9 @@ impl<S: ListStore> Known<S> {
             }
         };
         if imported.generation == before + 1 {
-            self.index.pdq.build_tables()?;
-            write_index(&self.index_path, imported.generation, &self.index)?;
+            self.max_id = self.max_id.max(last_id.unwrap_or(0));
             self.generation = imported.generation;
+            self.save_index()?;
         } else {
             // Another writer changed the entries since we loaded the index.
             self.rebuild(format!(
@@ -386,9 +515,10 @@ impl<S: ListStore> Known<S> {
     async fn reload(&mut self) -> Result<(), StoreError> {
         let generation = self.store.generation().await?;
         match read_index(&self.index_path) {
-            Ok((g, index)) if g == generation => {
+            Ok((g, max_id, index)) if g == generation => {
                 self.index = index;
                 self.generation = g;
+                self.max_id = max_id;
                 Ok(())
             }
             Ok(_) => {

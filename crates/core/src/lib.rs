@@ -7,7 +7,8 @@
 //! and the referral ledger), [`stats`] (the operation's figures). Helpers: [`blobs`] (encrypted content-addressed media),
 //! [`hashing`] (one file, compared with the provider's hashes), [`known`]
 //! (the store joined with its match index; list import and export),
-//! [`matching`] (probes, lookups, hits, the match cache).
+//! [`matching`] (probes, lookups, hits, the match cache), [`banks`] (HMA's
+//! banks and matcher on the known lists).
 //!
 //! The library never reads the clock (a [`Clock`] is passed in) and never
 //! prints: progress goes through [`Progress`]. The binaries reach every
@@ -17,6 +18,7 @@
 
 pub mod access;
 pub mod attribute;
+pub mod banks;
 pub mod blobs;
 pub mod context;
 mod error;

@@ -238,6 +238,11 @@ impl<S: ListStore> Known<S> {
         out
     }
 
+    /// The negative-list rule of the module docs (for `crate::banks`).
+    pub(crate) fn is_suppressed(&self, m: &Matcher, e: &ListEntry) -> bool {
+        self.suppressed(m, e)
+    }
+
     /// The negative-list rule of the module docs.
     fn suppressed(&self, m: &Matcher, e: &ListEntry) -> bool {
         if m.negative_entries.is_empty() {

@@ -18,6 +18,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod hma;
 pub mod metrics;
 pub mod routes;
 pub mod state;
@@ -189,6 +190,8 @@ pub async fn serve(
             source,
         })?;
     let local = listener.local_addr().map_err(ServeError::Serve)?;
+    // Other processes' list changes reach this index each second.
+    tokio::spawn(hma::sync_forever(state.clone()));
     let (router, _) = app(state);
     on_listening(local);
     // The client's address: the login rate limit counts per address.

@@ -21,6 +21,8 @@ pub struct AppState {
     /// Browser sessions and login rate limits.
     pub sessions: tiaki_core::users::SessionPolicy,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// When the index last caught up with the store (`crate::hma`).
+    pub index_clock: Arc<crate::hma::IndexClock>,
 }
 
 /// Request limits (configuration).
@@ -47,6 +49,7 @@ impl AppState {
     pub async fn open(ctx: Context, limits: Limits) -> Result<AppState, tiaki_core::CoreError> {
         let known = ctx.known().await?;
         let store = known.store().clone();
+        let index_clock = crate::hma::IndexClock::new(ctx.now().unix());
         Ok(AppState {
             ctx,
             store,
@@ -54,6 +57,7 @@ impl AppState {
             limits,
             sessions: tiaki_core::users::SessionPolicy::default(),
             metrics: Arc::default(),
+            index_clock,
         })
     }
 }

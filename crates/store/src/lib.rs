@@ -32,6 +32,7 @@ use tiaki_formats::{ImportError, ImportSummary, ListEntry};
 use tiaki_index::EntryId;
 use tokio::sync::mpsc;
 
+pub mod banks;
 mod bulk_conns;
 mod error;
 pub mod intake;
@@ -44,6 +45,7 @@ mod store;
 mod surface;
 pub mod users;
 
+pub use banks::BankStore;
 pub use error::StoreError;
 pub use intake::{IntakeStore, MatchKind};
 pub use persons::LinkStore;
@@ -145,5 +147,8 @@ surface::store_trait! {
         /// The entries with these ids (missing ids are left out).
         async fn entries_by_ids(&self, ids: &[EntryId]) -> Result<Vec<StoredEntry>, StoreError>;
         async fn entry_ids_of_list(&self, list_id: i64) -> Result<Vec<EntryId>, StoreError>;
+        /// The ids of the entries deleted after generation `generation`
+        /// (the removal log of migration 0012; see [`banks`]).
+        async fn removed_since(&self, generation: u64) -> Result<Vec<EntryId>, StoreError>;
     }
 }

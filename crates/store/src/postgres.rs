@@ -332,6 +332,7 @@ const JSON_GROUP_ARRAY: &str = "json_agg";
 const JSON_OF_DATA: &str = "CASE WHEN m.data = '{}' THEN NULL ELSE m.data::json END";
 
 include!("sql/lists.rs");
+include!("sql/banks.rs");
 include!("sql/intake.rs");
 include!("sql/persons.rs");
 include!("sql/referrals.rs");

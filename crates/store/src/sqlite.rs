@@ -140,6 +140,7 @@ const JSON_GROUP_ARRAY: &str = "json_group_array";
 const JSON_OF_DATA: &str = "CASE WHEN m.data = '{}' THEN NULL ELSE json(m.data) END";
 
 include!("sql/lists.rs");
+include!("sql/banks.rs");
 include!("sql/intake.rs");
 include!("sql/persons.rs");
 include!("sql/referrals.rs");

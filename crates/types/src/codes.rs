@@ -111,6 +111,16 @@ error_codes! {
     RateLimited = "rate_limited", Auth, 429, 2;
     /// A state-changing request of a browser session lacks the session's CSRF token.
     CsrfRejected = "csrf_rejected", Auth, 403, 2;
+    /// A bank name is not HMA's UPPER_WITH_UNDER (`[A-Z_][A-Z0-9_]*`).
+    InvalidBankName = "invalid_bank_name", InvalidRequest, 400, 2;
+    /// A signal type is unknown, a signal (hash) is malformed, or an upload could not be hashed.
+    InvalidSignal = "invalid_signal", InvalidRequest, 400, 2;
+    /// A bank of that name already exists (HMA answers 403).
+    BankExists = "bank_exists", InvalidRequest, 403, 2;
+    /// No bank of that name.
+    NoSuchBank = "no_such_bank", InvalidRequest, 404, 2;
+    /// No content with that id in that bank.
+    NoSuchContent = "no_such_content", InvalidRequest, 404, 2;
 }
 
 impl Serialize for Code {
@@ -226,6 +236,11 @@ mod tests {
                 "partial_input InvalidRequest 200 1",
                 "rate_limited Auth 429 2",
                 "csrf_rejected Auth 403 2",
+                "invalid_bank_name InvalidRequest 400 2",
+                "invalid_signal InvalidRequest 400 2",
+                "bank_exists InvalidRequest 403 2",
+                "no_such_bank InvalidRequest 404 2",
+                "no_such_content InvalidRequest 404 2",
             ]
         );
     }

@@ -9,6 +9,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_axum::routes;
 
 use crate::api::Api;
+use crate::hma;
 use crate::auth::Access;
 use crate::state::AppState;
 
@@ -97,4 +98,21 @@ pub fn api(state: AppState) -> Api {
         .add(Access::Action(A::ManageUsers), routes!(users::list))
         .add(Access::Action(A::ManageUsers), routes!(users::create))
         .add(Access::Action(A::ManageUsers), routes!(users::change))
+        .add(Access::Action(A::Match), routes!(hma::lookup_get))
+        .add(Access::Action(A::Match), routes!(hma::lookup_post))
+        .add(Access::Action(A::Match), routes!(hma::raw_lookup))
+        .add(Access::Action(A::Match), routes!(hma::compare))
+        .add(Access::Action(A::Match), routes!(hma::index_status))
+        .add(Access::Action(A::Match), routes!(hma::hash_file))
+        .add(Access::Action(A::Match), routes!(hma::status))
+        .add(Access::Action(A::ChangeLists), routes!(hma::banks_list))
+        .add(Access::Action(A::ChangeLists), routes!(hma::bank_create))
+        .add(Access::Action(A::ChangeLists), routes!(hma::bank_get))
+        .add(Access::Action(A::ChangeLists), routes!(hma::bank_update))
+        .add(Access::Action(A::ChangeLists), routes!(hma::bank_delete))
+        .add(Access::Action(A::ChangeLists), routes!(hma::bank_add_signal))
+        .add(Access::Action(A::ChangeLists), routes!(hma::bank_add_content))
+        .add(Access::Action(A::ChangeLists), routes!(hma::content_get))
+        .add(Access::Action(A::ChangeLists), routes!(hma::content_update))
+        .add(Access::Action(A::ChangeLists), routes!(hma::content_delete))
 }

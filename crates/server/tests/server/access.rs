@@ -117,9 +117,17 @@ fn every_route_for_every_role_and_country() {
                     let about_referral = path.starts_with("/api/v1/referrals/");
                     let in_scope = !about_referral || access::scope(&p).covers(target);
                     let what = format!("{backend}: {m} {url} as {name}");
+                    // HMA's routes answer a bank or content that does not
+                    // exist with their own 404 codes: the rule let the call in.
+                    let hma_missing = a.status == 404
+                        && path.starts_with("/c/")
+                        && matches!(
+                            a.json()["code"].as_str(),
+                            Some("no_such_bank" | "no_such_content")
+                        );
                     if allowed && in_scope {
                         assert!(
-                            a.status != 404 && a.status != 401 && a.status < 500,
+                            (a.status != 404 || hma_missing) && a.status != 401 && a.status < 500,
                             "{what}: {} {}",
                             a.status,
                             String::from_utf8_lossy(&a.body)

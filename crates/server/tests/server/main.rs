@@ -9,5 +9,6 @@
 mod access;
 mod api;
 mod common;
+mod hma;
 mod schemathesis;
 mod session;

@@ -325,10 +325,10 @@ impl ListStore for Backend {
             return Err(StoreError::ListExists(new.name.clone()));
         };
         lock_entries(&mut tx).await?;
-        let max: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM entries")
+        // Above every id ever given, removed ones included (`sql/banks.rs`).
+        let mut next: i64 = sqlx::query_scalar(NEXT_ENTRY_ID)
             .fetch_one(&mut *tx)
             .await?;
-        let mut next = max + 1;
         let mut entries = 0u64;
         let mut plan = InsertPlan::new();
         while let Some(msg) = feed.recv().await {
@@ -439,5 +439,15 @@ impl ListStore for Backend {
             .into_iter()
             .filter_map(|i| u64::try_from(i).ok())
             .collect())
+    }
+
+    async fn removed_since(&self, generation: u64) -> Result<Vec<EntryId>, StoreError> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT entry_id FROM entry_removals WHERE generation > $1 ORDER BY entry_id",
+        )
+        .bind(i64::try_from(generation).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(ids.into_iter().filter_map(|i| u64::try_from(i).ok()).collect())
     }
 }

@@ -249,10 +249,11 @@ pub fn request_with(
         head.push_str(&format!("{k}: {v}\r\n"));
     }
     if let Some(b) = body.filter(|b| !b.is_empty()) {
-        head.push_str(&format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
-            b.len()
-        ));
+        // JSON unless the caller says otherwise (a multipart upload).
+        if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
+            head.push_str("Content-Type: application/json\r\n");
+        }
+        head.push_str(&format!("Content-Length: {}\r\n", b.len()));
     }
     head.push_str("\r\n");
     s.write_all(head.as_bytes()).unwrap();
