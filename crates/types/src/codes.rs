@@ -8,7 +8,9 @@
 //! the rows are checked by a snapshot test (`table_is_stable`) so a change is
 //! a reviewed change. Exit statuses follow ripgrep's convention, which the
 //! CLI has always had: 0 all good, 1 the output is complete but some inputs
-//! had errors (listed in it), 2 the command failed.
+//! had errors (listed in it), 2 the command failed; and 3 for one verdict
+//! that is not a failure to run: `tiaki audit verify` found the audit log
+//! tampered with.
 
 use serde::{Deserialize, Serialize};
 
@@ -106,6 +108,10 @@ error_codes! {
     Internal = "internal", Internal, 500, 2;
     /// The output is complete but some inputs had errors, each named in it.
     PartialInput = "partial_input", InvalidRequest, 200, 1;
+    /// The audit log is not what was recorded: a row edited, deleted or moved, or a checkpoint
+    /// that does not verify or names a head the log no longer has (exit 3, so that a monitor
+    /// tells a tampered log from a check that could not run).
+    AuditTampered = "audit_tampered", System, 500, 3;
 }
 
 impl Serialize for Code {
@@ -203,6 +209,7 @@ mod tests {
                 "subprocess System 500 2",
                 "internal Internal 500 2",
                 "partial_input InvalidRequest 200 1",
+                "audit_tampered System 500 3",
             ]
         );
     }

@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 pub mod attribution;
+pub mod audit;
 pub mod chunks;
 pub mod codes;
 pub mod country;
