@@ -16,6 +16,7 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod audit;
 mod ctx;
 mod hash;
 mod ingest;
@@ -91,6 +92,8 @@ enum Command {
     Stats(referrals::StatsArgs),
     /// Keys: `issuer` prints the issuer's minisign public key.
     Keys(referrals::KeysArgs),
+    /// The audit log: `verify` (exit 0 only when intact), `ls`, `checkpoint`.
+    Audit(audit::AuditArgs),
 }
 
 fn main() -> ExitCode {
@@ -117,6 +120,7 @@ fn main() -> ExitCode {
         Command::Outcomes(args) => referrals::outcomes(&ctx, args),
         Command::Stats(args) => referrals::stats(&ctx, args),
         Command::Keys(args) => referrals::keys(&ctx, args),
+        Command::Audit(args) => audit::run(&ctx, args),
     };
     match result {
         Ok(code) => code,
