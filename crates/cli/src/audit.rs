@@ -88,7 +88,10 @@ pub fn run(ctx: &Ctx, args: AuditArgs) -> anyhow::Result<ExitCode> {
                 && AuditAction::from_name(a).is_none()
             {
                 let names: Vec<&str> = AuditAction::ALL.iter().map(|a| a.name()).collect();
-                bail!("--action {a:?} is not an audit action; one of: {}", names.join(", "));
+                bail!(
+                    "--action {a:?} is not an audit action; one of: {}",
+                    names.join(", ")
+                );
             }
             let filter = AuditFilter {
                 actor: user,
@@ -132,7 +135,10 @@ pub fn run(ctx: &Ctx, args: AuditArgs) -> anyhow::Result<ExitCode> {
             if json {
                 println!("{}", serde_json::to_string(&cp)?);
             } else {
-                println!("checkpoint: seq {} head {} at {}", cp.seq, cp.head_hash, cp.at);
+                println!(
+                    "checkpoint: seq {} head {} at {}",
+                    cp.seq, cp.head_hash, cp.at
+                );
             }
             Ok(ExitCode::SUCCESS)
         }

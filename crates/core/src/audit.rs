@@ -53,9 +53,7 @@ use tiaki_store::audit::{AuditStore, GENESIS_HASH};
 use tiaki_types::codes::{Code, ErrorCode};
 use tiaki_types::time::Timestamp;
 
-pub use tiaki_types::audit::{
-    AuditAction, AuditCheckpoint, AuditEntry, AuditEvent, AuditFilter,
-};
+pub use tiaki_types::audit::{AuditAction, AuditCheckpoint, AuditEntry, AuditEvent, AuditFilter};
 
 /// The checkpoint file in the data directory: one JSON
 /// [`AuditCheckpoint`] a line, only ever appended to.
@@ -322,7 +320,11 @@ impl std::fmt::Display for Problem {
                 write!(f, "row {seq}: missing (deleted)")
             }
             Problem::Missing { seq, next } => {
-                write!(f, "row {seq}: missing (deleted), with every row up to {}", next - 1)
+                write!(
+                    f,
+                    "row {seq}: missing (deleted), with every row up to {}",
+                    next - 1
+                )
             }
             Problem::Edited { seq } => {
                 write!(f, "row {seq}: edited (its hash does not match its fields)")
@@ -651,17 +653,17 @@ mod tests {
         e.seq = 9;
         e.hash = "x".into();
         assert_eq!(row_hash(&e), h);
-        let edits: Vec<Box<dyn Fn(&mut AuditEntry)>> = vec![
-            Box::new(|e| e.at.push('x')),
-            Box::new(|e| e.actor.push('x')),
-            Box::new(|e| e.actor_role.push('x')),
-            Box::new(|e| e.country = None),
-            Box::new(|e| e.country = Some(String::new())),
-            Box::new(|e| e.action.push('x')),
-            Box::new(|e| e.target.push('x')),
-            Box::new(|e| e.detail.push(' ')),
-            Box::new(|e| e.remote_addr = Some(String::new())),
-            Box::new(|e| e.prev_hash.replace_range(0..1, "1")),
+        let edits: [fn(&mut AuditEntry); 10] = [
+            |e| e.at.push('x'),
+            |e| e.actor.push('x'),
+            |e| e.actor_role.push('x'),
+            |e| e.country = None,
+            |e| e.country = Some(String::new()),
+            |e| e.action.push('x'),
+            |e| e.target.push('x'),
+            |e| e.detail.push(' '),
+            |e| e.remote_addr = Some(String::new()),
+            |e| e.prev_hash.replace_range(0..1, "1"),
         ];
         for (i, edit) in edits.iter().enumerate() {
             let mut e = base.clone();

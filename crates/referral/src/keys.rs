@@ -114,8 +114,15 @@ impl IssuerPublicKey {
                 self.key_id()
             )));
         }
-        minisign::verify(&self.key, &sig, std::io::Cursor::new(message), true, false, false)
-            .map_err(|e| KeyError::BadSignature(e.to_string()))?;
+        minisign::verify(
+            &self.key,
+            &sig,
+            std::io::Cursor::new(message),
+            true,
+            false,
+            false,
+        )
+        .map_err(|e| KeyError::BadSignature(e.to_string()))?;
         sig.trusted_comment()
             .map_err(|e| KeyError::BadSignature(e.to_string()))
     }

@@ -77,14 +77,14 @@ fn event(i: usize) -> AuditEvent {
         actor: actor.into(),
         actor_role: role.into(),
         country,
-        action: if i % 2 == 0 {
+        action: if i.is_multiple_of(2) {
             AuditAction::MediaViewed
         } else {
             AuditAction::ReferralDownloaded
         },
         target: format!("media/{i}"),
         detail: serde_json::json!({"i": i, "note": "benign test event"}),
-        remote_addr: (i % 2 == 1).then(|| format!("192.0.2.{i}")),
+        remote_addr: (!i.is_multiple_of(2)).then(|| format!("192.0.2.{i}")),
     }
 }
 
@@ -159,7 +159,11 @@ fn verify_detects_each_kind_of_tampering() {
             .env("TIAKI_ISSUER_PASSPHRASE", PASSPHRASE)
             .output()
             .unwrap();
-        assert!(cp.status.success(), "{}", String::from_utf8_lossy(&cp.stderr));
+        assert!(
+            cp.status.success(),
+            "{}",
+            String::from_utf8_lossy(&cp.stderr)
+        );
         let cp: serde_json::Value = serde_json::from_slice(&cp.stdout).unwrap();
         assert_eq!(cp["seq"], 8);
         rt.block_on(record(&store, 9, 11));
@@ -173,15 +177,37 @@ fn verify_detects_each_kind_of_tampering() {
         assert_eq!(all.len(), 10);
         assert_eq!(all[0]["seq"], 1);
         assert_eq!(all[0]["detail"]["note"], "benign test event");
-        let nz = ndjson(s.ok(&["audit", "ls", "--user", "liaison-nz", "--json"]).as_bytes());
-        assert_eq!(nz.iter().map(|r| r["seq"].as_i64().unwrap()).collect::<Vec<_>>(), [1, 4, 7, 10]);
+        let nz = ndjson(
+            s.ok(&["audit", "ls", "--user", "liaison-nz", "--json"])
+                .as_bytes(),
+        );
+        assert_eq!(
+            nz.iter()
+                .map(|r| r["seq"].as_i64().unwrap())
+                .collect::<Vec<_>>(),
+            [1, 4, 7, 10]
+        );
         assert!(nz.iter().all(|r| r["country"] == "NZ"));
         let since = Timestamp::from_unix(1_780_000_000 + 6 * 60);
         let viewed = ndjson(
-            s.ok(&["audit", "ls", "--since", since.as_str(), "--action", "media.viewed", "--json"])
-                .as_bytes(),
+            s.ok(&[
+                "audit",
+                "ls",
+                "--since",
+                since.as_str(),
+                "--action",
+                "media.viewed",
+                "--json",
+            ])
+            .as_bytes(),
         );
-        assert_eq!(viewed.iter().map(|r| r["seq"].as_i64().unwrap()).collect::<Vec<_>>(), [6, 8, 10]);
+        assert_eq!(
+            viewed
+                .iter()
+                .map(|r| r["seq"].as_i64().unwrap())
+                .collect::<Vec<_>>(),
+            [6, 8, 10]
+        );
         let text = s.ok(&["audit", "ls", "--after", "8", "--limit", "1"]);
         assert!(text.starts_with("9\t"), "{text}");
         assert_eq!(text.lines().count(), 1);
@@ -212,7 +238,9 @@ fn verify_detects_each_kind_of_tampering() {
             ("prev_hash", "'ab'"),
             ("hash", "'cd'"),
         ] {
-            rt.block_on(db.exec(&format!("UPDATE audit_log SET {column} = {value} WHERE seq = 4")));
+            rt.block_on(db.exec(&format!(
+                "UPDATE audit_log SET {column} = {value} WHERE seq = 4"
+            )));
             assert_detected(&s, &format!("edit {column}"), "row 4: edited");
             restore();
         }
@@ -246,11 +274,18 @@ fn verify_detects_each_kind_of_tampering() {
         assert_detected(&s, "truncate", "row 7: missing: the signed checkpoint of");
         restore();
         // ... and so does the file's, when the store's checkpoints go too.
-        rt.block_on(db.exec("DELETE FROM audit_log WHERE seq >= 7; DELETE FROM audit_checkpoints;"));
-        assert_detected(&s, "truncate with checkpoints", "row 7: missing: the signed checkpoint of");
+        rt.block_on(
+            db.exec("DELETE FROM audit_log WHERE seq >= 7; DELETE FROM audit_checkpoints;"),
+        );
+        assert_detected(
+            &s,
+            "truncate with checkpoints",
+            "row 7: missing: the signed checkpoint of",
+        );
         let o = verify(&s);
         assert!(
-            String::from_utf8_lossy(&o.stdout).contains("in the checkpoint file but was deleted from the store"),
+            String::from_utf8_lossy(&o.stdout)
+                .contains("in the checkpoint file but was deleted from the store"),
             "{}",
             String::from_utf8_lossy(&o.stdout)
         );
@@ -287,7 +322,8 @@ fn verify_detects_each_kind_of_tampering() {
         restore();
         // A checkpoint line in the file signed by another key.
         let other = tiaki_core::referral::IssuerKeys::generate("other").unwrap();
-        let other = tiaki_core::referral::IssuerKeys::load_secret(&other.secret_key, "other").unwrap();
+        let other =
+            tiaki_core::referral::IssuerKeys::load_secret(&other.secret_key, "other").unwrap();
         let head = rows_hash(&rt, &store, 10);
         let at = "2026-12-01T00:00:00Z";
         let message = audit::checkpoint_message(10, &head, at);
@@ -295,7 +331,9 @@ fn verify_detects_each_kind_of_tampering() {
             seq: 10,
             head_hash: head,
             at: at.into(),
-            signature: other.sign_message(message.as_bytes(), "x", &message).unwrap(),
+            signature: other
+                .sign_message(message.as_bytes(), "x", &message)
+                .unwrap(),
         };
         let mut text = file_saved.clone();
         text.extend_from_slice(serde_json::to_string(&forged).unwrap().as_bytes());
@@ -315,5 +353,7 @@ fn verify_detects_each_kind_of_tampering() {
 
 fn rows_hash(rt: &tokio::runtime::Runtime, store: &Store, seq: i64) -> String {
     use tiaki_core::store::AuditStore;
-    rt.block_on(store.audit_chain_page(seq - 1, 1)).unwrap()[0].hash.clone()
+    rt.block_on(store.audit_chain_page(seq - 1, 1)).unwrap()[0]
+        .hash
+        .clone()
 }

@@ -45,7 +45,11 @@ async fn check(a: &Store, b: &Store) {
             for i in 0..EACH {
                 let actor = if t == 0 { "a" } else { "b" };
                 let at = format!("2026-01-0{}T00:00:{:02}Z", 1 + t, i);
-                let action = if i % 3 == 0 { "media.viewed" } else { "login.succeeded" };
+                let action = if i.is_multiple_of(3) {
+                    "media.viewed"
+                } else {
+                    "login.succeeded"
+                };
                 let row = store
                     .append_audit(&event(actor, action, &format!("t{t}-{i}"), &at), &seal)
                     .await
@@ -109,9 +113,11 @@ async fn check(a: &Store, b: &Store) {
         .await
         .unwrap();
     assert_eq!(viewed_since.len(), 2 * EACH.div_ceil(3));
-    assert!(viewed_since
-        .iter()
-        .all(|r| r.action == "media.viewed" && r.at.as_str() >= "2026-01-03"));
+    assert!(
+        viewed_since
+            .iter()
+            .all(|r| r.action == "media.viewed" && r.at.as_str() >= "2026-01-03")
+    );
     let page = a
         .audit_entries(&AuditFilter {
             after: 10,
@@ -120,7 +126,10 @@ async fn check(a: &Store, b: &Store) {
         })
         .await
         .unwrap();
-    assert_eq!(page.iter().map(|r| r.seq).collect::<Vec<_>>(), [11, 12, 13, 14, 15]);
+    assert_eq!(
+        page.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        [11, 12, 13, 14, 15]
+    );
 
     // Checkpoints, in the order written.
     assert!(a.audit_checkpoints().await.unwrap().is_empty());
@@ -158,9 +167,12 @@ async fn audit_on_sqlite() {
     let a = Store::open(dir.path(), None).await.unwrap();
     let b = Store::open(dir.path(), None).await.unwrap();
     check(&a, &b).await;
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.path().join("tiaki.db").display()))
-        .await
-        .unwrap();
+    let pool = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("tiaki.db").display()
+    ))
+    .await
+    .unwrap();
     append_only(async |sql: &str| {
         sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
             .execute(&pool)
@@ -191,7 +203,10 @@ async fn audit_on_postgres() {
                 .map_err(|e| e.to_string())
         })
         .await;
-        let e = sqlx::query("TRUNCATE audit_log").execute(&pool).await.unwrap_err();
+        let e = sqlx::query("TRUNCATE audit_log")
+            .execute(&pool)
+            .await
+            .unwrap_err();
         assert!(e.to_string().contains("append-only"), "{e}");
         pool.close().await;
     }
