@@ -16,6 +16,7 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod audit;
 mod ctx;
 mod hash;
 mod ingest;
@@ -97,6 +98,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Users of the service: add, ls, disable, enable, role, token, revoke.
     Users(users::UsersArgs),
+    /// The audit log: `verify` (exit 0 only when intact), `ls`, `checkpoint`.
+    Audit(audit::AuditArgs),
 }
 
 fn main() -> ExitCode {
@@ -125,6 +128,7 @@ fn main() -> ExitCode {
         Command::Keys(args) => referrals::keys(&ctx, args),
         Command::Serve(args) => serve::run(&ctx, args),
         Command::Users(args) => users::run(&ctx, args),
+        Command::Audit(args) => audit::run(&ctx, args),
     };
     match result {
         Ok(code) => code,

@@ -182,12 +182,12 @@ fn passphrase(creating: bool) -> anyhow::Result<String> {
 }
 
 /// The issuer passphrase for core's key handling.
-fn passphrase_source(creating: bool) -> Result<String, String> {
+pub(crate) fn passphrase_source(creating: bool) -> Result<String, String> {
     passphrase(creating).map_err(|e| format!("{e:#}"))
 }
 
 /// Says on stderr that a key pair was made now.
-fn report_created(created: Option<&refer::CreatedKeys>) {
+pub(crate) fn report_created(created: Option<&refer::CreatedKeys>) {
     if let Some(c) = created {
         eprintln!(
             "tiaki: created the issuer key pair {} and {}",

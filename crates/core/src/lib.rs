@@ -4,7 +4,8 @@
 //! persons, a country for each), [`worker`] (hashing jobs taken from a
 //! PostgreSQL queue), [`rematch`] (a list imported later matched against
 //! earlier intakes), [`refer`] (agencies, issuer keys, per-country packages
-//! and the referral ledger), [`stats`] (the operation's figures). Helpers: [`blobs`] (encrypted content-addressed media),
+//! and the referral ledger), [`stats`] (the operation's figures), [`audit`]
+//! (the hash-chained audit log and its signed checkpoints). Helpers: [`blobs`] (encrypted content-addressed media),
 //! [`hashing`] (one file, compared with the provider's hashes), [`known`]
 //! (the store joined with its match index; list import and export),
 //! [`matching`] (probes, lookups, hits, the match cache), [`banks`] (HMA's
@@ -19,6 +20,7 @@
 pub mod access;
 pub mod attribute;
 pub mod banks;
+pub mod audit;
 pub mod blobs;
 pub mod context;
 mod error;

@@ -40,6 +40,10 @@ pub enum KeyError {
     /// Key generation or signing failed inside minisign (random source, KDF).
     #[error("minisign: {0}")]
     Minisign(String),
+    /// A signature of a message ([`IssuerPublicKey::verify_message`]) that is
+    /// malformed, by another key, or not of this message.
+    #[error("the signature does not verify: {0}")]
+    BadSignature(String),
 }
 
 fn minisign_error(e: &PError) -> KeyError {
@@ -95,6 +99,32 @@ impl IssuerPublicKey {
     /// The key id as minisign prints it (16 upper-case hex digits).
     pub fn key_id(&self) -> String {
         key_id(self.key.keynum())
+    }
+
+    /// Checks `signature` (`.minisig` text made by
+    /// [`IssuerKeys::sign_message`], or by `minisign -S` on a file holding
+    /// `message`) against `message`, and returns its trusted comment.
+    pub fn verify_message(&self, message: &[u8], signature: &str) -> Result<String, KeyError> {
+        let sig = minisign::SignatureBox::from_string(signature)
+            .map_err(|e| KeyError::BadSignature(e.to_string()))?;
+        if sig.keynum() != self.key.keynum() {
+            return Err(KeyError::BadSignature(format!(
+                "made by key {}, not {}",
+                key_id(sig.keynum()),
+                self.key_id()
+            )));
+        }
+        minisign::verify(
+            &self.key,
+            &sig,
+            std::io::Cursor::new(message),
+            true,
+            false,
+            false,
+        )
+        .map_err(|e| KeyError::BadSignature(e.to_string()))?;
+        sig.trusted_comment()
+            .map_err(|e| KeyError::BadSignature(e.to_string()))
     }
 }
 
@@ -203,6 +233,27 @@ impl IssuerKeys {
         self.public.to_text()
     }
 
+    /// Signs a short message (not a file: an audit checkpoint, say) the way
+    /// `minisign -S` signs a file holding it, with these comments, and
+    /// returns the `.minisig` text. [`IssuerPublicKey::verify_message`]
+    /// checks it.
+    pub fn sign_message(
+        &self,
+        message: &[u8],
+        untrusted_comment: &str,
+        trusted_comment: &str,
+    ) -> Result<String, KeyError> {
+        let sig = minisign::sign(
+            Some(&self.public.key),
+            &self.secret,
+            message,
+            Some(trusted_comment),
+            Some(untrusted_comment),
+        )
+        .map_err(|e| minisign_error(&e))?;
+        Ok(sig.into_string())
+    }
+
     /// Signs `data` the way `minisign -S` does (prehashed, BLAKE2b-512), and
     /// returns the `.minisig` file content.
     pub(crate) fn sign(
@@ -271,5 +322,23 @@ mod tests {
             Err(KeyError::Mismatch)
         ));
         assert!(!format!("{keys:?}").contains(&files.secret_key));
+
+        // Messages: signed, verified, and refused when changed or by another key.
+        let sig = keys.sign_message(b"seq=3", "u", "t seq=3").unwrap();
+        assert_eq!(from_text.verify_message(b"seq=3", &sig).unwrap(), "t seq=3");
+        assert!(matches!(
+            from_text.verify_message(b"seq=4", &sig),
+            Err(KeyError::BadSignature(_))
+        ));
+        let other_keys = IssuerKeys::load_secret(&other.secret_key, "p").unwrap();
+        let forged = other_keys.sign_message(b"seq=3", "u", "t seq=3").unwrap();
+        assert!(matches!(
+            from_text.verify_message(b"seq=3", &forged),
+            Err(KeyError::BadSignature(_))
+        ));
+        assert!(matches!(
+            from_text.verify_message(b"seq=3", "garbage"),
+            Err(KeyError::BadSignature(_))
+        ));
     }
 }

@@ -2,7 +2,7 @@
 //! the referral ledger, in SQLite or PostgreSQL.
 //!
 //! * The storage traits ([`ListStore`], [`IntakeStore`], [`LinkStore`],
-//!   [`ReferralStore`]) are declared once each with `surface::store_trait!`,
+//!   [`ReferralStore`], [`AuditStore`]) are declared once each with `surface::store_trait!`,
 //!   which also makes [`Store`] (whichever backend the command line chose)
 //!   forward them. [`SqliteStore`] is the embedded backend (`DIR/tiaki.db`),
 //!   [`PgStore`] the PostgreSQL one; both run the same SQL (`sql/*.rs`).
@@ -33,6 +33,7 @@ use tiaki_index::EntryId;
 use tokio::sync::mpsc;
 
 pub mod banks;
+pub mod audit;
 mod bulk_conns;
 mod error;
 pub mod intake;
@@ -46,6 +47,7 @@ mod surface;
 pub mod users;
 
 pub use banks::BankStore;
+pub use audit::AuditStore;
 pub use error::StoreError;
 pub use intake::{IntakeStore, MatchKind};
 pub use persons::LinkStore;

@@ -337,3 +337,21 @@ include!("sql/intake.rs");
 include!("sql/persons.rs");
 include!("sql/referrals.rs");
 include!("sql/users.rs");
+
+/// The advisory lock key of audit appends ("tiakiaud" in ASCII).
+const AUDIT_LOCK: i64 = 0x7469_616b_6961_7564;
+
+/// The transaction of an audit append: a transaction-scoped advisory lock,
+/// taken before the head is read, makes appends from every process on this
+/// database one at a time (released at commit or rollback). Readers are not
+/// blocked.
+async fn begin_audit(pool: &PgPool) -> Result<sqlx::Transaction<'static, Db>, StoreError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(AUDIT_LOCK)
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}
+
+include!("sql/audit.rs");

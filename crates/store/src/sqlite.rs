@@ -145,3 +145,14 @@ include!("sql/intake.rs");
 include!("sql/persons.rs");
 include!("sql/referrals.rs");
 include!("sql/users.rs");
+
+/// The transaction of an audit append: `BEGIN IMMEDIATE` takes SQLite's
+/// single writer lock before the head is read, so a second process's append
+/// waits (busy timeout) instead of reading the same head. (A deferred
+/// transaction would take it only at the INSERT, and fail there with
+/// SQLITE_BUSY when another writer came between.)
+async fn begin_audit(pool: &SqlitePool) -> Result<sqlx::Transaction<'static, Db>, StoreError> {
+    Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+}
+
+include!("sql/audit.rs");

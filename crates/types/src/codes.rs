@@ -8,7 +8,9 @@
 //! the rows are checked by a snapshot test (`table_is_stable`) so a change is
 //! a reviewed change. Exit statuses follow ripgrep's convention, which the
 //! CLI has always had: 0 all good, 1 the output is complete but some inputs
-//! had errors (listed in it), 2 the command failed.
+//! had errors (listed in it), 2 the command failed; and 3 for one verdict
+//! that is not a failure to run: `tiaki audit verify` found the audit log
+//! tampered with.
 
 use serde::{Deserialize, Serialize};
 
@@ -121,6 +123,10 @@ error_codes! {
     NoSuchBank = "no_such_bank", InvalidRequest, 404, 2;
     /// No content with that id in that bank.
     NoSuchContent = "no_such_content", InvalidRequest, 404, 2;
+    /// The audit log is not what was recorded: a row edited, deleted or moved, or a checkpoint
+    /// that does not verify or names a head the log no longer has (exit 3, so that a monitor
+    /// tells a tampered log from a check that could not run).
+    AuditTampered = "audit_tampered", System, 500, 3;
 }
 
 impl Serialize for Code {
@@ -241,6 +247,7 @@ mod tests {
                 "bank_exists InvalidRequest 403 2",
                 "no_such_bank InvalidRequest 404 2",
                 "no_such_content InvalidRequest 404 2",
+                "audit_tampered System 500 3",
             ]
         );
     }

@@ -14,6 +14,7 @@
 
 pub mod access;
 pub mod attribution;
+pub mod audit;
 pub mod chunks;
 pub mod codes;
 pub mod country;

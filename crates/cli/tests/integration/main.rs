@@ -4,6 +4,7 @@
 // Test code: failing loudly is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod audit;
 mod common;
 mod crash;
 mod full_disk;
