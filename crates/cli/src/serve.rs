@@ -85,6 +85,19 @@ pub fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("cannot open the data directory {}", ctx.data().display()))?;
         state.sessions = config.sessions();
+        state.checkpoint_seconds = config.checkpoint_seconds();
+        // The audit log's checkpoints are signed with the issuer key: the
+        // service does not start without it.
+        let (keys, created) =
+            tiaki_core::refer::issuer_keys(ctx.data(), &mut crate::referrals::passphrase_source)
+                .with_context(|| {
+                    format!(
+                        "tiaki serve signs the audit log's checkpoints with the issuer key in {}",
+                        ctx.data().display()
+                    )
+                })?;
+        crate::referrals::report_created(created.as_ref());
+        state.issuer = Some(std::sync::Arc::new(keys));
         tiaki_server::serve(state, &bind, shutdown_signal(), |addr| {
             // The one line a script waits for (the tests read the port here).
             eprintln!("tiaki: listening on http://{addr}");

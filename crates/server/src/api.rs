@@ -127,6 +127,22 @@ impl Api {
         self
     }
 
+    /// Adds routes whose every call is recorded in the audit log as
+    /// `action` (after the handler, with the status), under `access`.
+    pub fn audited(
+        self,
+        access: Access,
+        action: tiaki_core::types::audit::AuditAction,
+        routes: UtoipaMethodRouter<AppState>,
+    ) -> Api {
+        let (schemas, paths, method_router) = routes;
+        let method_router = method_router.route_layer(from_fn_with_state(
+            (self.state.clone(), action),
+            crate::audit::audited,
+        ));
+        self.add(access, (schemas, paths, method_router))
+    }
+
     /// The router (its state applied) and the OpenAPI document.
     pub fn finish(self) -> (Router, OpenApi) {
         let (router, doc) = self.router.split_for_parts();

@@ -24,6 +24,17 @@ pub struct Config {
     pub limits: LimitsConfig,
     #[serde(default)]
     pub sessions: SessionsConfig,
+    #[serde(default)]
+    pub audit: AuditConfig,
+}
+
+/// `[audit]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    /// Minutes between signed checkpoints of the audit chain (default 10;
+    /// one is also written at shutdown).
+    pub checkpoint_minutes: Option<u64>,
 }
 
 /// `[limits]`.
@@ -128,6 +139,11 @@ impl Config {
                 .map_or(d.body_bytes, |m| m.saturating_mul(1024 * 1024)),
             request_seconds: self.limits.request_seconds.unwrap_or(d.request_seconds),
         }
+    }
+
+    /// Seconds between audit checkpoints.
+    pub fn checkpoint_seconds(&self) -> u64 {
+        self.audit.checkpoint_minutes.unwrap_or(10).max(1) * 60
     }
 
     /// The session policy this configuration asks for.

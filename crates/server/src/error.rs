@@ -93,6 +93,7 @@ from_coded!(
     tiaki_core::CoreError,
     tiaki_core::refer::ReferError,
     tiaki_core::users::UserError,
+    tiaki_core::audit::AuditError,
 );
 
 // Rejections of axum's extractors (malformed JSON, a wrong type, an unknown

@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod error;
@@ -192,6 +193,13 @@ pub async fn serve(
     let local = listener.local_addr().map_err(ServeError::Serve)?;
     // Other processes' list changes reach this index each second.
     tokio::spawn(hma::sync_forever(state.clone()));
+    if state.issuer.is_some() {
+        tokio::spawn(audit::checkpoint_forever(
+            state.clone(),
+            Duration::from_secs(state.checkpoint_seconds),
+        ));
+    }
+    let last = state.clone();
     let (router, _) = app(state);
     on_listening(local);
     // The client's address: the login rate limit counts per address.
@@ -200,6 +208,10 @@ pub async fn serve(
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(ServeError::Serve)
+    .await
+    .map_err(ServeError::Serve)?;
+    // The chain's head at shutdown is signed: rows deleted from the end
+    // after this are detected.
+    audit::checkpoint(&last).await;
+    Ok(())
 }

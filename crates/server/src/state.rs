@@ -21,6 +21,11 @@ pub struct AppState {
     /// Browser sessions and login rate limits.
     pub sessions: tiaki_core::users::SessionPolicy,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// The issuer key pair, which signs the audit log's checkpoints; `None`:
+    /// no checkpoints (a service without the issuer passphrase).
+    pub issuer: crate::audit::Issuer,
+    /// Seconds between audit checkpoints (and one at shutdown).
+    pub checkpoint_seconds: u64,
     /// When the index last caught up with the store (`crate::hma`).
     pub index_clock: Arc<crate::hma::IndexClock>,
 }
@@ -57,6 +62,8 @@ impl AppState {
             limits,
             sessions: tiaki_core::users::SessionPolicy::default(),
             metrics: Arc::default(),
+            issuer: None,
+            checkpoint_seconds: 600,
             index_clock,
         })
     }

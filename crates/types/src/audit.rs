@@ -150,6 +150,7 @@ pub struct AuditEvent {
 /// A row of the audit log as stored: every field as the text the row hash
 /// covers (`tiaki_core::audit` documents the encoding).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     /// Position in the chain, 1, 2, 3, … without gaps.
     pub seq: i64,
@@ -163,6 +164,7 @@ pub struct AuditEntry {
     pub target: String,
     /// The detail's JSON text (shown as JSON by `--json`).
     #[serde(serialize_with = "detail_as_json")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub detail: String,
     pub remote_addr: Option<String>,
     /// The previous row's hash (64 hex digits; 64 zeros for the first row).

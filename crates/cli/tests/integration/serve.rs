@@ -29,6 +29,7 @@ fn serve(s: &TestStore) -> (Child, String) {
     let mut child = tiaki()
         .args(s.args())
         .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("TIAKI_ISSUER_PASSPHRASE", "serve test passphrase")
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -116,5 +117,10 @@ fn users_and_tokens_on_the_command_line_serve_and_stop() {
         assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
         let status = child.wait().unwrap();
         assert!(status.success(), "{status:?}");
+        // The stop wrote a checkpoint of the audit chain, and it verifies.
+        let o = cmd_in(&s, &["audit", "verify", "--json"], "");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+        let cps = std::fs::read_to_string(s.data().join("audit-checkpoints.ndjson")).unwrap();
+        assert_eq!(cps.lines().count(), 1);
     }
 }

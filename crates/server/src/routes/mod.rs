@@ -13,6 +13,7 @@ use crate::hma;
 use crate::auth::Access;
 use crate::state::AppState;
 
+pub mod audit;
 pub mod health;
 pub mod intakes;
 pub mod lists;
@@ -73,18 +74,20 @@ impl utoipa::Modify for BearerAuth {
 /// The service's routes on `state`, with their access rules.
 pub fn api(state: AppState) -> Api {
     use Action as A;
+    use tiaki_core::types::audit::AuditAction as Audit;
     Api::new(state, ApiDoc::openapi())
         .add(Access::Public, routes!(health::healthz))
         .add(Access::Public, routes!(health::readyz))
         .add(Access::Action(A::ReadMetrics), routes!(metrics::metrics))
+        .audited(Access::Action(A::ReadAudit), Audit::AuditViewed, routes!(audit::list))
         .add(Access::Authenticated, routes!(me::me))
         .add(Access::Public, routes!(session::login))
-        .add(Access::Authenticated, routes!(session::logout))
+        .audited(Access::Authenticated, Audit::Logout, routes!(session::logout))
         .add(Access::Action(A::ReadReferrals), routes!(referrals::list))
         .add(Access::Action(A::ReadReferrals), routes!(referrals::show))
-        .add(Access::Action(A::ReadReferrals), routes!(referrals::package))
-        .add(Access::Action(A::ChangeReferrals), routes!(referrals::set_state))
-        .add(Access::Action(A::ReportOutcomes), routes!(referrals::report_outcome))
+        .audited(Access::Action(A::ReadReferrals), Audit::ReferralDownloaded, routes!(referrals::package))
+        .audited(Access::Action(A::ChangeReferrals), Audit::ReferralStateChanged, routes!(referrals::set_state))
+        .audited(Access::Action(A::ReportOutcomes), Audit::OutcomeReported, routes!(referrals::report_outcome))
         .add(Access::Action(A::ReadStats), routes!(stats::stats))
         .add(Access::Action(A::ReadIntakes), routes!(intakes::list))
         .add(Access::Action(A::ReadIntakes), routes!(intakes::show))
@@ -93,11 +96,11 @@ pub fn api(state: AppState) -> Api {
         .add(Access::Action(A::ReadPersons), routes!(persons::list))
         .add(Access::Action(A::ReadPersons), routes!(persons::show))
         .add(Access::Action(A::ReadLists), routes!(lists::list))
-        .add(Access::Action(A::ChangeLists), routes!(lists::set_enabled))
-        .add(Access::Action(A::ChangeLists), routes!(lists::import))
+        .audited(Access::Action(A::ChangeLists), Audit::ListChanged, routes!(lists::set_enabled))
+        .audited(Access::Action(A::ChangeLists), Audit::ListChanged, routes!(lists::import))
         .add(Access::Action(A::ManageUsers), routes!(users::list))
-        .add(Access::Action(A::ManageUsers), routes!(users::create))
-        .add(Access::Action(A::ManageUsers), routes!(users::change))
+        .audited(Access::Action(A::ManageUsers), Audit::UserAdded, routes!(users::create))
+        .audited(Access::Action(A::ManageUsers), Audit::UserChanged, routes!(users::change))
         .add(Access::Action(A::Match), routes!(hma::lookup_get))
         .add(Access::Action(A::Match), routes!(hma::lookup_post))
         .add(Access::Action(A::Match), routes!(hma::raw_lookup))
@@ -106,13 +109,13 @@ pub fn api(state: AppState) -> Api {
         .add(Access::Action(A::Match), routes!(hma::hash_file))
         .add(Access::Action(A::Match), routes!(hma::status))
         .add(Access::Action(A::ChangeLists), routes!(hma::banks_list))
-        .add(Access::Action(A::ChangeLists), routes!(hma::bank_create))
+        .audited(Access::Action(A::ChangeLists), Audit::ListChanged, routes!(hma::bank_create))
         .add(Access::Action(A::ChangeLists), routes!(hma::bank_get))
-        .add(Access::Action(A::ChangeLists), routes!(hma::bank_update))
-        .add(Access::Action(A::ChangeLists), routes!(hma::bank_delete))
-        .add(Access::Action(A::ChangeLists), routes!(hma::bank_add_signal))
-        .add(Access::Action(A::ChangeLists), routes!(hma::bank_add_content))
+        .audited(Access::Action(A::ChangeLists), Audit::ListChanged, routes!(hma::bank_update))
+        .audited(Access::Action(A::ChangeLists), Audit::ListChanged, routes!(hma::bank_delete))
+        .audited(Access::Action(A::ChangeLists), Audit::ListChanged, routes!(hma::bank_add_signal))
+        .audited(Access::Action(A::ChangeLists), Audit::ListChanged, routes!(hma::bank_add_content))
         .add(Access::Action(A::ChangeLists), routes!(hma::content_get))
-        .add(Access::Action(A::ChangeLists), routes!(hma::content_update))
-        .add(Access::Action(A::ChangeLists), routes!(hma::content_delete))
+        .audited(Access::Action(A::ChangeLists), Audit::ListChanged, routes!(hma::content_update))
+        .audited(Access::Action(A::ChangeLists), Audit::ListChanged, routes!(hma::content_delete))
 }

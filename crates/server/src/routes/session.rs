@@ -11,6 +11,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use tiaki_core::types::access::Role;
+use tiaki_core::types::audit::{AuditAction, AuditEvent};
 use tiaki_core::types::codes::ErrorAnswer;
 use tiaki_core::users;
 
@@ -59,7 +60,34 @@ pub async fn login(
     }
     let now = state.ctx.now();
     let addr = peer.ip().to_string();
-    let s = users::login(&state.store, &l.name, &l.password, &addr, &now, &state.sessions).await?;
+    let result = users::login(&state.store, &l.name, &l.password, &addr, &now, &state.sessions).await;
+    // Every login is audited, failures too (the name tried is the actor).
+    let (action, role, country) = match &result {
+        Ok(s) => (
+            AuditAction::LoginSucceeded,
+            s.principal.role.name().to_owned(),
+            Some(s.principal.country.clone()),
+        ),
+        Err(_) => (AuditAction::LoginFailed, String::new(), None),
+    };
+    let detail = match &result {
+        Ok(_) => serde_json::json!({}),
+        Err(e) => serde_json::json!({ "reason": e.to_string() }),
+    };
+    crate::audit::record(
+        &state,
+        AuditEvent {
+            actor: l.name.clone(),
+            actor_role: role,
+            country,
+            action,
+            target: "session".into(),
+            detail,
+            remote_addr: Some(addr),
+        },
+    )
+    .await;
+    let s = result?;
     let cookie = format!(
         "{SESSION_COOKIE}={}; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age={}",
         s.token, state.sessions.absolute_seconds

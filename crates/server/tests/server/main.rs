@@ -8,6 +8,7 @@
 
 mod access;
 mod api;
+mod audit;
 mod common;
 mod hma;
 mod schemathesis;
