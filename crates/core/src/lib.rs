@@ -4,7 +4,8 @@
 //! persons, a country for each), [`worker`] (hashing jobs taken from a
 //! PostgreSQL queue), [`rematch`] (a list imported later matched against
 //! earlier intakes), [`refer`] (agencies, issuer keys, per-country packages
-//! and the referral ledger), [`stats`] (the operation's figures). Helpers: [`blobs`] (encrypted content-addressed media),
+//! and the referral ledger), [`stats`] (the operation's figures), [`threads`] (the
+//! referral threads of `tiaki serve`). Helpers: [`blobs`] (encrypted content-addressed media),
 //! [`hashing`] (one file, compared with the provider's hashes), [`known`]
 //! (the store joined with its match index; list import and export),
 //! [`matching`] (probes, lookups, hits, the match cache).
@@ -30,6 +31,7 @@ pub mod pipeline;
 pub mod refer;
 pub mod rematch;
 pub mod stats;
+pub mod threads;
 pub mod triage;
 pub mod users;
 pub mod worker;

@@ -42,6 +42,7 @@ pub mod referrals;
 mod sqlite;
 mod store;
 mod surface;
+pub mod threads;
 pub mod users;
 
 pub use error::StoreError;
@@ -51,6 +52,7 @@ pub use postgres::PgStore;
 pub use referrals::ReferralStore;
 pub use sqlite::SqliteStore;
 pub use store::Store;
+pub use threads::ThreadStore;
 pub use users::UserStore;
 pub use tiaki_types::time::Timestamp;
 

@@ -336,3 +336,4 @@ include!("sql/intake.rs");
 include!("sql/persons.rs");
 include!("sql/referrals.rs");
 include!("sql/users.rs");
+include!("sql/threads.rs");

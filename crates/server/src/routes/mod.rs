@@ -19,6 +19,7 @@ pub mod me;
 pub mod persons;
 pub mod referrals;
 pub mod stats;
+pub mod threads;
 pub mod users;
 
 /// An action's name in the document's `x-tiaki-access`.
@@ -29,6 +30,7 @@ pub fn action_name(a: Action) -> &'static str {
         Action::ReadReferrals => "read_referrals",
         Action::ChangeReferrals => "change_referrals",
         Action::ReportOutcomes => "report_outcomes",
+        Action::PostThreads => "post_threads",
         Action::ReadStats => "read_stats",
         Action::ReadLists => "read_lists",
         Action::ChangeLists => "change_lists",
@@ -77,6 +79,10 @@ pub fn api(state: AppState) -> Api {
         .add(Access::Action(A::ReadReferrals), routes!(referrals::package))
         .add(Access::Action(A::ChangeReferrals), routes!(referrals::set_state))
         .add(Access::Action(A::ReportOutcomes), routes!(referrals::report_outcome))
+        .add(Access::Action(A::ReadReferrals), routes!(threads::show))
+        .add(Access::Action(A::PostThreads), routes!(threads::post))
+        .add(Access::Action(A::ReadReferrals), routes!(threads::mark_read))
+        .add(Access::Action(A::ReadReferrals), routes!(threads::download))
         .add(Access::Action(A::ReadStats), routes!(stats::stats))
         .add(Access::Action(A::ReadIntakes), routes!(intakes::list))
         .add(Access::Action(A::ReadIntakes), routes!(intakes::show))

@@ -9,3 +9,4 @@
 mod access;
 mod api;
 mod common;
+mod threads;

@@ -9,3 +9,4 @@
 mod bulk;
 mod common;
 mod pages;
+mod threads;
