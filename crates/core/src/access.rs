@@ -29,6 +29,9 @@ pub enum Action {
     ChangeReferrals,
     /// Reporting outcomes of a referral (scoped by country).
     ReportOutcomes,
+    /// Writing on a referral's thread (scoped by country); reading it is
+    /// `ReadReferrals`.
+    PostThreads,
     /// The operation's figures (scoped by country).
     ReadStats,
     /// Known lists: listing them.
@@ -47,12 +50,13 @@ pub enum Action {
 
 impl Action {
     /// Every action (tests enumerate them).
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 13] = [
         Action::ReadIntakes,
         Action::ReadPersons,
         Action::ReadReferrals,
         Action::ChangeReferrals,
         Action::ReportOutcomes,
+        Action::PostThreads,
         Action::ReadStats,
         Action::ReadLists,
         Action::ChangeLists,
@@ -105,7 +109,7 @@ pub fn allows(role: Role, action: Action) -> bool {
         ),
         Role::Liaison => matches!(
             action,
-            A::ReadReferrals | A::ChangeReferrals | A::ReportOutcomes | A::ReadStats
+            A::ReadReferrals | A::ChangeReferrals | A::ReportOutcomes | A::PostThreads | A::ReadStats
         ),
         Role::VictimId => matches!(action, A::ReadStats | A::ReadLists | A::Match),
         Role::Matcher => action == A::Match,

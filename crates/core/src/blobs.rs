@@ -82,8 +82,7 @@ impl BlobStore {
 
     /// Where the blob of `sha256` lives (whether or not it exists).
     pub fn path_of(&self, sha256: &[u8; 32]) -> PathBuf {
-        let name = hex::encode(sha256);
-        self.root.join(&name[..2]).join(format!("{name}.age"))
+        blob_path(&self.root, sha256)
     }
 
     pub fn contains(&self, sha256: &[u8; 32]) -> bool {
@@ -143,6 +142,35 @@ impl BlobStore {
         Ok(())
     }
 
+    /// A blob written as its bytes arrive (an upload): encrypted on the
+    /// way to a temporary file in the store, named by its SHA-256 on
+    /// [`BlobWriter::finish`]. The plaintext never touches the disk.
+    pub fn writer(&self) -> Result<BlobWriter, BlobError> {
+        let tmp = tempfile::Builder::new()
+            .prefix(".upload.")
+            .suffix(".tmp")
+            .tempfile_in(&self.root)
+            .map_err(io_at(&self.root))?;
+        let enc = age::Encryptor::with_recipients(std::iter::once(
+            &self.recipient as &dyn age::Recipient,
+        ))
+        .map_err(|e| BlobError::Encrypt {
+            path: tmp.path().to_path_buf(),
+            why: e.to_string(),
+        })?;
+        let path = tmp.path().to_path_buf();
+        let out = enc
+            .wrap_output(BufWriter::new(tmp))
+            .map_err(io_at(&path))?;
+        Ok(BlobWriter {
+            root: self.root.clone(),
+            path,
+            out,
+            hasher: sha2::Sha256::default(),
+            size: 0,
+        })
+    }
+
     /// The plaintext of a blob, checked against its name.
     pub fn read(&self, sha256: &[u8; 32]) -> Result<Vec<u8>, BlobError> {
         use sha2::Digest as _;
@@ -164,6 +192,73 @@ impl BlobStore {
             return Err(BlobError::Tampered { path });
         }
         Ok(out)
+    }
+}
+
+fn blob_path(root: &Path, sha256: &[u8; 32]) -> PathBuf {
+    let name = hex::encode(sha256);
+    root.join(&name[..2]).join(format!("{name}.age"))
+}
+
+/// A blob being written ([`BlobStore::writer`]). Dropped unfinished, it
+/// leaves nothing behind (its temporary file is removed).
+pub struct BlobWriter {
+    root: PathBuf,
+    /// The temporary file, for error messages.
+    path: PathBuf,
+    out: age::stream::StreamWriter<BufWriter<tempfile::NamedTempFile>>,
+    hasher: sha2::Sha256,
+    size: u64,
+}
+
+impl std::fmt::Debug for BlobWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlobWriter")
+            .field("path", &self.path)
+            .field("size", &self.size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BlobWriter {
+    /// Appends plaintext bytes.
+    pub fn write(&mut self, chunk: &[u8]) -> Result<(), BlobError> {
+        use sha2::Digest as _;
+        self.hasher.update(chunk);
+        self.size += chunk.len() as u64;
+        self.out.write_all(chunk).map_err(io_at(&self.path))
+    }
+
+    /// The plaintext bytes written so far.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Completes the blob: its SHA-256 and size. A blob of the same
+    /// content already stored is kept and this copy dropped.
+    pub fn finish(self) -> Result<([u8; 32], u64), BlobError> {
+        use sha2::Digest as _;
+        let BlobWriter {
+            root,
+            path,
+            out,
+            hasher,
+            size,
+        } = self;
+        let sha256: [u8; 32] = hasher.finalize().into();
+        let buffered = out.finish().map_err(io_at(&path))?;
+        let tmp = buffered
+            .into_inner()
+            .map_err(|e| io_at(&path)(e.into_error()))?;
+        tmp.as_file().sync_all().map_err(io_at(&path))?;
+        let dest = blob_path(&root, &sha256);
+        if dest.is_file() {
+            return Ok((sha256, size));
+        }
+        let dir = dest.parent().unwrap_or(&root);
+        fs::create_dir_all(dir).map_err(io_at(dir))?;
+        tmp.persist(&dest).map_err(|e| io_at(&dest)(e.error))?;
+        Ok((sha256, size))
     }
 }
 
@@ -234,5 +329,33 @@ mod tests {
         // The identity persists: a second open reads the same blob.
         let again = BlobStore::open(&dir.path().join("data")).unwrap();
         assert_eq!(again.read(&sha).unwrap(), b"benign bytes");
+    }
+
+    #[test]
+    fn a_writer_stores_what_put_file_stores() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path()).unwrap();
+        let mut w = store.writer().unwrap();
+        w.write(b"benign ").unwrap();
+        w.write(b"bytes").unwrap();
+        assert_eq!(w.size(), 12);
+        let (sha, size) = w.finish().unwrap();
+        assert_eq!(sha, <[u8; 32]>::from(sha2::Sha256::digest(b"benign bytes")));
+        assert_eq!(size, 12);
+        assert_eq!(store.read(&sha).unwrap(), b"benign bytes");
+        let on_disk = fs::read(store.path_of(&sha)).unwrap();
+        assert!(!on_disk.windows(6).any(|w| w == b"benign"), "stored in the clear");
+        // The same content again: one blob; an unfinished writer leaves nothing.
+        let mut w = store.writer().unwrap();
+        w.write(b"benign bytes").unwrap();
+        assert_eq!(w.finish().unwrap().0, sha);
+        let mut w = store.writer().unwrap();
+        w.write(b"half").unwrap();
+        drop(w);
+        let left: Vec<_> = fs::read_dir(dir.path().join("blobs"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(left.len(), 1, "{left:?}");
     }
 }

@@ -5,7 +5,8 @@
 //! PostgreSQL queue), [`rematch`] (a list imported later matched against
 //! earlier intakes), [`refer`] (agencies, issuer keys, per-country packages
 //! and the referral ledger), [`stats`] (the operation's figures), [`audit`]
-//! (the hash-chained audit log and its signed checkpoints). Helpers: [`blobs`] (encrypted content-addressed media),
+//! (the hash-chained audit log and its signed checkpoints), [`threads`] (the
+//! referral threads of `tiaki serve`). Helpers: [`blobs`] (encrypted content-addressed media),
 //! [`hashing`] (one file, compared with the provider's hashes), [`known`]
 //! (the store joined with its match index; list import and export),
 //! [`matching`] (probes, lookups, hits, the match cache), [`banks`] (HMA's
@@ -34,6 +35,7 @@ pub mod pipeline;
 pub mod refer;
 pub mod rematch;
 pub mod stats;
+pub mod threads;
 pub mod triage;
 pub mod users;
 pub mod worker;

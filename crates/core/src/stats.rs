@@ -1,7 +1,7 @@
 //! The operation's figures (`tiaki stats --json`), named as interfaces.md
 //! fixes them.
 
-use tiaki_store::{IntakeStore, LinkStore, ReferralStore, StoreError};
+use tiaki_store::{IntakeStore, LinkStore, ReferralStore, StoreError, ThreadStore};
 
 /// Every figure `tiaki stats --json` prints.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -22,6 +22,12 @@ pub struct Stats {
     pub arrests: u64,
     /// Sum of the `children_safeguarded` outcome events' counts.
     pub children_safeguarded: u64,
+    /// Countries that acknowledged a referral and answered on its thread
+    /// (a liaison officer of the country wrote) or reported an outcome
+    /// (`investigation_opened`, `arrest`, `children_safeguarded`, `note`):
+    /// the countries the unit worked closely with
+    /// (`ThreadStore::engaged_countries`).
+    pub countries_engaged: u64,
     // The victim-identification figures stay 0 until the victim-ID database
     // (its own issue) exists: there is nothing yet to count.
     pub series: u64,
@@ -33,9 +39,12 @@ pub struct Stats {
 }
 
 /// Reads every figure from the store.
-pub async fn stats<S: IntakeStore + ReferralStore>(store: &S) -> Result<Stats, StoreError> {
+pub async fn stats<S: IntakeStore + ReferralStore + ThreadStore>(
+    store: &S,
+) -> Result<Stats, StoreError> {
     let intake = store.intake_counts(None).await?;
     let ledger = store.ledger_counts().await?;
+    let engaged = store.engaged_countries().await?;
     Ok(Stats {
         accounts: intake.accounts,
         media: intake.media,
@@ -49,6 +58,7 @@ pub async fn stats<S: IntakeStore + ReferralStore>(store: &S) -> Result<Stats, S
         investigations: ledger.investigations,
         arrests: ledger.arrests,
         children_safeguarded: ledger.children_safeguarded,
+        countries_engaged: engaged.len() as u64,
         ..Stats::default()
     })
 }
@@ -57,7 +67,7 @@ pub async fn stats<S: IntakeStore + ReferralStore>(store: &S) -> Result<Stats, S
 /// /api/v1/stats`): that country's attributed accounts and persons, its
 /// referrals and their outcomes. Media and known-list figures stay 0: a
 /// liaison officer sees no intake.
-pub async fn country_stats<S: ReferralStore + LinkStore>(
+pub async fn country_stats<S: ReferralStore + LinkStore + ThreadStore>(
     store: &S,
     country: &str,
 ) -> Result<Stats, StoreError> {
@@ -75,6 +85,13 @@ pub async fn country_stats<S: ReferralStore + LinkStore>(
         referrals: referrals.len() as u64,
         countries_referred: u64::from(!referrals.is_empty()),
         accounts_referred: attributed.as_ref().map_or(0, |c| c.accounts - c.unreferred),
+        countries_engaged: u64::from(
+            store
+                .engaged_countries()
+                .await?
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(country)),
+        ),
         ..Stats::default()
     };
     for r in &referrals {

@@ -44,6 +44,7 @@ pub mod referrals;
 mod sqlite;
 mod store;
 mod surface;
+pub mod threads;
 pub mod users;
 
 pub use banks::BankStore;
@@ -55,6 +56,7 @@ pub use postgres::PgStore;
 pub use referrals::ReferralStore;
 pub use sqlite::SqliteStore;
 pub use store::Store;
+pub use threads::ThreadStore;
 pub use users::UserStore;
 pub use tiaki_types::time::Timestamp;
 

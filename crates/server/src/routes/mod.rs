@@ -23,6 +23,7 @@ pub mod persons;
 pub mod referrals;
 pub mod session;
 pub mod stats;
+pub mod threads;
 pub mod triage;
 pub mod users;
 
@@ -34,6 +35,7 @@ pub fn action_name(a: Action) -> &'static str {
         Action::ReadReferrals => "read_referrals",
         Action::ChangeReferrals => "change_referrals",
         Action::ReportOutcomes => "report_outcomes",
+        Action::PostThreads => "post_threads",
         Action::ReadStats => "read_stats",
         Action::ReadLists => "read_lists",
         Action::ChangeLists => "change_lists",
@@ -88,6 +90,10 @@ pub fn api(state: AppState) -> Api {
         .audited(Access::Action(A::ReadReferrals), Audit::ReferralDownloaded, routes!(referrals::package))
         .audited(Access::Action(A::ChangeReferrals), Audit::ReferralStateChanged, routes!(referrals::set_state))
         .audited(Access::Action(A::ReportOutcomes), Audit::OutcomeReported, routes!(referrals::report_outcome))
+        .add(Access::Action(A::ReadReferrals), routes!(threads::show))
+        .audited(Access::Action(A::PostThreads), Audit::ThreadMessagePosted, routes!(threads::post))
+        .add(Access::Action(A::ReadReferrals), routes!(threads::mark_read))
+        .audited(Access::Action(A::ReadReferrals), Audit::ThreadAttachmentDownloaded, routes!(threads::download))
         .add(Access::Action(A::ReadStats), routes!(stats::stats))
         .add(Access::Action(A::ReadIntakes), routes!(intakes::list))
         .add(Access::Action(A::ReadIntakes), routes!(intakes::show))

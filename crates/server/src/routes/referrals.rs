@@ -23,7 +23,7 @@ pub struct ReferralList {
 }
 
 /// A referral in the caller's scope, or the 404 of a missing one.
-async fn scoped(state: &AppState, caller: &Caller, id: &str) -> ApiResult<ReferralRow> {
+pub(crate) async fn scoped(state: &AppState, caller: &Caller, id: &str) -> ApiResult<ReferralRow> {
     let row = state.store.referral(id).await?;
     match row {
         Some(r) if caller.scope().covers(&r.country) => Ok(r),

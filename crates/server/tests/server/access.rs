@@ -31,6 +31,23 @@ fn fill(path: &str, country: &str) -> String {
         if path.starts_with("/api/v1/lists") { "KNOWN_A" } else { "analyst-gb" },
     )
     .replace("{key}", "1")
+    // The attachments `thread_attachments` posts first: 1 on NZ's thread, 2 on AU's.
+    .replace("{attachment}", if country == "NZ" { "1" } else { "2" })
+}
+
+/// An attachment on each referral's thread, for the download route.
+fn thread_attachments(server: &Server) {
+    for (referral, id) in [("R-NZ-0001", 1), ("R-AU-0001", 2)] {
+        let a = crate::threads::post_form(
+            server,
+            server.token("coordinator-gb"),
+            referral,
+            "guidance",
+            &[("guidance.txt", "text/plain", b"benign guidance")],
+        );
+        assert_eq!(a.status, 201, "{}", String::from_utf8_lossy(&a.body));
+        assert_eq!(a.json()["attachments"][0]["id"], id);
+    }
 }
 
 /// A valid body for the routes that take one.
@@ -41,6 +58,7 @@ fn body_of(method: &str, path: &str) -> Option<&'static str> {
             Some(r#"{"at": "2026-11-30T12:00:00Z", "event": "investigation_opened"}"#)
         }
         ("patch", "/api/v1/lists/{name}") => Some(r#"{"enabled": true}"#),
+        ("post", "/api/v1/referrals/{id}/thread") => Some(r#"{"body": "access check"}"#),
         ("post", "/api/v1/users") => Some(
             r#"{"name": "new-user", "country": "FR", "role": "analyst", "password": "a long enough password"}"#,
         ),
@@ -75,6 +93,7 @@ fn every_route_for_every_role_and_country() {
     for store in tiaki_testkit::stores("server_access") {
         let backend = store.name();
         let server = Server::start(store);
+        thread_attachments(&server);
         let doc = server.get("/api/v1/openapi.json", None).json();
         let ops = operations(&doc);
         assert!(ops.len() >= 15, "{backend}: only {} operations", ops.len());

@@ -13,3 +13,4 @@ mod common;
 mod hma;
 mod schemathesis;
 mod session;
+mod threads;

@@ -10,3 +10,4 @@ mod audit;
 mod bulk;
 mod common;
 mod pages;
+mod threads;
