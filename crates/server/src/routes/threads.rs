@@ -86,8 +86,8 @@ pub struct MessageForm {
     /// 0 to 5 files (parts named `file`), each at most 20 MiB, with its
     /// `filename` (a plain name: no path, quotes or control characters) and
     /// its `Content-Type` (default `application/octet-stream`).
-    #[schema(value_type = Vec<String>, format = Binary)]
-    file: Vec<Vec<u8>>,
+    #[schema(value_type = Option<Vec<String>>, format = Binary, max_items = 5)]
+    file: Option<Vec<Vec<u8>>>,
 }
 
 /// The largest body part in bytes (4 bytes a character at most).
