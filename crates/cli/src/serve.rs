@@ -72,9 +72,15 @@ pub fn run(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let bind = config.bind.clone().unwrap_or_else(|| "127.0.0.1:8080".to_owned());
     let filter = tracing_subscriber::EnvFilter::try_from_env("TIAKI_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // One line per answer: written by a thread of its own, so that a request
+    // never waits on the terminal or pipe (a blocking writer, not a lossy
+    // one: when the queue is full, requests wait rather than lines vanish).
+    let (writer, _log_guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     if log_json {
         builder.json().init();
     } else {

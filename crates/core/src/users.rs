@@ -228,22 +228,58 @@ fn principal(u: &UserRow) -> Principal {
     }
 }
 
-/// The caller a bearer token stands for, if it still answers.
-pub async fn authenticate_token<S: UserStore>(
+/// What a bearer token grants: its caller, until when. Found by
+/// [`token_grant`] for a token whose user is enabled and which is not
+/// revoked; its expiry is checked at each use ([`TokenGrant::live_at`]), so
+/// that a grant kept in a cache still expires on time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenGrant {
+    pub principal: Principal,
+    pub expires_at: Option<String>,
+}
+
+impl TokenGrant {
+    /// Whether the token still answers at `now`.
+    pub fn live_at(&self, now: &Timestamp) -> bool {
+        self.expires_at.as_deref().is_none_or(|e| e > now.as_str())
+    }
+}
+
+/// The SHA-256 of a token: how the store knows it (the token itself is
+/// never stored), and how a cache may key it.
+pub fn token_key(token: &str) -> [u8; 32] {
+    token_digest(token)
+}
+
+/// The grant of a well-formed token whose user is enabled and which is not
+/// revoked (expired or not: see [`TokenGrant::live_at`]).
+pub async fn token_grant<S: UserStore>(
     store: &S,
     token: &str,
-    now: &Timestamp,
-) -> Result<Option<Principal>, UserError> {
+) -> Result<Option<TokenGrant>, UserError> {
     if !token.starts_with(TOKEN_PREFIX) || token.len() != TOKEN_PREFIX.len() + 64 {
         return Ok(None);
     }
     let Some((user, row)) = store.token_user(&token_digest(token)).await? else {
         return Ok(None);
     };
-    let live = !user.disabled
-        && row.revoked_at.is_none()
-        && row.expires_at.as_deref().is_none_or(|e| e > now.as_str());
-    Ok(live.then(|| principal(&user)))
+    let live = !user.disabled && row.revoked_at.is_none();
+    Ok(live.then(|| TokenGrant {
+        principal: principal(&user),
+        expires_at: row.expires_at,
+    }))
+}
+
+/// The caller a bearer token stands for, if it still answers.
+pub async fn authenticate_token<S: UserStore>(
+    store: &S,
+    token: &str,
+    now: &Timestamp,
+) -> Result<Option<Principal>, UserError> {
+    Ok(token_grant(store, token)
+        .await?
+        .filter(|g| g.live_at(now))
+        .map(|g| g.principal))
 }
 
 /// How long sessions live and how many failed logins are allowed.

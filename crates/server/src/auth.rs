@@ -10,7 +10,13 @@ use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use tiaki_core::access::{self, Action, Principal, Scope};
+use tiaki_core::store::{Store, Timestamp};
+use tiaki_core::users::{self, TokenGrant, UserError};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -97,7 +103,7 @@ pub async fn authorize(
 ) -> Response {
     let now = state.ctx.now();
     let principal = if let Some(token) = bearer(&req) {
-        match tiaki_core::users::authenticate_token(&state.store, token, &now).await {
+        match state.tokens.principal(&state.store, token, &now).await {
             Ok(Some(p)) => p,
             Ok(None) => return ApiError::unauthenticated().into_response(),
             Err(e) => return ApiError::of(&e).into_response(),
@@ -139,6 +145,72 @@ pub async fn authorize(
     }
     req.extensions_mut().insert(Caller(principal));
     next.run(req).await
+}
+
+/// How long a token found good is believed without asking the store again.
+/// A token revoked or a user disabled elsewhere (the command line, another
+/// instance) is refused by this instance within this time; one changed
+/// through this instance is refused at once ([`TokenCache::clear`]).
+pub const TOKEN_CACHE_TTL: Duration = Duration::from_secs(1);
+
+/// At most this many tokens are remembered (one per API client in use; when
+/// full, the cache starts over).
+const TOKEN_CACHE_MAX: usize = 10_000;
+
+/// Bearer tokens lately found good, keyed by their SHA-256. A matcher sends
+/// thousands of requests a second with one token; asking the store each
+/// time costs a round trip to its worker thread (SQLite) or server
+/// (PostgreSQL) per request. Only good tokens are kept; a bad one is always
+/// looked up. The token's expiry is checked at every use.
+#[derive(Debug, Default)]
+pub struct TokenCache {
+    entries: Mutex<HashMap<[u8; 32], (TokenGrant, Instant)>>,
+}
+
+impl TokenCache {
+    /// The caller `token` stands for at `now`, if it still answers.
+    pub async fn principal(
+        &self,
+        store: &Store,
+        token: &str,
+        now: &Timestamp,
+    ) -> Result<Option<Principal>, UserError> {
+        let key = users::token_key(token);
+        let cached = self.lock().get(&key).and_then(|(g, at)| {
+            (at.elapsed() < TOKEN_CACHE_TTL).then(|| g.clone())
+        });
+        let grant = match cached {
+            Some(g) => Some(g),
+            None => {
+                let g = users::token_grant(store, token).await?;
+                let mut entries = self.lock();
+                match &g {
+                    Some(g) => {
+                        if entries.len() >= TOKEN_CACHE_MAX {
+                            entries.clear();
+                        }
+                        entries.insert(key, (g.clone(), Instant::now()));
+                    }
+                    None => {
+                        entries.remove(&key);
+                    }
+                }
+                g
+            }
+        };
+        Ok(grant.filter(|g| g.live_at(now)).map(|g| g.principal))
+    }
+
+    /// Forgets every token: after a change to users or tokens made here.
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], (TokenGrant, Instant)>> {
+        // A panic while holding the lock cannot leave the map half-changed
+        // (each operation is one call): the poisoned map is still good.
+        self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 /// Equality that takes the same time wherever the first difference is.

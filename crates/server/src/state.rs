@@ -21,6 +21,8 @@ pub struct AppState {
     /// Browser sessions and login rate limits.
     pub sessions: tiaki_core::users::SessionPolicy,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Bearer tokens lately found good.
+    pub tokens: Arc<crate::auth::TokenCache>,
     /// The issuer key pair, which signs the audit log's checkpoints; `None`:
     /// no checkpoints (a service without the issuer passphrase).
     pub issuer: crate::audit::Issuer,
@@ -62,6 +64,7 @@ impl AppState {
             limits,
             sessions: tiaki_core::users::SessionPolicy::default(),
             metrics: Arc::default(),
+            tokens: Arc::default(),
             issuer: None,
             checkpoint_seconds: 600,
             index_clock,

@@ -104,5 +104,7 @@ pub async fn change(
         &now,
     )
     .await?;
+    // A disabled user's tokens stop answering here at once.
+    state.tokens.clear();
     Ok(Json(row))
 }

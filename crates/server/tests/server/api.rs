@@ -173,3 +173,21 @@ fn metrics_count_routes_by_template() {
         assert!(!text.contains("R-NZ-0001"), "ids never become labels");
     }
 }
+
+#[test]
+fn a_user_disabled_through_the_api_is_refused_at_once() {
+    for store in tiaki_testkit::stores("server_disable") {
+        let server = Server::start(store);
+        let admin = server.token("admin-gb");
+        let nz = server.token("liaison-nz");
+        // Good, and now remembered by the token cache.
+        assert_eq!(server.get("/api/v1/me", Some(nz)).status, 200);
+        let a = server.send("PATCH", "/api/v1/users/liaison-nz", Some(admin), r#"{"disabled": true}"#);
+        assert_eq!(a.status, 200, "{}", String::from_utf8_lossy(&a.body));
+        // The instance that made the change forgets the token at once.
+        assert_eq!(server.get("/api/v1/me", Some(nz)).status, 401);
+        let a = server.send("PATCH", "/api/v1/users/liaison-nz", Some(admin), r#"{"disabled": false}"#);
+        assert_eq!(a.status, 200);
+        assert_eq!(server.get("/api/v1/me", Some(nz)).status, 200);
+    }
+}
