@@ -205,9 +205,51 @@ impl utoipa::PartialSchema for Code {
 #[cfg(feature = "openapi")]
 impl utoipa::ToSchema for Code {}
 
+/// The table as the Markdown docs/errors.md carries (between its
+/// `codes:begin` and `codes:end` marks; a test keeps the file current).
+pub fn markdown_table() -> String {
+    let mut out = String::from(
+        "| code | type | HTTP status | exit status | meaning |\n|---|---|---|---|---|\n",
+    );
+    for c in Code::ALL {
+        let ty = serde_json::to_value(c.error_type())
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "| `{}` | `{ty}` | {} | {} | {} |\n",
+            c.name(),
+            c.http_status(),
+            c.exit_status(),
+            c.meaning().replace('|', "\\|")
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// docs/errors.md shows the table as it is. `TIAKI_BLESS=1 cargo test
+    /// -p tiaki-types` rewrites it after a reviewed change.
+    #[test]
+    fn docs_errors_md_is_current() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/errors.md");
+        let doc = std::fs::read_to_string(&path).unwrap();
+        let (begin, end) = ("<!-- codes:begin -->\n", "<!-- codes:end -->");
+        let start = doc.find(begin).expect("the codes:begin mark") + begin.len();
+        let stop = doc.find(end).expect("the codes:end mark");
+        let table = markdown_table();
+        if doc.get(start..stop) != Some(table.as_str()) {
+            if std::env::var_os("TIAKI_BLESS").is_some() {
+                let new = format!("{}{table}{}", &doc[..start], &doc[stop..]);
+                std::fs::write(&path, new).unwrap();
+            } else {
+                panic!("docs/errors.md is not the code table: run TIAKI_BLESS=1 cargo test -p tiaki-types");
+            }
+        }
+    }
 
     /// The table as text: a change to it shows up here and is reviewed.
     #[test]
