@@ -6,11 +6,41 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
-use tiaki_core::store::UserStore;
+use serde_json::json;
+use tiaki_core::store::{Store, Timestamp, UserStore};
+use tiaki_core::types::audit::{AuditAction as Audit, AuditEvent};
 use tiaki_core::types::access::Role;
 use tiaki_core::users;
 
 use crate::ctx::{self, Ctx};
+
+/// Records a change made on the command line in the audit log, as the
+/// service records its own: the actor is `cli:` and the operating-system
+/// user who ran the command (whoever can run it can open the store).
+async fn audit(
+    store: &Store,
+    now: &Timestamp,
+    action: Audit,
+    target: &str,
+    detail: serde_json::Value,
+) -> anyhow::Result<()> {
+    let os_user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".to_owned());
+    let event = AuditEvent {
+        actor: format!("cli:{os_user}"),
+        actor_role: "system".to_owned(),
+        country: None,
+        action,
+        target: target.to_owned(),
+        detail,
+        remote_addr: None,
+    };
+    tiaki_core::audit::record(store, &event, now)
+        .await
+        .context("the change was made but could not be recorded in the audit log")?;
+    Ok(())
+}
 
 #[derive(Debug, Args)]
 pub struct UsersArgs {
@@ -87,6 +117,8 @@ pub fn run(ctx: &Ctx, args: UsersArgs) -> anyhow::Result<ExitCode> {
                 };
                 let u = users::add_user(&store, &name, &agency, role, password.as_deref(), &now)
                     .await?;
+                let detail = json!({"role": u.role, "country": u.country});
+                audit(&store, &now, Audit::UserAdded, &u.name, detail).await?;
                 println!("user {} ({}, {}) created", u.name, u.role, u.country);
             }
             UsersCommand::Ls { json } => {
@@ -101,18 +133,23 @@ pub fn run(ctx: &Ctx, args: UsersArgs) -> anyhow::Result<ExitCode> {
             }
             UsersCommand::Disable { name } => {
                 users::change_user(&store, &name, None, None, Some(true), None, &now).await?;
+                audit(&store, &now, Audit::UserDisabled, &name, json!({"disabled": true})).await?;
                 println!("user {name} disabled");
             }
             UsersCommand::Enable { name } => {
                 users::change_user(&store, &name, None, None, Some(false), None, &now).await?;
+                audit(&store, &now, Audit::UserChanged, &name, json!({"disabled": false})).await?;
                 println!("user {name} enabled");
             }
             UsersCommand::Role { name, role } => {
                 users::change_user(&store, &name, Some(role), None, None, None, &now).await?;
+                audit(&store, &now, Audit::RoleChanged, &name, json!({"role": role})).await?;
                 println!("user {name} is now {role}");
             }
             UsersCommand::Token { name, expires } => {
                 let (token, row) = users::new_token(&store, &name, expires, &now).await?;
+                let detail = json!({"token": row.id, "expires_at": row.expires_at});
+                audit(&store, &now, Audit::TokenIssued, &name, detail).await?;
                 eprintln!(
                     "token {} for {name}{}; it is shown once:",
                     row.id,
@@ -125,6 +162,8 @@ pub fn run(ctx: &Ctx, args: UsersArgs) -> anyhow::Result<ExitCode> {
             }
             UsersCommand::Revoke { name, token } => {
                 let n = users::revoke(&store, &name, token, &now).await?;
+                let detail = json!({"token": token, "revoked": n});
+                audit(&store, &now, Audit::TokenRevoked, &name, detail).await?;
                 println!("{n} token(s) of {name} revoked");
             }
         }

@@ -114,6 +114,22 @@ fn users_and_tokens_on_the_command_line_serve_and_stop() {
         assert_eq!((u["name"].as_str(), u["role"].as_str()), (Some("ana"), Some("liaison")));
         assert!(u.get("password").is_none(), "the password hash is never printed");
 
+        // Each change made on the command line is in the audit log.
+        let o = cmd_in(&s, &["audit", "ls", "--json"], "");
+        let actions: Vec<(String, String)> = String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|e| e["actor"].as_str().is_some_and(|a| a.starts_with("cli:")))
+            .map(|e| (e["action"].as_str().unwrap().to_owned(), e["target"].as_str().unwrap().to_owned()))
+            .collect();
+        let want = ["user.added", "token.issued", "user.disabled", "user.changed", "token.revoked"];
+        assert_eq!(
+            actions.iter().map(|(a, _)| a.as_str()).collect::<Vec<_>>(),
+            want,
+            "{actions:?}"
+        );
+        assert!(actions.iter().all(|(_, t)| t == "ana"), "{actions:?}");
+
         // SIGTERM: a graceful stop, exit 0.
         let pid = child.id().to_string();
         assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
