@@ -59,3 +59,6 @@ LUA
 
 # rss_kb PID: the process's resident set, in KiB.
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+
+# cpu_ticks PID: the process's user + system CPU time so far, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }

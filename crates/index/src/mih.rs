@@ -48,10 +48,17 @@ const MAX_PREFIX_BITS: u32 = 24;
 /// Smallest directory (tiny segments in tests).
 const MIN_PREFIX_BITS: u32 = 4;
 
-/// The directory is sized for about 2^PREFIX_SLACK entries per bucket: fewer,
+/// The directory is sized for about 2^slack entries per bucket: fewer,
 /// fuller buckets mean fewer random probes; each extra entry is a sequential
-/// 4-byte read with a cheap suffix test.
+/// 4-byte read through the bucket filter (16 a cycle or so with AVX-512).
+/// Measured (docs/bench-index.md, "Bucket size"): while the tables are small
+/// enough to stay in the caches (up to 2^21 hashes: 64 MiB of tables), the
+/// sequential reads are cheap and 2^5-entry buckets answer a single needle
+/// 1.5× faster than 2^3; above, every extra entry is a read from memory and
+/// 2^3 stays best.
 const PREFIX_SLACK: u32 = 3;
+const PREFIX_SLACK_CACHED: u32 = 5;
+const CACHED_MAX_LOG2: u32 = 21;
 
 /// One substring's table.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -89,8 +96,13 @@ fn ceil_log2(n: usize) -> u32 {
 /// Table parameters for a segment of `n` hashes: `(prefix_bits, suffix_bits, pos_bits)`.
 pub(crate) fn params(n: usize) -> (u32, u32, u32) {
     let pos_bits = ceil_log2(n).max(1);
+    let slack = if ceil_log2(n) <= CACHED_MAX_LOG2 {
+        PREFIX_SLACK_CACHED
+    } else {
+        PREFIX_SLACK
+    };
     let prefix_bits = ceil_log2(n)
-        .saturating_sub(PREFIX_SLACK)
+        .saturating_sub(slack)
         .clamp(MIN_PREFIX_BITS, MAX_PREFIX_BITS);
     let suffix_bits = (32 - pos_bits).min(32 - prefix_bits);
     (prefix_bits, suffix_bits, pos_bits)
@@ -346,7 +358,7 @@ impl Query<'_, '_> {
         sc.probes.clear();
 
         sc.cands.clear();
-        let pos_mask = pos_mask(mih.pos_bits);
+        let simd = filter::simd_available();
         for b in &sc.buckets {
             let Some(table) = mih.tables.get(b.table as usize) else {
                 continue;
@@ -355,12 +367,16 @@ impl Query<'_, '_> {
             let Some(entries) = table.entries.get(b.start as usize..b.end as usize) else {
                 continue;
             };
-            for &e in entries {
-                if ((e >> mih.pos_bits) ^ qs).count_ones() <= b.budget {
-                    let pos = e & pos_mask;
-                    self.planes.prefetch_lo(pos as usize);
-                    sc.cands.push((b.table, pos));
-                }
+            let from = sc.cands.len();
+            let f = filter::Filter {
+                pos_bits: mih.pos_bits,
+                suffix: qs,
+                budget: b.budget,
+                table: b.table,
+            };
+            f.run(entries, simd, &mut sc.cands);
+            for &(_, pos) in sc.cands.get(from..).unwrap_or_default() {
+                self.planes.prefetch_lo(pos as usize);
             }
         }
 
@@ -374,6 +390,98 @@ impl Query<'_, '_> {
                 self.radius,
             ) {
                 (self.hit)(pos as usize, d);
+            }
+        }
+    }
+}
+
+/// The bucket filter: the entries whose stored suffix is within the budget
+/// of the needle's. Portable, and AVX-512 (16 entries per instruction) where
+/// the CPU has it: with it, fuller buckets (fewer random probes) pay.
+mod filter {
+    /// One bucket's filter.
+    pub(super) struct Filter {
+        pub(super) pos_bits: u32,
+        pub(super) suffix: u32,
+        pub(super) budget: u32,
+        pub(super) table: u32,
+    }
+
+    /// Whether [`Filter::run`] may take the AVX-512 path (std caches the
+    /// detection: one atomic load).
+    #[inline]
+    pub(super) fn simd_available() -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            std::is_x86_feature_detected!("avx512f")
+                && std::is_x86_feature_detected!("avx512vpopcntdq")
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        false
+    }
+
+    impl Filter {
+        /// Appends `(table, position)` of each passing entry to `out`, in
+        /// entry order. `simd` must come from [`simd_available`].
+        #[inline]
+        pub(super) fn run(&self, entries: &[u32], simd: bool, out: &mut Vec<(u32, u32)>) {
+            #[cfg(target_arch = "x86_64")]
+            if simd {
+                // SAFETY: `simd` is `simd_available()`: the CPU has avx512f
+                // and avx512vpopcntdq, all `run_avx512` enables.
+                unsafe { self.run_avx512(entries, out) };
+                return;
+            }
+            let _ = simd;
+            self.run_portable(entries, out);
+        }
+
+        pub(super) fn run_portable(&self, entries: &[u32], out: &mut Vec<(u32, u32)>) {
+            let mask = super::pos_mask(self.pos_bits);
+            for &e in entries {
+                if ((e >> self.pos_bits) ^ self.suffix).count_ones() <= self.budget {
+                    out.push((self.table, e & mask));
+                }
+            }
+        }
+
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx512f,avx512vpopcntdq")]
+        fn run_avx512(&self, entries: &[u32], out: &mut Vec<(u32, u32)>) {
+            use std::arch::x86_64::*;
+            let mask = super::pos_mask(self.pos_bits);
+            let q = _mm512_set1_epi32(self.suffix as i32);
+            let b = _mm512_set1_epi32(self.budget as i32);
+            let shift = _mm_cvtsi32_si128(self.pos_bits as i32);
+            let mut emit = |chunk: &[u32], mut m: u16| {
+                while m != 0 {
+                    let i = m.trailing_zeros() as usize;
+                    if let Some(&e) = chunk.get(i) {
+                        out.push((self.table, e & mask));
+                    }
+                    m &= m - 1;
+                }
+            };
+            let mut chunks = entries.chunks_exact(16);
+            for c in &mut chunks {
+                // SAFETY: `c` is 16 readable u32s (64 bytes); the load is
+                // unaligned.
+                let v = unsafe { _mm512_loadu_si512(c.as_ptr().cast::<__m512i>()) };
+                let d = _mm512_popcnt_epi32(_mm512_xor_si512(_mm512_srl_epi32(v, shift), q));
+                let m = _mm512_cmple_epu32_mask(d, b);
+                if m != 0 {
+                    emit(c, m);
+                }
+            }
+            let rest = chunks.remainder();
+            if !rest.is_empty() {
+                // Fewer than 16 left: a masked load reads only those.
+                let k: u16 = ((1u32 << rest.len()) - 1) as u16;
+                // SAFETY: the mask limits the load to the `rest.len()`
+                // readable u32s of `rest`; masked-off lanes are not touched.
+                let v = unsafe { _mm512_maskz_loadu_epi32(k, rest.as_ptr().cast::<i32>()) };
+                let d = _mm512_popcnt_epi32(_mm512_xor_si512(_mm512_srl_epi32(v, shift), q));
+                emit(rest, _mm512_mask_cmple_epu32_mask(k, d, b));
             }
         }
     }
@@ -462,5 +570,26 @@ mod tests {
             assert!(n <= 1 || (n - 1) >> p == 0);
         }
         assert_eq!(probes_per_needle(20, 3), 8 * (1 + 20 + 190 + 1140));
+    }
+
+    proptest::proptest! {
+        /// The AVX-512 bucket filter keeps exactly the entries the portable
+        /// one keeps, in the same order, for every length (the masked tail
+        /// included) and every position width.
+        #[test]
+        fn simd_filter_is_the_portable_filter(
+            entries in proptest::collection::vec(proptest::prelude::any::<u32>(), 0..70),
+            pos_bits in 1u32..=31,
+            suffix in proptest::prelude::any::<u32>(),
+            budget in 0u32..=4,
+        ) {
+            let suffix = suffix >> pos_bits;
+            let f = filter::Filter { pos_bits, suffix, budget, table: 5 };
+            let mut want = Vec::new();
+            f.run_portable(&entries, &mut want);
+            let mut got = Vec::new();
+            f.run(&entries, filter::simd_available(), &mut got);
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! The index file format (version 2).
+//! The index file format (version 3; 3 sizes the MIH directories of segments up to 2^21 hashes for 2^5-entry buckets, 2 for 2^3).
 //!
 //! All integers are little-endian. Arrays are written as their raw in-memory
 //! bytes, each starting at a multiple of 64 bytes from the start of the index
@@ -7,7 +7,7 @@
 //! and MIH tables are views into it ([`Buf`]), with no copy and no rebuild.
 //!
 //! ```text
-//! header   "TIAKIIDX" | version u32 = 2 | flags u32 = 0
+//! header   "TIAKIIDX" | version u32 = 3 | flags u32 = 0
 //! sections, each starting with a 4-byte tag:
 //!   "DGS1"  for md5, sha1, sha256:  n u64 | n keys (16/20/32 B) | n ids u64
 //!   "PDQ1"  mih_min_len u64 | mih_max_sub_radius u32 | delta_max u64
@@ -43,7 +43,7 @@ use std::io::{Read, Write};
 use std::sync::Arc;
 
 const MAGIC: &[u8; 8] = b"TIAKIIDX";
-pub(crate) const VERSION: u32 = 2;
+pub(crate) const VERSION: u32 = 3;
 const TAG_DIGESTS: &[u8; 4] = b"DGS1";
 const TAG_PDQ: &[u8; 4] = b"PDQ1";
 const TAG_END: &[u8; 4] = b"END!";
