@@ -6,6 +6,9 @@
 //! transitively (union-find). A cluster is `new` when none of its media
 //! matched a known list, `known` when all did, and `near-known` when some
 //! did: new media that look like known material.
+//!
+//! [`media`] is one member seen alone: its metadata and its matches, with
+//! the list entries they hit.
 
 use std::collections::HashSet;
 
@@ -13,8 +16,10 @@ use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use tiaki_hash::pdq::{PdqHash, QUALITY_THRESHOLD};
 use tiaki_index::{PdqIndex, PdqIndexConfig};
-use tiaki_store::StoreError;
-use tiaki_store::intake::{IntakeStore, MatchRow, Triage};
+use tiaki_formats::ListEntry;
+use tiaki_store::intake::{IntakeStore, MatchRow, MediaInfo, Triage};
+use tiaki_store::{ListStore, StoreError};
+use tiaki_types::hashes::{Dihedral, Hit};
 
 use crate::pages::media_pages;
 
@@ -295,4 +300,85 @@ pub async fn with_matches<S: IntakeStore>(
         c.matches = rows;
     }
     Ok(())
+}
+
+/// A media item's match: the [`Hit`] as `tiaki lookup` prints it (list
+/// name, entry id, kind, distance, dihedral variant) and the entry it hit.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MediaMatch {
+    #[serde(flatten)]
+    pub hit: Hit,
+    /// The entry as its list gave it (hashes, category, series, source
+    /// id); `None` when it was deleted since the match.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub list_entry: Option<ListEntry>,
+}
+
+/// One media item: its metadata (never its file) and its matches.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MediaDetail {
+    #[serde(flatten)]
+    pub media: MediaInfo,
+    /// Every stored match, closest first (then by entry id).
+    pub matches: Vec<MediaMatch>,
+}
+
+/// The media item `id` (`media.id`, as clusters list their members) with
+/// its matches; `None` when there is none.
+pub async fn media<S: IntakeStore + ListStore>(
+    store: &S,
+    id: i64,
+) -> Result<Option<MediaDetail>, StoreError> {
+    let Some(media) = store.media(id).await? else {
+        return Ok(None);
+    };
+    let mut rows: Vec<MatchRow> = store
+        .matches_of(&[id])
+        .await?
+        .into_iter()
+        .map(|(_, m)| m)
+        .collect();
+    rows.sort_by_key(|m| (m.distance, m.entry_id));
+    let mut matches = Vec::with_capacity(rows.len());
+    if !rows.is_empty() {
+        let names: FxHashMap<i64, String> = store
+            .lists()
+            .await?
+            .into_iter()
+            .map(|l| (l.id, l.name))
+            .collect();
+        let ids: Vec<u64> = rows.iter().map(|m| m.entry_id).collect();
+        let entries: FxHashMap<u64, ListEntry> = store
+            .entries_by_ids(&ids)
+            .await?
+            .into_iter()
+            .map(|e| (e.id, e.entry))
+            .collect();
+        for m in rows {
+            let list = names
+                .get(&m.list_id)
+                .cloned()
+                .unwrap_or_else(|| format!("list {}", m.list_id));
+            let variant = m
+                .variant
+                .as_deref()
+                .and_then(|v| v.parse::<Dihedral>().ok())
+                .map(Dihedral::name);
+            matches.push(MediaMatch {
+                hit: Hit {
+                    list,
+                    entry: m.entry_id,
+                    kind: m.kind,
+                    distance: m.distance,
+                    variant,
+                    list_id: m.list_id,
+                },
+                // An entry hit twice (exact and PDQ) is shown with each.
+                list_entry: entries.get(&m.entry_id).cloned(),
+            });
+        }
+    }
+    Ok(Some(MediaDetail { media, matches }))
 }

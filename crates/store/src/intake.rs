@@ -75,18 +75,40 @@ pub enum Begun {
     Complete(IntakeInfo),
 }
 
-/// Hashes of a media item, provided or computed.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Hashes of a media item, provided or computed. Serialised as `tiaki
+/// hash` prints them: digests and PDQ in lower-case hex, vPDQ as
+/// `{"frame", "timestamp", "quality", "pdq"}` frames.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MediaHashes {
+    #[serde(serialize_with = "hex_digest")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^[0-9a-f]{32}$"))]
     pub md5: Option<[u8; 16]>,
+    #[serde(serialize_with = "hex_digest")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^[0-9a-f]{40}$"))]
     pub sha1: Option<[u8; 20]>,
+    #[serde(serialize_with = "hex_digest")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^[0-9a-f]{64}$"))]
     pub sha256: Option<[u8; 32]>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, pattern = "^[0-9a-f]{64}$"))]
     pub pdq: Option<PdqHash>,
     pub pdq_quality: Option<u8>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<Object>>))]
     pub vpdq: Option<Vec<VpdqFeature>>,
 }
 
+fn hex_digest<const N: usize, S: serde::Serializer>(
+    d: &Option<[u8; N]>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => s.serialize_str(&tiaki_types::hex::encode(d)),
+        None => s.serialize_none(),
+    }
+}
+
 /// How a media item's hashes came to be.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum HashState {
@@ -102,6 +124,14 @@ pub enum HashState {
 }
 
 impl HashState {
+    pub const ALL: [HashState; 5] = [
+        HashState::Provided,
+        HashState::Pending,
+        HashState::Claimed,
+        HashState::Hashed,
+        HashState::Failed,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             HashState::Provided => "provided",
@@ -114,6 +144,7 @@ impl HashState {
 }
 
 /// Known or new.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Triage {
@@ -240,6 +271,59 @@ pub struct MediaHashRow {
     pub triage: Option<Triage>,
 }
 
+/// One stored media item: its metadata, never its file (`GET
+/// /api/v1/media/{id}`; the matches are `tiaki_core::triage::media`'s).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MediaInfo {
+    /// `media.id`: the id the triage queue lists members by.
+    pub id: i64,
+    pub intake_id: i64,
+    pub report_id: String,
+    pub provider: String,
+    /// The provider's media id, unique within its report.
+    pub provider_id: String,
+    /// The line of the report's media file it came from.
+    pub line: u64,
+    /// The uploading account's provider id, as the media line gives it.
+    pub account: String,
+    /// That account, when the report has its line.
+    pub uploader: Option<AccountRef>,
+    /// The accounts it was shared with: the media line's `shared_with` and
+    /// the recipients of the report's `share` events naming it (those the
+    /// report has a line for), in account id order.
+    pub shared_with: Vec<AccountRef>,
+    /// The accounts that shared it (`from` of those `share` events), in
+    /// account id order.
+    pub shared_by: Vec<AccountRef>,
+    pub original_name: Option<String>,
+    /// RFC 3339, as the provider wrote it.
+    pub uploaded_at: Option<String>,
+    pub upload_ip: Option<String>,
+    pub viewed_by_provider: Option<bool>,
+    /// The hashes as stored: computed from the file, or the provider's for
+    /// hash-only reporting.
+    pub hashes: MediaHashes,
+    /// `image`, `video` or `other`, once hashed.
+    pub kind: Option<String>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    /// The file's size in bytes, once hashed.
+    pub bytes: Option<u64>,
+    pub hash_state: HashState,
+    pub hash_error: Option<String>,
+    /// Whether the file is kept (encrypted) in the blob store.
+    pub stored: bool,
+    /// `known` or `new` once matched; `None` before.
+    pub triage: Option<Triage>,
+    /// What the media line said beside its columns (`shared_with`,
+    /// `group`, the provider's hashes of a hashed file, unknown fields).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub data: tiaki_types::model::MediaData<'static>,
+}
+
+pub use tiaki_types::persons::AccountRef;
+
 /// Counts of one intake, or of the whole store.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -322,6 +406,9 @@ crate::surface::store_trait! {
         /// Counts of one intake or of all.
         async fn intake_counts(&self, intake_id: Option<i64>) -> Result<IntakeCounts, StoreError>;
         async fn findings(&self, intake_id: i64) -> Result<Vec<FindingRow>, StoreError>;
+        /// One media item by `media.id`, with its uploader and the accounts
+        /// it was shared with resolved in its report.
+        async fn media(&self, id: i64) -> Result<Option<MediaInfo>, StoreError>;
         /// Matches of the given media, by media id.
         async fn matches_of(&self, media_ids: &[i64]) -> Result<Vec<(i64, MatchRow)>, StoreError>;
         /// Every stored intake row as canonical text lines without surrogate

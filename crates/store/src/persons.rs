@@ -130,8 +130,30 @@ pub struct LinkResult {
 /// What the store answers about persons is shared with the CLI and the
 /// service: the types live in `tiaki-types`.
 pub use tiaki_types::persons::{
-    AccountRef, LinkCounts, LinkInfo, MemberInfo, PersonDetail, PersonInfo, StoredAttribution,
+    AccountDetail, AccountInfo, AccountRef, LinkCounts, LinkInfo, MemberInfo, PersonDetail,
+    PersonInfo, StoredAttribution,
 };
+
+/// Which accounts [`LinkStore::accounts`] lists (all given filters apply).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountFilter {
+    /// Only the accounts of this intake.
+    pub intake: Option<i64>,
+    /// Only the members of this person (id `17` or label `P-17`).
+    pub person: Option<String>,
+    /// Only the accounts attributed to this country (ISO alpha-2).
+    pub country: Option<String>,
+}
+
+/// A page of accounts.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AccountPage {
+    /// How many accounts the filter selects, over all pages.
+    pub total: u64,
+    /// This page, in account id order.
+    pub accounts: Vec<AccountInfo>,
+}
 
 crate::surface::store_trait! {
     /// The storage interface of linking and attribution.
@@ -164,5 +186,16 @@ crate::surface::store_trait! {
         /// One person by id (`17`) or label (`P-17`), with its links.
         async fn person(&self, key: &str) -> Result<Option<PersonDetail>, StoreError>;
         async fn link_counts(&self) -> Result<LinkCounts, StoreError>;
+        /// The accounts `filter` selects, in id order: `limit` of them after
+        /// skipping `offset`, with the count of all.
+        async fn accounts(
+            &self,
+            filter: &AccountFilter,
+            offset: u64,
+            limit: u32,
+        ) -> Result<AccountPage, StoreError>;
+        /// One account by `accounts.id`, with its data and every link it is
+        /// an end of.
+        async fn account(&self, id: i64) -> Result<Option<AccountDetail>, StoreError>;
     }
 }

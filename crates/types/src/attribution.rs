@@ -11,6 +11,7 @@ use crate::country::Country;
 use crate::time::UnixTime;
 
 /// A value that could not be used, and why. Recorded on the account, never an error.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// Where the value came from, e.g. `emails[1]` or `logins[3].ip` (the first place, when
@@ -87,6 +88,7 @@ impl Finding {
 }
 
 /// What a piece of evidence is.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EvidenceKind {
@@ -105,6 +107,7 @@ pub enum EvidenceKind {
 }
 
 /// Evidence as shown: items with the same kind, value, country and source grouped.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
     pub kind: EvidenceKind,
@@ -123,6 +126,7 @@ pub struct Evidence {
 }
 
 /// A country's part of the votes.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct CountryShare {
     pub country: Country,

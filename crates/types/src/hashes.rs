@@ -361,6 +361,7 @@ impl std::fmt::Display for Digest {
 // ---- Matches ------------------------------------------------------------
 
 /// How an entry was matched.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MatchKind {
@@ -384,12 +385,14 @@ pub struct Probe {
 }
 
 /// One match, as `tiaki lookup` and `tiaki match` print it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Hit {
     pub list: String,
     pub entry: EntryId,
     pub kind: MatchKind,
     pub distance: u32,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub variant: Option<&'static str>,
     #[serde(skip)]
     pub list_id: i64,

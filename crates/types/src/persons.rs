@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Which account, of which report.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccountRef {
     pub account_id: i64,
@@ -17,6 +18,7 @@ pub struct AccountRef {
 
 /// A stored attribution (of an account or a person), its JSON read back
 /// through the types `tiaki-attrib` wrote it with.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredAttribution {
     pub country: Option<String>,
@@ -48,6 +50,7 @@ pub struct MemberInfo {
 }
 
 /// A stored link with both accounts named.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinkInfo {
     pub id: i64,
@@ -68,6 +71,39 @@ pub struct PersonDetail {
     #[serde(flatten)]
     pub person: PersonInfo,
     /// Every link with at least one end in this person, in id order.
+    pub links: Vec<LinkInfo>,
+}
+
+/// An account with the person it is linked into and its attribution, as
+/// the account routes of `tiaki serve` list it: a person's [`MemberInfo`]
+/// seen from the account's side, so the person may be absent, and so may
+/// the attribution before the first `tiaki attribute`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AccountInfo {
+    #[serde(flatten)]
+    pub account: AccountRef,
+    /// The label of the person it is linked into.
+    pub person: Option<String>,
+    pub attribution: Option<StoredAttribution>,
+    /// Values of the account that could not be used (malformed e-mails,
+    /// phones, IPs).
+    pub findings: Vec<crate::attribution::Finding>,
+}
+
+/// One account with everything that explains its person and country.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AccountDetail {
+    #[serde(flatten)]
+    pub info: AccountInfo,
+    /// The account line as the provider gave it (identifiers, logins,
+    /// fields the model does not know), read back through the intake's
+    /// model.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub data: crate::model::Account,
+    /// Every link with this account at one end, in id order; `other_person`
+    /// names the other end's person when it is not this account's.
     pub links: Vec<LinkInfo>,
 }
 

@@ -13,11 +13,13 @@ use crate::hma;
 use crate::auth::Access;
 use crate::state::AppState;
 
+pub mod accounts;
 pub mod audit;
 pub mod health;
 pub mod intakes;
 pub mod lists;
 pub mod me;
+pub mod media;
 pub mod metrics;
 pub mod persons;
 pub mod referrals;
@@ -99,8 +101,11 @@ pub fn api(state: AppState) -> Api {
         .add(Access::Action(A::ReadIntakes), routes!(intakes::show))
         .add(Access::Action(A::ReadIntakes), routes!(intakes::findings))
         .add(Access::Action(A::ReadIntakes), routes!(triage::queue))
+        .audited(Access::Action(A::ReadIntakes), Audit::MediaViewed, routes!(media::show))
         .add(Access::Action(A::ReadPersons), routes!(persons::list))
         .add(Access::Action(A::ReadPersons), routes!(persons::show))
+        .add(Access::Action(A::ReadPersons), routes!(accounts::list))
+        .add(Access::Action(A::ReadPersons), routes!(accounts::show))
         .add(Access::Action(A::ReadLists), routes!(lists::list))
         .audited(Access::Action(A::ChangeLists), Audit::ListChanged, routes!(lists::set_enabled))
         .audited(Access::Action(A::ChangeLists), Audit::ListChanged, routes!(lists::import))

@@ -11,6 +11,7 @@ mod api;
 mod audit;
 mod common;
 mod hma;
+mod records;
 mod schemathesis;
 mod session;
 mod threads;

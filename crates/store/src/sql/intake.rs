@@ -4,9 +4,9 @@
 
 use crate::MatchKind;
 use crate::intake::{
-    AccountRow, Begun, EventRow, FindingRow, HashedMedia, IntakeCounts, IntakeInfo, IntakeState,
-    IntakeStore, MatchRow, MediaHashRow, MediaHashes, MediaRow, NewIntake, PendingMedia, StageRow,
-    Triage, parse_state,
+    AccountRow, Begun, EventRow, FindingRow, HashState, HashedMedia, IntakeCounts, IntakeInfo,
+    IntakeState, IntakeStore, MatchRow, MediaHashRow, MediaHashes, MediaInfo, MediaRow, NewIntake,
+    PendingMedia, StageRow, Triage, parse_state,
 };
 use std::collections::HashMap;
 
@@ -67,6 +67,67 @@ fn triage_of(s: Option<&str>) -> Result<Option<Triage>, StoreError> {
         Some("known") => Some(Triage::Known),
         Some("new") => Some(Triage::New),
         Some(o) => return Err(StoreError::Corrupt(format!("triage {o:?}"))),
+    })
+}
+
+fn hash_state_of(s: &str) -> Result<HashState, StoreError> {
+    HashState::ALL
+        .into_iter()
+        .find(|h| h.name() == s)
+        .ok_or_else(|| StoreError::Corrupt(format!("hash state {s:?}")))
+}
+
+/// The columns of [`IntakeStore::media`], in the order it reads them.
+const MEDIA_INFO_COLUMNS: &str = "m.id, m.intake_id, i.report_id, i.provider, m.provider_id, \
+     m.line, m.account, m.original_name, m.uploaded_at, m.upload_ip, m.viewed_by_provider, \
+     m.md5, m.sha1, m.sha256, m.pdq, m.pdq_quality, m.vpdq, m.kind, m.width, m.height, m.bytes, \
+     m.hash_state, m.hash_error, m.stored, m.triage, m.data";
+
+/// A row of [`MEDIA_INFO_COLUMNS`], its accounts not yet resolved.
+fn media_info_of(r: &DbRow) -> Result<MediaInfo, StoreError> {
+    let id: i64 = r.try_get(0)?;
+    let corrupt = |what: &str, e: &dyn std::fmt::Display| {
+        StoreError::Corrupt(format!("media {id}: {what}: {e}"))
+    };
+    let line: i64 = r.try_get(5)?;
+    let quality: Option<i64> = r.try_get(15)?;
+    let vpdq: Option<&str> = r.try_get(16)?;
+    let size = |col: usize| -> Result<Option<i64>, StoreError> { Ok(r.try_get(col)?) };
+    let hash_state: &str = r.try_get(21)?;
+    let triage: Option<&str> = r.try_get(24)?;
+    let data: &str = r.try_get(25)?;
+    Ok(MediaInfo {
+        id,
+        intake_id: r.try_get(1)?,
+        report_id: r.try_get(2)?,
+        provider: r.try_get(3)?,
+        provider_id: r.try_get(4)?,
+        line: u64::try_from(line).unwrap_or(0),
+        account: r.try_get(6)?,
+        uploader: None,
+        shared_with: Vec::new(),
+        shared_by: Vec::new(),
+        original_name: r.try_get(7)?,
+        uploaded_at: r.try_get(8)?,
+        upload_ip: r.try_get(9)?,
+        viewed_by_provider: r.try_get(10)?,
+        hashes: MediaHashes {
+            md5: digest_of::<16>(r, 11, "MD5")?,
+            sha1: digest_of::<20>(r, 12, "SHA-1")?,
+            sha256: digest_of::<32>(r, 13, "SHA-256")?,
+            pdq: digest_of::<32>(r, 14, "PDQ")?.map(|b| PdqHash::from_bytes(&b)),
+            pdq_quality: quality.and_then(|q| u8::try_from(q).ok()),
+            vpdq: vpdq_of(vpdq)?,
+        },
+        kind: r.try_get(17)?,
+        width: size(18)?.and_then(|v| u32::try_from(v).ok()),
+        height: size(19)?.and_then(|v| u32::try_from(v).ok()),
+        bytes: size(20)?.and_then(|v| u64::try_from(v).ok()),
+        hash_state: hash_state_of(hash_state)?,
+        hash_error: r.try_get(22)?,
+        stored: r.try_get(23)?,
+        triage: triage_of(triage)?,
+        data: serde_json::from_str(data).map_err(|e| corrupt("data", &e))?,
     })
 }
 
@@ -655,6 +716,57 @@ impl IntakeStore for Backend {
                 })
             })
             .collect()
+    }
+
+    async fn media(&self, id: i64) -> Result<Option<MediaInfo>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {MEDIA_INFO_COLUMNS} FROM media m JOIN intakes i ON i.id = m.intake_id \
+             WHERE m.id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let mut media = media_info_of(&row)?;
+        // Who shared it: the report's share events that name it (events are
+        // keyed by intake first, so this reads one report's shares).
+        let mut shared_with: Vec<String> = media.data.shared_with.to_vec();
+        let mut shared_by: Vec<String> = Vec::new();
+        let events: Vec<String> = sqlx::query_scalar(
+            "SELECT data FROM events WHERE intake_id = $1 AND kind = 'share' ORDER BY line",
+        )
+        .bind(media.intake_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        drop(conn);
+        for text in &events {
+            let e: tiaki_types::model::Event = serde_json::from_str(text).map_err(|e| {
+                StoreError::Corrupt(format!("a share event of intake {}: {e}", media.intake_id))
+            })?;
+            if e.media.as_deref() == Some(media.provider_id.as_str()) {
+                shared_by.extend(e.from);
+                shared_with.extend(e.to);
+            }
+        }
+        let mut wanted: Vec<&str> = [media.account.as_str()]
+            .into_iter()
+            .chain(shared_with.iter().map(String::as_str))
+            .chain(shared_by.iter().map(String::as_str))
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let refs = account_refs_in_intake(&self.pool, media.intake_id, &wanted).await?;
+        let resolve = |ids: &[String]| {
+            let mut out: Vec<AccountRef> = ids.iter().filter_map(|p| refs.get(p).cloned()).collect();
+            out.sort_by_key(|a| a.account_id);
+            out.dedup_by_key(|a| a.account_id);
+            out
+        };
+        media.uploader = refs.get(&media.account).cloned();
+        media.shared_with = resolve(&shared_with);
+        media.shared_by = resolve(&shared_by);
+        Ok(Some(media))
     }
 
     async fn matches_of(&self, media_ids: &[i64]) -> Result<Vec<(i64, MatchRow)>, StoreError> {

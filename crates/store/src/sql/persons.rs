@@ -2,9 +2,9 @@
 // `sql/lists.rs` for how it is included).
 
 use crate::persons::{
-    AccountRef, AccountSource, AttributionRow, LinkCounts, LinkInfo, LinkResult, LinkRow,
-    LinkStore, MemberInfo, PersonDetail, PersonInfo, PersonRow, StoredAttribution, UploadPage,
-    UploadSource, Uploaders,
+    AccountDetail, AccountFilter, AccountInfo, AccountPage, AccountRef, AccountSource,
+    AttributionRow, LinkCounts, LinkInfo, LinkResult, LinkRow, LinkStore, MemberInfo,
+    PersonDetail, PersonInfo, PersonRow, StoredAttribution, UploadPage, UploadSource, Uploaders,
 };
 
 /// Rows per multi-row INSERT of persons and attributions: 11 columns ×
@@ -173,31 +173,149 @@ async fn insert_links(conn: &mut DbConn, rows: &[LinkRow]) -> Result<(), StoreEr
     Ok(())
 }
 
+/// Account refs (with their person's label) of the accounts whose
+/// `column` (`a.id`, `a.provider_id`) is one of `keys`, of intake `intake`
+/// only when given.
+async fn account_refs_by<K>(
+    pool: &sqlx::Pool<Db>,
+    column: &str,
+    intake: Option<i64>,
+    keys: &[K],
+) -> Result<Vec<(AccountRef, Option<String>)>, StoreError>
+where
+    K: for<'q> sqlx::Encode<'q, Db> + sqlx::Type<Db> + Copy + Send,
+{
+    let mut out = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(IN_IDS) {
+        let mut qb: QueryBuilder<Db> = QueryBuilder::new(
+            "SELECT a.id AS account_id, a.intake_id, i.report_id, i.provider, a.provider_id, a.username, \
+             p.label FROM accounts a JOIN intakes i ON i.id = a.intake_id \
+             LEFT JOIN account_attribution t ON t.account_id = a.id \
+             LEFT JOIN persons p ON p.id = t.person_id WHERE ",
+        );
+        if let Some(intake) = intake {
+            qb.push("a.intake_id = ").push_bind(intake).push(" AND ");
+        }
+        qb.push(column).push(" IN (");
+        let mut sep = qb.separated(", ");
+        for key in chunk {
+            sep.push_bind(*key);
+        }
+        qb.push(")");
+        for r in qb.build().fetch_all(pool).await? {
+            out.push((account_ref_from_row(&r)?, r.try_get("label")?));
+        }
+    }
+    Ok(out)
+}
+
 /// Account refs (with their person's label) of the given account ids.
 async fn account_refs(
     pool: &sqlx::Pool<Db>,
     ids: &[i64],
 ) -> Result<HashMap<i64, (AccountRef, Option<String>)>, StoreError> {
-    let mut out = HashMap::new();
+    let refs = account_refs_by(pool, "a.id", None, ids).await?;
+    Ok(refs.into_iter().map(|r| (r.0.account_id, r)).collect())
+}
+
+/// Account refs of one intake's accounts by their provider ids (ids
+/// without an account line are left out), by provider id.
+async fn account_refs_in_intake(
+    pool: &sqlx::Pool<Db>,
+    intake_id: i64,
+    provider_ids: &[&str],
+) -> Result<HashMap<String, AccountRef>, StoreError> {
+    let refs = account_refs_by(pool, "a.provider_id", Some(intake_id), provider_ids).await?;
+    Ok(refs.into_iter().map(|(a, _)| (a.provider_id.clone(), a)).collect())
+}
+
+/// Every link with an end in `ids`, in id order, both ends named;
+/// `other_person` is the label of an end's person other than `own`.
+async fn links_of(
+    pool: &sqlx::Pool<Db>,
+    ids: &[i64],
+    own: Option<&str>,
+) -> Result<Vec<LinkInfo>, StoreError> {
+    let mut link_rows = Vec::new();
     for chunk in ids.chunks(IN_IDS) {
         let mut qb: QueryBuilder<Db> = QueryBuilder::new(
-            "SELECT a.id AS account_id, a.intake_id, i.report_id, i.provider, a.provider_id, a.username, \
-             p.label FROM accounts a JOIN intakes i ON i.id = a.intake_id \
-             LEFT JOIN account_attribution t ON t.account_id = a.id \
-             LEFT JOIN persons p ON p.id = t.person_id WHERE a.id IN (",
+            "SELECT id, a, b, kind, evidence, weight, pair_weight FROM account_links WHERE a IN (",
         );
         let mut sep = qb.separated(", ");
         for id in chunk {
             sep.push_bind(*id);
         }
-        qb.push(")");
-        for r in qb.build().fetch_all(pool).await? {
-            let account = account_ref_from_row(&r)?;
-            let label: Option<String> = r.try_get("label")?;
-            out.insert(account.account_id, (account, label));
+        qb.push(") OR b IN (");
+        let mut sep = qb.separated(", ");
+        for id in chunk {
+            sep.push_bind(*id);
         }
+        qb.push(")");
+        link_rows.extend(qb.build().fetch_all(pool).await?);
     }
-    Ok(out)
+    let mut raw = Vec::with_capacity(link_rows.len());
+    for r in &link_rows {
+        let id: i64 = r.try_get("id")?;
+        let a: i64 = r.try_get("a")?;
+        let b: i64 = r.try_get("b")?;
+        let kind: String = r.try_get("kind")?;
+        let evidence: String = r.try_get("evidence")?;
+        let weight: f64 = r.try_get("weight")?;
+        let pair_weight: f64 = r.try_get("pair_weight")?;
+        raw.push((id, a, b, kind, evidence, weight, pair_weight));
+    }
+    raw.sort_by_key(|l| l.0);
+    raw.dedup_by_key(|l| l.0);
+    let mut ends: Vec<i64> = raw.iter().flat_map(|l| [l.1, l.2]).collect();
+    ends.sort_unstable();
+    ends.dedup();
+    let refs = account_refs(pool, &ends).await?;
+    let mut links = Vec::with_capacity(raw.len());
+    for (id, a, b, kind, evidence, weight, pair_weight) in raw {
+        let (Some((ra, la)), Some((rb, lb))) = (refs.get(&a), refs.get(&b)) else {
+            return Err(StoreError::Corrupt(format!("link {id} names a missing account")));
+        };
+        let other_person = [la, lb]
+            .into_iter()
+            .flatten()
+            .find(|l| Some(l.as_str()) != own)
+            .cloned();
+        links.push(LinkInfo {
+            id,
+            kind,
+            evidence,
+            weight,
+            pair_weight,
+            a: ra.clone(),
+            b: rb.clone(),
+            other_person,
+        });
+    }
+    Ok(links)
+}
+
+/// An account with its person's label and its attribution, when it has
+/// one (every account after the first `tiaki attribute`).
+const ACCOUNT_INFO_FROM: &str = "FROM accounts a JOIN intakes i ON i.id = a.intake_id \
+     LEFT JOIN account_attribution t ON t.account_id = a.id \
+     LEFT JOIN persons p ON p.id = t.person_id";
+
+const ACCOUNT_INFO_COLUMNS: &str = "a.id AS account_id, a.intake_id, i.report_id, i.provider, \
+     a.provider_id, a.username, p.label, t.account_id AS attributed, t.country, t.confidence, \
+     t.runner_up, t.runner_up_share, t.evidence, t.shares, t.findings, t.computed_at";
+
+fn account_info_from_row(r: &DbRow) -> Result<AccountInfo, StoreError> {
+    let attributed: Option<i64> = r.try_get("attributed")?;
+    let (attribution, findings) = match attributed {
+        Some(_) => (Some(attribution_from_row(r)?), json_column(r, "findings")?),
+        None => (None, Vec::new()),
+    };
+    Ok(AccountInfo {
+        account: account_ref_from_row(r)?,
+        person: r.try_get("label")?,
+        attribution,
+        findings,
+    })
 }
 
 impl LinkStore for Backend {
@@ -398,62 +516,62 @@ impl LinkStore for Backend {
             .remove(&person.id)
             .unwrap_or_default();
         let member_ids: Vec<i64> = person.members.iter().map(|m| m.account.account_id).collect();
-        let mut link_rows = Vec::new();
-        for chunk in member_ids.chunks(IN_IDS) {
-            let mut qb: QueryBuilder<Db> = QueryBuilder::new(
-                "SELECT id, a, b, kind, evidence, weight, pair_weight FROM account_links WHERE a IN (",
-            );
-            let mut sep = qb.separated(", ");
-            for id in chunk {
-                sep.push_bind(*id);
-            }
-            qb.push(") OR b IN (");
-            let mut sep = qb.separated(", ");
-            for id in chunk {
-                sep.push_bind(*id);
-            }
-            qb.push(")");
-            link_rows.extend(qb.build().fetch_all(&self.pool).await?);
-        }
-        let mut raw = Vec::with_capacity(link_rows.len());
-        for r in &link_rows {
-            let id: i64 = r.try_get("id")?;
-            let a: i64 = r.try_get("a")?;
-            let b: i64 = r.try_get("b")?;
-            let kind: String = r.try_get("kind")?;
-            let evidence: String = r.try_get("evidence")?;
-            let weight: f64 = r.try_get("weight")?;
-            let pair_weight: f64 = r.try_get("pair_weight")?;
-            raw.push((id, a, b, kind, evidence, weight, pair_weight));
-        }
-        raw.sort_by_key(|l| l.0);
-        raw.dedup_by_key(|l| l.0);
-        let mut ends: Vec<i64> = raw.iter().flat_map(|l| [l.1, l.2]).collect();
-        ends.sort_unstable();
-        ends.dedup();
-        let refs = account_refs(&self.pool, &ends).await?;
-        let mut links = Vec::with_capacity(raw.len());
-        for (id, a, b, kind, evidence, weight, pair_weight) in raw {
-            let (Some((ra, la)), Some((rb, lb))) = (refs.get(&a), refs.get(&b)) else {
-                return Err(StoreError::Corrupt(format!("link {id} names a missing account")));
-            };
-            let other_person = [la, lb]
-                .into_iter()
-                .flatten()
-                .find(|l| **l != person.label)
-                .cloned();
-            links.push(LinkInfo {
-                id,
-                kind,
-                evidence,
-                weight,
-                pair_weight,
-                a: ra.clone(),
-                b: rb.clone(),
-                other_person,
-            });
-        }
+        let links = links_of(&self.pool, &member_ids, Some(&person.label)).await?;
         Ok(Some(PersonDetail { person, links }))
+    }
+
+    async fn accounts(
+        &self,
+        filter: &AccountFilter,
+        offset: u64,
+        limit: u32,
+    ) -> Result<AccountPage, StoreError> {
+        let person = filter.person.as_deref().map(str::trim);
+        let person_id = person.and_then(|p| p.parse::<i64>().ok()).unwrap_or(-1);
+        let filter_sql = "WHERE ($1 IS NULL OR a.intake_id = $1) \
+             AND ($2 IS NULL OR p.id = $3 OR p.label = $2) AND ($4 IS NULL OR t.country = $4)";
+        let mut conn = self.pool.acquire().await?;
+        let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT COUNT(*) {ACCOUNT_INFO_FROM} {filter_sql}"
+        )))
+        .bind(filter.intake)
+        .bind(person)
+        .bind(person_id)
+        .bind(filter.country.as_deref())
+        .fetch_one(&mut *conn)
+        .await?;
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ACCOUNT_INFO_COLUMNS} {ACCOUNT_INFO_FROM} {filter_sql} \
+             ORDER BY a.id LIMIT $5 OFFSET $6"
+        )))
+        .bind(filter.intake)
+        .bind(person)
+        .bind(person_id)
+        .bind(filter.country.as_deref())
+        .bind(i64::from(limit))
+        .bind(i64_of(offset))
+        .fetch_all(&mut *conn)
+        .await?;
+        Ok(AccountPage {
+            total: u64::try_from(total).unwrap_or(0),
+            accounts: rows.iter().map(account_info_from_row).collect::<Result<_, _>>()?,
+        })
+    }
+
+    async fn account(&self, id: i64) -> Result<Option<AccountDetail>, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {ACCOUNT_INFO_COLUMNS}, a.data {ACCOUNT_INFO_FROM} WHERE a.id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let info = account_info_from_row(&row)?;
+        let data: String = row.try_get("data")?;
+        let data: tiaki_types::model::Account = serde_json::from_str(&data)
+            .map_err(|e| StoreError::Corrupt(format!("account {id}: data: {e}")))?;
+        let links = links_of(&self.pool, &[id], info.person.as_deref()).await?;
+        Ok(Some(AccountDetail { info, data, links }))
     }
 
     async fn link_counts(&self) -> Result<LinkCounts, StoreError> {

@@ -223,6 +223,21 @@ impl<'de> Deserialize<'de> for Country {
     }
 }
 
+// `Country` serialises as its alpha-2 code (above): so is its schema.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Country {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some("^[A-Z]{2}$"))
+            .description(Some("ISO 3166-1 alpha-2 country code."))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Country {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
