@@ -356,3 +356,4 @@ async fn begin_audit(pool: &PgPool) -> Result<sqlx::Transaction<'static, Db>, St
 
 include!("sql/audit.rs");
 include!("sql/threads.rs");
+include!("sql/vid.rs");

@@ -157,3 +157,4 @@ async fn begin_audit(pool: &SqlitePool) -> Result<sqlx::Transaction<'static, Db>
 
 include!("sql/audit.rs");
 include!("sql/threads.rs");
+include!("sql/vid.rs");

@@ -11,3 +11,4 @@ mod bulk;
 mod common;
 mod pages;
 mod threads;
+mod vid;
