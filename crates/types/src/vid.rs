@@ -427,7 +427,8 @@ pub struct VidMatch {
     /// The series medium hit.
     pub media: i64,
     /// `exact` (a digest), `pdq` or `vpdq`.
-    pub kind: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub kind: crate::hashes::MatchKind,
     /// PDQ Hamming distance (for vPDQ the best frame's; 0 for exact).
     pub distance: u32,
     /// The dihedral variant of the query that matched (PDQ only).
