@@ -244,6 +244,45 @@ fn search_finds_variants_of_a_series_image_and_not_an_unrelated_one() {
     }
 }
 
+/// A one-account report whose media are hashes only (provider-report/1).
+fn hash_only_bundle(dir: &Path, pdq: &str) -> PathBuf {
+    let b = dir.join("bundle");
+    std::fs::create_dir_all(&b).unwrap();
+    let account = serde_json::json!({"id": "u1", "username": "user_u1", "declared_country": "NZ"});
+    std::fs::write(b.join("accounts.ndjson"), format!("{account}\n")).unwrap();
+    let media = serde_json::json!({"id": "m1", "account": "u1", "hashes": {"pdq": pdq}});
+    std::fs::write(b.join("media.ndjson"), format!("{media}\n")).unwrap();
+    let manifest = serde_json::json!({"format": "provider-report/1", "report_id": "VID-1",
+        "provider": {"name": "Example Share Ltd", "country": "NZ", "contact": "trust@example.test"},
+        "created_at": "2026-10-14T03:00:00Z", "incident_type": "distribution"});
+    std::fs::write(b.join("manifest.json"), manifest.to_string()).unwrap();
+    b
+}
+
+#[test]
+fn an_intake_media_item_links_to_a_series_by_its_stored_hashes() {
+    let dir = tempfile::tempdir().unwrap();
+    let pdq = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
+    let bundle = hash_only_bundle(dir.path(), pdq);
+    for s in stores("cli_vid_intake") {
+        s.ok(&["ingest", bundle.to_str().unwrap()]);
+        s.ok(&["vid", "series", "add", "Harbour", "--agency", "NZ"]);
+        let m = &json_lines(
+            &s,
+            &["vid", "media", "add", "Harbour", "--intake", "1", "--media", "m1", "--agency", "NZ", "--json"],
+        )[0];
+        assert_eq!((m["pdq"].as_str(), m["source"].as_str()), (Some(pdq), Some("intake:1/m1")));
+        assert_eq!(m["kind"], "image");
+        let err = refused(
+            &s,
+            &["vid", "media", "add", "Harbour", "--intake", "1", "--media", "m9", "--agency", "NZ"],
+        );
+        assert!(err.contains("intake 1 has no media item \"m9\""), "{err}");
+        let found = &json_lines(&s, &["vid", "search", "--hash", pdq])[0];
+        assert_eq!(found["matches"][0]["series_name"], "Harbour");
+    }
+}
+
 fn video(name: &str) -> PathBuf {
     crate::common::repo()
         .join("crates/video/tests/data/tmk/sample-videos")
