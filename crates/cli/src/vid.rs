@@ -429,14 +429,29 @@ async fn victims(store: &Store, now: &Timestamp, command: SubjectCommand) -> any
             let input = step.input::<VictimStatus>()?;
             let v = vid::add_victim(store, &series, &input, &contributor.agency, &who, now).await?;
             let detail = json!({"series": v.series, "status": v.status, "step": v.step});
-            audit(store, now, Audit::VidVictimAdded, &format!("victim/{}", v.id), detail).await?;
+            audit(
+                store,
+                now,
+                Audit::VidVictimAdded,
+                &format!("victim/{}", v.id),
+                detail,
+            )
+            .await?;
             show_added(json, v.id, &v)?;
         }
         SubjectCommand::Set { id, step, json } => {
             let input = step.input::<VictimStatus>()?;
             let v = vid::set_victim(store, id, &input, &who, now).await?;
-            let detail = json!({"status": v.status, "step": v.step, "notes": input.notes.is_some()});
-            audit(store, now, Audit::VidVictimChanged, &format!("victim/{id}"), detail).await?;
+            let detail =
+                json!({"status": v.status, "step": v.step, "notes": input.notes.is_some()});
+            audit(
+                store,
+                now,
+                Audit::VidVictimChanged,
+                &format!("victim/{id}"),
+                detail,
+            )
+            .await?;
             show_changed(json, &v, || format!("victim {id} is {}", v.status))?;
         }
         SubjectCommand::Ls { series, json } => {
@@ -445,7 +460,10 @@ async fn victims(store: &Store, now: &Timestamp, command: SubjectCommand) -> any
                 if json {
                     print_json(&v)?;
                 } else {
-                    println!("{}", subject_line(v.id, v.series, v.status.name(), &v.step, &v.notes));
+                    println!(
+                        "{}",
+                        subject_line(v.id, v.series, v.status.name(), &v.step, &v.notes)
+                    );
                 }
             }
         }
@@ -466,16 +484,29 @@ async fn offenders(store: &Store, now: &Timestamp, command: SubjectCommand) -> a
             let o =
                 vid::add_offender(store, &series, &input, &contributor.agency, &who, now).await?;
             let detail = json!({"series": o.series, "status": o.status, "step": o.step});
-            audit(store, now, Audit::VidOffenderAdded, &format!("offender/{}", o.id), detail)
-                .await?;
+            audit(
+                store,
+                now,
+                Audit::VidOffenderAdded,
+                &format!("offender/{}", o.id),
+                detail,
+            )
+            .await?;
             show_added(json, o.id, &o)?;
         }
         SubjectCommand::Set { id, step, json } => {
             let input = step.input::<OffenderStatus>()?;
             let o = vid::set_offender(store, id, &input, &who, now).await?;
-            let detail = json!({"status": o.status, "step": o.step, "notes": input.notes.is_some()});
-            audit(store, now, Audit::VidOffenderChanged, &format!("offender/{id}"), detail)
-                .await?;
+            let detail =
+                json!({"status": o.status, "step": o.step, "notes": input.notes.is_some()});
+            audit(
+                store,
+                now,
+                Audit::VidOffenderChanged,
+                &format!("offender/{id}"),
+                detail,
+            )
+            .await?;
             show_changed(json, &o, || format!("offender {id} is {}", o.status))?;
         }
         SubjectCommand::Ls { series, json } => {
@@ -484,7 +515,10 @@ async fn offenders(store: &Store, now: &Timestamp, command: SubjectCommand) -> a
                 if json {
                     print_json(&o)?;
                 } else {
-                    println!("{}", subject_line(o.id, o.series, o.status.name(), &o.step, &o.notes));
+                    println!(
+                        "{}",
+                        subject_line(o.id, o.series, o.status.name(), &o.step, &o.notes)
+                    );
                 }
             }
         }

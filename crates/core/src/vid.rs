@@ -29,8 +29,8 @@ use tiaki_types::codes::{Code, ErrorCode};
 use tiaki_types::country::Country;
 use tiaki_types::hashes::Probe;
 use tiaki_types::vid::{
-    Offender, OffenderStatus, Series, SeriesDetail, Status, StatusStep, VidMatch, VidMedia,
-    VidMediaKind, VidRecord, VidSearch, Victim, VictimStatus,
+    Offender, OffenderStatus, Series, SeriesDetail, Status, StatusStep, Victim, VictimStatus,
+    VidMatch, VidMedia, VidMediaKind, VidRecord, VidSearch,
 };
 
 use crate::hashing::hashes_of_record;
@@ -479,7 +479,9 @@ impl VidIndex {
             after = last.id;
             let mut pdq = Vec::new();
             for m in &page {
-                let Ok(id) = u64::try_from(m.id) else { continue };
+                let Ok(id) = u64::try_from(m.id) else {
+                    continue;
+                };
                 out.series_of.insert(id, m.series_id);
                 let h = &m.hashes;
                 let digests = [

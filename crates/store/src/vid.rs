@@ -12,8 +12,8 @@
 //! the latest state.
 
 use tiaki_types::vid::{
-    Offender, OffenderStatus, Series, StatusStep, VidEvent, VidMedia, VidMediaKind, VidRecord,
-    Victim, VictimStatus,
+    Offender, OffenderStatus, Series, StatusStep, Victim, VictimStatus, VidEvent, VidMedia,
+    VidMediaKind, VidRecord,
 };
 
 use crate::intake::{MediaHashRow, MediaHashes};

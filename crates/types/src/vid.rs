@@ -313,9 +313,13 @@ impl VidMediaKind {
     }
 
     pub fn from_name(name: &str) -> Option<VidMediaKind> {
-        [VidMediaKind::Image, VidMediaKind::Video, VidMediaKind::Other]
-            .into_iter()
-            .find(|k| k.name() == name)
+        [
+            VidMediaKind::Image,
+            VidMediaKind::Video,
+            VidMediaKind::Other,
+        ]
+        .into_iter()
+        .find(|k| k.name() == name)
     }
 }
 
@@ -468,7 +472,10 @@ mod tests {
                 if let Err(e) = got {
                     let text = e.to_string();
                     assert!(text.contains(&format!("{} 7", S::RECORD)), "{text}");
-                    assert!(text.contains(from.name()) && text.contains(to.name()) || to == from, "{text}");
+                    assert!(
+                        text.contains(from.name()) && text.contains(to.name()) || to == from,
+                        "{text}"
+                    );
                     assert!(text.ends_with("nothing was changed"), "{text}");
                 }
             }

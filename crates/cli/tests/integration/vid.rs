@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::common::{Tiaki, TestStore, ndjson, stores};
+use crate::common::{TestStore, Tiaki, ndjson, stores};
 
 /// Benign reference photos (testdata/pdq, Meta's ThreatExchange data).
 const BRIDGE: &str = "testdata/pdq/pdq/data/reg-test-input/dih/bridge-1-original.jpg";
@@ -38,12 +38,31 @@ fn refused(s: &TestStore, args: &[&str]) -> String {
 #[test]
 fn statuses_move_forward_with_history_and_audit() {
     for s in stores("cli_vid_statuses") {
-        assert_eq!(s.ok(&["vid", "series", "add", "Sunrise", "--agency", "nz"]).trim(), "1");
+        assert_eq!(
+            s.ok(&["vid", "series", "add", "Sunrise", "--agency", "nz"])
+                .trim(),
+            "1"
+        );
         let err = refused(&s, &["vid", "series", "add", "Sunrise", "--agency", "NZ"]);
-        assert!(err.contains("a series named \"Sunrise\" already exists"), "{err}");
+        assert!(
+            err.contains("a series named \"Sunrise\" already exists"),
+            "{err}"
+        );
         let err = refused(&s, &["vid", "series", "add", "Dusk", "--agency", "QQ"]);
-        assert!(err.contains("--agency \"QQ\" is not an ISO 3166-1 alpha-2"), "{err}");
-        let victim = s.ok(&["vid", "victim", "add", "Sunrise", "--agency", "NZ", "--country", "AU"]);
+        assert!(
+            err.contains("--agency \"QQ\" is not an ISO 3166-1 alpha-2"),
+            "{err}"
+        );
+        let victim = s.ok(&[
+            "vid",
+            "victim",
+            "add",
+            "Sunrise",
+            "--agency",
+            "NZ",
+            "--country",
+            "AU",
+        ]);
         assert_eq!(victim.trim(), "1");
         let offender = s.ok(&["vid", "offender", "add", "1", "--agency", "NZ"]);
         assert_eq!(offender.trim(), "1");
@@ -53,7 +72,18 @@ fn statuses_move_forward_with_history_and_audit() {
         let before = json_lines(&s, &["vid", "series", "show", "Sunrise", "--json"]);
         let err = refused(
             &s,
-            &["vid", "victim", "set", "1", "--status", "safeguarded", "--country", "AU", "--by", "GB"],
+            &[
+                "vid",
+                "victim",
+                "set",
+                "1",
+                "--status",
+                "safeguarded",
+                "--country",
+                "AU",
+                "--by",
+                "GB",
+            ],
         );
         assert!(
             err.contains("victim 1 is unidentified and cannot become safeguarded before it is identified; nothing was changed"),
@@ -65,15 +95,29 @@ fn statuses_move_forward_with_history_and_audit() {
         assert!(err.contains("needs --country"), "{err}");
         let err = refused(&s, &["vid", "victim", "set", "9", "--note", "x"]);
         assert!(err.contains("no victim with id 9"), "{err}");
-        assert_eq!(json_lines(&s, &["vid", "series", "show", "Sunrise", "--json"]), before);
+        assert_eq!(
+            json_lines(&s, &["vid", "series", "show", "Sunrise", "--json"]),
+            before
+        );
 
         // Every step forward, each with its country, agency and date.
         for (status, date) in [("identified", "2026-12-01"), ("safeguarded", "2026-12-02")] {
             let v = json_lines(
                 &s,
                 &[
-                    "vid", "victim", "set", "1", "--status", status, "--country", "AU", "--by",
-                    "gb", "--date", date, "--json",
+                    "vid",
+                    "victim",
+                    "set",
+                    "1",
+                    "--status",
+                    status,
+                    "--country",
+                    "AU",
+                    "--by",
+                    "gb",
+                    "--date",
+                    date,
+                    "--json",
                 ],
             );
             assert_eq!(v[0]["status"], status);
@@ -83,19 +127,53 @@ fn statuses_move_forward_with_history_and_audit() {
         // Backwards: refused.
         let err = refused(
             &s,
-            &["vid", "victim", "set", "1", "--status", "identified", "--country", "AU", "--by", "GB"],
+            &[
+                "vid",
+                "victim",
+                "set",
+                "1",
+                "--status",
+                "identified",
+                "--country",
+                "AU",
+                "--by",
+                "GB",
+            ],
         );
         assert!(err.contains("cannot go back to identified"), "{err}");
         for status in ["identified", "arrested"] {
             s.ok(&[
-                "vid", "offender", "set", "1", "--status", status, "--country", "US", "--by", "US",
+                "vid",
+                "offender",
+                "set",
+                "1",
+                "--status",
+                status,
+                "--country",
+                "US",
+                "--by",
+                "US",
             ]);
         }
         let err = refused(
             &s,
-            &["vid", "offender", "set", "1", "--status", "arrested", "--country", "US", "--by", "US"],
+            &[
+                "vid",
+                "offender",
+                "set",
+                "1",
+                "--status",
+                "arrested",
+                "--country",
+                "US",
+                "--by",
+                "US",
+            ],
         );
-        assert!(err.contains("offender 1 is already arrested; nothing was changed"), "{err}");
+        assert!(
+            err.contains("offender 1 is already arrested; nothing was changed"),
+            "{err}"
+        );
 
         let show = &json_lines(&s, &["vid", "series", "show", "Sunrise", "--json"])[0];
         let steps: Vec<(String, String, String)> = show["history"]
@@ -124,10 +202,13 @@ fn statuses_move_forward_with_history_and_audit() {
             .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
             .collect();
         assert_eq!(steps, want, "[{}]", s.name());
-        assert!(show["history"].as_array().unwrap().iter().all(|e| e["actor"]
-            .as_str()
-            .unwrap()
-            .starts_with("cli:")));
+        assert!(
+            show["history"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|e| e["actor"].as_str().unwrap().starts_with("cli:"))
+        );
 
         let stats = &json_lines(&s, &["stats", "--json"])[0];
         assert_eq!(stats["series"], 1);
@@ -160,9 +241,13 @@ fn statuses_move_forward_with_history_and_audit() {
 fn image_variants(dir: &Path) -> Vec<PathBuf> {
     let img = image::open(reference(BRIDGE)).unwrap();
     let resized = dir.join("resized.png");
-    img.resize(img.width() / 2, img.height() / 2, image::imageops::FilterType::Triangle)
-        .save(&resized)
-        .unwrap();
+    img.resize(
+        img.width() / 2,
+        img.height() / 2,
+        image::imageops::FilterType::Triangle,
+    )
+    .save(&resized)
+    .unwrap();
     let jpeg = dir.join("reencoded.jpg");
     let mut out = std::fs::File::create(&jpeg).unwrap();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 60)
@@ -172,7 +257,11 @@ fn image_variants(dir: &Path) -> Vec<PathBuf> {
     img.rotate90().save(&rotated).unwrap();
     let all = dir.join("all-three.jpg");
     let mut out = std::fs::File::create(&all).unwrap();
-    let small = img.resize(img.width() * 2 / 3, img.height() * 2 / 3, image::imageops::FilterType::Triangle);
+    let small = img.resize(
+        img.width() * 2 / 3,
+        img.height() * 2 / 3,
+        image::imageops::FilterType::Triangle,
+    );
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 70)
         .encode_image(&small.rotate90().to_rgb8())
         .unwrap();
@@ -188,7 +277,15 @@ fn search_finds_variants_of_a_series_image_and_not_an_unrelated_one() {
         s.ok(&["vid", "series", "add", "Other", "--agency", "AU"]);
         s.ok(&["vid", "victim", "add", "Bridge", "--agency", "NZ"]);
         let bridge = reference(BRIDGE);
-        let added = s.ok(&["vid", "media", "add", "Bridge", bridge.to_str().unwrap(), "--agency", "NZ"]);
+        let added = s.ok(&[
+            "vid",
+            "media",
+            "add",
+            "Bridge",
+            bridge.to_str().unwrap(),
+            "--agency",
+            "NZ",
+        ]);
         assert_eq!(added.trim(), "1");
         let mut args = vec!["vid", "search"];
         args.extend(variants.iter().map(|p| p.to_str().unwrap()));
@@ -210,7 +307,12 @@ fn search_finds_variants_of_a_series_image_and_not_an_unrelated_one() {
         // variant of the query, not as it is.
         assert_eq!(answers[2]["matches"][0]["variant"], "rot90");
         assert_eq!(answers[0]["matches"][0]["variant"], "orig");
-        assert!(answers[2]["query"].as_str().unwrap().ends_with("rotated.png"));
+        assert!(
+            answers[2]["query"]
+                .as_str()
+                .unwrap()
+                .ends_with("rotated.png")
+        );
         assert_eq!(answers[variants.len()]["matches"], serde_json::json!([]));
 
         // By hash: the series medium's own PDQ, and an MD5 linked by hash.
@@ -220,7 +322,9 @@ fn search_finds_variants_of_a_series_image_and_not_an_unrelated_one() {
         assert_eq!(found["query"], pdq.as_str());
         assert_eq!(found["matches"][0]["distance"], 0);
         let md5 = "0123456789abcdef0123456789abcdef";
-        s.ok(&["vid", "media", "add", "Other", "--hash", md5, "--agency", "AU"]);
+        s.ok(&[
+            "vid", "media", "add", "Other", "--hash", md5, "--agency", "AU",
+        ]);
         let found = &json_lines(&s, &["vid", "search", "--hash", md5])[0];
         assert_eq!(found["matches"][0]["series_name"], "Other");
         assert_eq!(found["matches"][0]["kind"], "exact");
@@ -229,9 +333,25 @@ fn search_finds_variants_of_a_series_image_and_not_an_unrelated_one() {
         // A file that cannot be hashed is named; nothing is linked.
         let bad = dir.path().join("broken.jpg");
         std::fs::write(&bad, b"\xff\xd8\xff not a jpeg").unwrap();
-        let err = refused(&s, &["vid", "media", "add", "Bridge", bad.to_str().unwrap(), "--agency", "NZ"]);
+        let err = refused(
+            &s,
+            &[
+                "vid",
+                "media",
+                "add",
+                "Bridge",
+                bad.to_str().unwrap(),
+                "--agency",
+                "NZ",
+            ],
+        );
         assert!(err.contains("broken.jpg: cannot hash"), "{err}");
-        let err = refused(&s, &["vid", "media", "add", "Nope", "--hash", md5, "--agency", "NZ"]);
+        let err = refused(
+            &s,
+            &[
+                "vid", "media", "add", "Nope", "--hash", md5, "--agency", "NZ",
+            ],
+        );
         assert!(err.contains("no series \"Nope\""), "{err}");
         assert_eq!(json_lines(&s, &["vid", "media", "ls", "--json"]).len(), 2);
 
@@ -240,7 +360,10 @@ fn search_finds_variants_of_a_series_image_and_not_an_unrelated_one() {
         let found = &json_lines(&s, &["vid", "search", "--hash", md5])[0];
         assert_eq!(found["matches"][0]["series_name"], "Bridge");
         let stats = &json_lines(&s, &["stats", "--json"])[0];
-        assert_eq!((stats["series"].as_u64(), stats["vid_media"].as_u64()), (Some(1), Some(2)));
+        assert_eq!(
+            (stats["series"].as_u64(), stats["vid_media"].as_u64()),
+            (Some(1), Some(2))
+        );
     }
 }
 
@@ -269,13 +392,22 @@ fn an_intake_media_item_links_to_a_series_by_its_stored_hashes() {
         s.ok(&["vid", "series", "add", "Harbour", "--agency", "NZ"]);
         let m = &json_lines(
             &s,
-            &["vid", "media", "add", "Harbour", "--intake", "1", "--media", "m1", "--agency", "NZ", "--json"],
+            &[
+                "vid", "media", "add", "Harbour", "--intake", "1", "--media", "m1", "--agency",
+                "NZ", "--json",
+            ],
         )[0];
-        assert_eq!((m["pdq"].as_str(), m["source"].as_str()), (Some(pdq), Some("intake:1/m1")));
+        assert_eq!(
+            (m["pdq"].as_str(), m["source"].as_str()),
+            (Some(pdq), Some("intake:1/m1"))
+        );
         assert_eq!(m["kind"], "image");
         let err = refused(
             &s,
-            &["vid", "media", "add", "Harbour", "--intake", "1", "--media", "m9", "--agency", "NZ"],
+            &[
+                "vid", "media", "add", "Harbour", "--intake", "1", "--media", "m9", "--agency",
+                "NZ",
+            ],
         );
         assert!(err.contains("intake 1 has no media item \"m9\""), "{err}");
         let found = &json_lines(&s, &["vid", "search", "--hash", pdq])[0];
@@ -296,7 +428,15 @@ fn search_finds_a_reencoded_series_video_through_vpdq() {
     let ok = std::process::Command::new("ffmpeg")
         .args(["-v", "error", "-nostdin", "-y", "-i"])
         .arg(video("chair-20-sd-bar.mp4"))
-        .args(["-vf", "scale=240:-2", "-c:v", "libx264", "-crf", "32", "-an"])
+        .args([
+            "-vf",
+            "scale=240:-2",
+            "-c:v",
+            "libx264",
+            "-crf",
+            "32",
+            "-an",
+        ])
         .arg(&copy)
         .status()
         .unwrap();
@@ -306,18 +446,37 @@ fn search_finds_a_reencoded_series_video_through_vpdq() {
         let original = video("chair-20-sd-bar.mp4");
         let m = &json_lines(
             &s,
-            &["vid", "media", "add", "Chair", original.to_str().unwrap(), "--agency", "NZ", "--json"],
+            &[
+                "vid",
+                "media",
+                "add",
+                "Chair",
+                original.to_str().unwrap(),
+                "--agency",
+                "NZ",
+                "--json",
+            ],
         )[0];
         assert_eq!(m["kind"], "video");
         assert!(m["vpdq_frames"].as_u64().unwrap() > 10, "{m}");
         let other = video("pattern-sd-grey-bar.mp4");
         let answers = json_lines(
             &s,
-            &["vid", "search", copy.to_str().unwrap(), other.to_str().unwrap()],
+            &[
+                "vid",
+                "search",
+                copy.to_str().unwrap(),
+                other.to_str().unwrap(),
+            ],
         );
         let hit = &answers[0]["matches"][0];
         assert_eq!(hit["series_name"], "Chair", "[{}] {}", s.name(), answers[0]);
         assert_eq!(hit["kind"], "vpdq");
-        assert_eq!(answers[1]["matches"], serde_json::json!([]), "{}", answers[1]);
+        assert_eq!(
+            answers[1]["matches"],
+            serde_json::json!([]),
+            "{}",
+            answers[1]
+        );
     }
 }

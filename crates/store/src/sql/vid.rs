@@ -2,11 +2,13 @@
 // `sql/lists.rs` for how it is included).
 
 use tiaki_types::vid::{
-    Offender, OffenderStatus, Series, Status, StatusStep, VidEvent, VidEventKind, VidMedia,
-    VidMediaKind, VidRecord, Victim, VictimStatus, transition,
+    Offender, OffenderStatus, Series, Status, StatusStep, Victim, VictimStatus, VidEvent,
+    VidEventKind, VidMedia, VidMediaKind, VidRecord, transition,
 };
 
-use crate::vid::{NewSeries, NewSubject, NewVidMedia, SubjectChange, VidCounts, VidMediaHashes, VidStore};
+use crate::vid::{
+    NewSeries, NewSubject, NewVidMedia, SubjectChange, VidCounts, VidMediaHashes, VidStore,
+};
 
 const SERIES_COLUMNS: &str = "s.id, s.name, s.agency, s.notes, s.merged_into, s.created_at, \
      s.updated_at, (SELECT COUNT(*) FROM vid_media m WHERE m.series_id = s.id) AS media, \
@@ -79,8 +81,7 @@ macro_rules! subject_row {
 subject_row!(Victim, VictimStatus, "vid_victims");
 subject_row!(Offender, OffenderStatus, "vid_offenders");
 
-const SUBJECT_COLUMNS: &str =
-    "id, series_id, status, step_country, step_agency, step_date, agency, notes, created_at, updated_at";
+const SUBJECT_COLUMNS: &str = "id, series_id, status, step_country, step_agency, step_date, agency, notes, created_at, updated_at";
 
 fn subject_from_row<T: SubjectRow>(r: &DbRow) -> Result<T, StoreError> {
     let status: String = r.try_get("status")?;
@@ -258,10 +259,17 @@ async fn add_subject<T: SubjectRow>(
     .fetch_one(&mut *tx)
     .await?;
     let subject: T = subject_from_row(&row)?;
-    let mut e = EventIn::new(T::S::RECORD, subject_id(&row)?, new.series_id, VidEventKind::Created);
+    let mut e = EventIn::new(
+        T::S::RECORD,
+        subject_id(&row)?,
+        new.series_id,
+        VidEventKind::Created,
+    );
     e.to = Some(new.status.name());
     e.step = Some(&new.step);
-    e.note = Some(&new.notes).filter(|n| !n.is_empty()).map(String::as_str);
+    e.note = Some(&new.notes)
+        .filter(|n| !n.is_empty())
+        .map(String::as_str);
     insert_vid_event(&mut tx, &e, actor, now).await?;
     tx.commit().await?;
     Ok(subject)
@@ -402,7 +410,9 @@ impl VidStore for Backend {
             }
         })?;
         let mut e = EventIn::new(VidRecord::Series, id, id, VidEventKind::Created);
-        e.note = Some(&new.notes).filter(|n| !n.is_empty()).map(String::as_str);
+        e.note = Some(&new.notes)
+            .filter(|n| !n.is_empty())
+            .map(String::as_str);
         e.detail = serde_json::json!({"name": new.name, "agency": new.agency});
         insert_vid_event(&mut tx, &e, actor, now).await?;
         let s = series_in(&mut tx, id).await?;
@@ -579,7 +589,12 @@ impl VidStore for Backend {
             .fetch_one(&mut *tx)
             .await?;
             let (media, _) = vid_media_from_row(&row)?;
-            let mut e = EventIn::new(VidRecord::Media, media.id, m.series_id, VidEventKind::Created);
+            let mut e = EventIn::new(
+                VidRecord::Media,
+                media.id,
+                m.series_id,
+                VidEventKind::Created,
+            );
             e.note = Some(&m.notes).filter(|n| !n.is_empty()).map(String::as_str);
             e.detail = serde_json::json!({"source": m.source, "kind": m.kind.name()});
             insert_vid_event(&mut tx, &e, actor, now).await?;

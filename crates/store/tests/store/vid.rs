@@ -10,7 +10,7 @@ use tiaki_store::{Store, StoreError, Timestamp, VidStore};
 use tiaki_types::codes::{Code, ErrorCode};
 use tiaki_types::hashes::PdqHash;
 use tiaki_types::vid::{
-    OffenderStatus, Refusal, StatusStep, VidEventKind, VidMediaKind, VidRecord, VictimStatus,
+    OffenderStatus, Refusal, StatusStep, VictimStatus, VidEventKind, VidMediaKind, VidRecord,
 };
 
 const ACTOR: &str = "cli:tester";
@@ -34,9 +34,18 @@ fn series(name: &str) -> NewSeries {
 async fn check(store: &Store) {
     let t0 = Timestamp::from_unix(1_796_083_200);
     let t1 = Timestamp::from_unix(1_796_083_260);
-    let a = store.add_series(&series("Alpha"), ACTOR, &t0).await.unwrap();
-    assert_eq!((a.name.as_str(), a.agency.as_str(), a.media), ("Alpha", "NZ", 0));
-    let e = store.add_series(&series("Alpha"), ACTOR, &t0).await.unwrap_err();
+    let a = store
+        .add_series(&series("Alpha"), ACTOR, &t0)
+        .await
+        .unwrap();
+    assert_eq!(
+        (a.name.as_str(), a.agency.as_str(), a.media),
+        ("Alpha", "NZ", 0)
+    );
+    let e = store
+        .add_series(&series("Alpha"), ACTOR, &t0)
+        .await
+        .unwrap_err();
     assert!(matches!(e, StoreError::SeriesExists(_)), "{e}");
     assert_eq!(e.error_code(), Code::Conflict);
 
@@ -63,7 +72,12 @@ async fn check(store: &Store) {
     // Impossible: straight to safeguarded, refused, nothing written.
     let before = store.vid_events(Some(a.id), None).await.unwrap();
     let e = store
-        .set_victim(v.id, &to(VictimStatus::Safeguarded, step("AU", "2026-12-01")), ACTOR, &t1)
+        .set_victim(
+            v.id,
+            &to(VictimStatus::Safeguarded, step("AU", "2026-12-01")),
+            ACTOR,
+            &t1,
+        )
         .await
         .unwrap_err();
     let StoreError::Transition(t) = &e else {
@@ -73,13 +87,24 @@ async fn check(store: &Store) {
     assert_eq!(e.error_code(), Code::Conflict);
     assert_eq!(
         e.to_string(),
-        format!("victim {} is unidentified and cannot become safeguarded before it is identified; nothing was changed", v.id)
+        format!(
+            "victim {} is unidentified and cannot become safeguarded before it is identified; nothing was changed",
+            v.id
+        )
     );
-    assert_eq!(store.victims(Some(a.id)).await.unwrap(), [v.clone()]);
+    assert_eq!(
+        store.victims(Some(a.id)).await.unwrap(),
+        std::slice::from_ref(&v)
+    );
     assert_eq!(store.vid_events(Some(a.id), None).await.unwrap(), before);
 
     let v1 = store
-        .set_victim(v.id, &to(VictimStatus::Identified, step("AU", "2026-12-01")), ACTOR, &t1)
+        .set_victim(
+            v.id,
+            &to(VictimStatus::Identified, step("AU", "2026-12-01")),
+            ACTOR,
+            &t1,
+        )
         .await
         .unwrap();
     assert_eq!(v1.status, VictimStatus::Identified);
@@ -104,7 +129,10 @@ async fn check(store: &Store) {
         )
         .await
         .unwrap();
-    assert_eq!((v2.status, v2.notes.as_str()), (VictimStatus::Safeguarded, "safe"));
+    assert_eq!(
+        (v2.status, v2.notes.as_str()),
+        (VictimStatus::Safeguarded, "safe")
+    );
     let history = store
         .vid_events(None, Some((VidRecord::Victim, v.id)))
         .await
@@ -117,8 +145,16 @@ async fn check(store: &Store) {
         kinds,
         [
             (VidEventKind::Created, None, Some("unidentified")),
-            (VidEventKind::Status, Some("unidentified"), Some("identified")),
-            (VidEventKind::Status, Some("identified"), Some("safeguarded")),
+            (
+                VidEventKind::Status,
+                Some("unidentified"),
+                Some("identified")
+            ),
+            (
+                VidEventKind::Status,
+                Some("identified"),
+                Some("safeguarded")
+            ),
             (VidEventKind::Notes, None, None),
         ]
     );
@@ -171,7 +207,15 @@ async fn check(store: &Store) {
         .unwrap_err();
     assert!(e.to_string().contains("cannot go back"), "{e}");
     let e = store
-        .set_offender(999, &SubjectChange { status: None, notes: None }, ACTOR, &t1)
+        .set_offender(
+            999,
+            &SubjectChange {
+                status: None,
+                notes: None,
+            },
+            ACTOR,
+            &t1,
+        )
         .await
         .unwrap_err();
     assert_eq!(e.to_string(), "no offender with id 999");
@@ -218,10 +262,19 @@ async fn check(store: &Store) {
     assert_eq!((merged.id, merged.media, merged.victims), (a.id, 1, 1));
     let b_after = store.series_by_name("Beta").await.unwrap().unwrap();
     assert_eq!((b_after.merged_into, b_after.media), (Some(a.id), 0));
-    let e = store.merge_series(b.id, a.id, ACTOR, &t1).await.unwrap_err();
+    let e = store
+        .merge_series(b.id, a.id, ACTOR, &t1)
+        .await
+        .unwrap_err();
     assert!(matches!(e, StoreError::SeriesMerged { .. }), "{e}");
-    let e = store.merge_series(a.id, a.id, ACTOR, &t1).await.unwrap_err();
-    assert_eq!(e.to_string(), "series \"Alpha\" cannot be merged into itself");
+    let e = store
+        .merge_series(a.id, a.id, ACTOR, &t1)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "series \"Alpha\" cannot be merged into itself"
+    );
     let moved = store
         .vid_events(None, Some((VidRecord::Media, media[0].id)))
         .await
