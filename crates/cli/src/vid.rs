@@ -15,7 +15,7 @@ use tiaki_core::media::{FileRecord, HashOptions, walk};
 use tiaki_core::store::{Store, Timestamp, VidStore};
 use tiaki_core::types::audit::AuditAction as Audit;
 use tiaki_core::types::vid::{OffenderStatus, Status, StatusStep, VictimStatus};
-use tiaki_core::vid::{self, SubjectInput};
+use tiaki_core::vid::{self, Subject, SubjectInput};
 
 use crate::ctx::{self, Ctx, actor, audit};
 
@@ -223,8 +223,14 @@ pub fn run(ctx: &Ctx, args: VidArgs) -> anyhow::Result<ExitCode> {
         match args.command {
             VidCommand::Series { command } => series(&store, &now, command).await?,
             VidCommand::Media { command } => media(&store, &now, command).await?,
-            VidCommand::Victim { command } => victims(&store, &now, command).await?,
-            VidCommand::Offender { command } => offenders(&store, &now, command).await?,
+            VidCommand::Victim { command } => {
+                let audit = (Audit::VidVictimAdded, Audit::VidVictimChanged);
+                subjects::<VictimStatus>(&store, &now, command, audit).await?
+            }
+            VidCommand::Offender { command } => {
+                let audit = (Audit::VidOffenderAdded, Audit::VidOffenderChanged);
+                subjects::<OffenderStatus>(&store, &now, command, audit).await?
+            }
             VidCommand::Search {
                 paths,
                 hashes,
@@ -406,19 +412,18 @@ async fn media(store: &Store, now: &Timestamp, command: MediaCommand) -> anyhow:
     Ok(())
 }
 
-/// One victim or offender as a line of text.
-fn subject_line(id: i64, series: i64, status: &str, step: &StatusStep, notes: &str) -> String {
-    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
-    format!(
-        "{id}\tseries {series}\t{status}\t{}\t{}\t{}\t{notes}",
-        opt(&step.country),
-        opt(&step.agency),
-        opt(&step.date)
-    )
-}
-
-async fn victims(store: &Store, now: &Timestamp, command: SubjectCommand) -> anyhow::Result<()> {
+/// `tiaki vid victim …` and `tiaki vid offender …`, by status type.
+async fn subjects<K>(
+    store: &Store,
+    now: &Timestamp,
+    command: SubjectCommand,
+    (added, changed): (Audit, Audit),
+) -> anyhow::Result<()>
+where
+    K: Subject + std::str::FromStr<Err = tiaki_core::types::vid::BadStatus>,
+{
     let who = actor();
+    let record = K::RECORD;
     match command {
         SubjectCommand::Add {
             series,
@@ -426,128 +431,50 @@ async fn victims(store: &Store, now: &Timestamp, command: SubjectCommand) -> any
             contributor,
             json,
         } => {
-            let input = step.input::<VictimStatus>()?;
-            let v = vid::add_victim(store, &series, &input, &contributor.agency, &who, now).await?;
-            let detail = json!({"series": v.series, "status": v.status, "step": v.step});
-            audit(
-                store,
-                now,
-                Audit::VidVictimAdded,
-                &format!("victim/{}", v.id),
-                detail,
-            )
-            .await?;
-            show_added(json, v.id, &v)?;
+            let input = step.input::<K>()?;
+            let row =
+                vid::add_subject(store, &series, &input, &contributor.agency, &who, now).await?;
+            let (id, series, status, step, _) = K::summary(&row);
+            let detail = json!({"series": series, "status": status.name(), "step": step});
+            audit(store, now, added, &format!("{record}/{id}"), detail).await?;
+            if json {
+                print_json(&row)?;
+            } else {
+                println!("{id}");
+            }
         }
         SubjectCommand::Set { id, step, json } => {
-            let input = step.input::<VictimStatus>()?;
-            let v = vid::set_victim(store, id, &input, &who, now).await?;
+            let input = step.input::<K>()?;
+            let row = vid::set_subject(store, id, &input, &who, now).await?;
+            let (_, _, status, step, _) = K::summary(&row);
             let detail =
-                json!({"status": v.status, "step": v.step, "notes": input.notes.is_some()});
-            audit(
-                store,
-                now,
-                Audit::VidVictimChanged,
-                &format!("victim/{id}"),
-                detail,
-            )
-            .await?;
-            show_changed(json, &v, || format!("victim {id} is {}", v.status))?;
+                json!({"status": status.name(), "step": step, "notes": input.notes.is_some()});
+            audit(store, now, changed, &format!("{record}/{id}"), detail).await?;
+            if json {
+                print_json(&row)?;
+            } else {
+                println!("{record} {id} is {status}");
+            }
         }
         SubjectCommand::Ls { series, json } => {
             let filter = vid::series_filter(store, series.as_deref()).await?;
-            for v in store.victims(filter).await? {
+            for row in K::list(store, filter).await? {
                 if json {
-                    print_json(&v)?;
-                } else {
-                    println!(
-                        "{}",
-                        subject_line(v.id, v.series, v.status.name(), &v.step, &v.notes)
-                    );
+                    print_json(&row)?;
+                    continue;
                 }
+                let (id, series, status, step, notes) = K::summary(&row);
+                let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
+                println!(
+                    "{id}\tseries {series}\t{status}\t{}\t{}\t{}\t{notes}",
+                    opt(&step.country),
+                    opt(&step.agency),
+                    opt(&step.date)
+                );
             }
         }
     }
     Ok(())
-}
-
-async fn offenders(store: &Store, now: &Timestamp, command: SubjectCommand) -> anyhow::Result<()> {
-    let who = actor();
-    match command {
-        SubjectCommand::Add {
-            series,
-            step,
-            contributor,
-            json,
-        } => {
-            let input = step.input::<OffenderStatus>()?;
-            let o =
-                vid::add_offender(store, &series, &input, &contributor.agency, &who, now).await?;
-            let detail = json!({"series": o.series, "status": o.status, "step": o.step});
-            audit(
-                store,
-                now,
-                Audit::VidOffenderAdded,
-                &format!("offender/{}", o.id),
-                detail,
-            )
-            .await?;
-            show_added(json, o.id, &o)?;
-        }
-        SubjectCommand::Set { id, step, json } => {
-            let input = step.input::<OffenderStatus>()?;
-            let o = vid::set_offender(store, id, &input, &who, now).await?;
-            let detail =
-                json!({"status": o.status, "step": o.step, "notes": input.notes.is_some()});
-            audit(
-                store,
-                now,
-                Audit::VidOffenderChanged,
-                &format!("offender/{id}"),
-                detail,
-            )
-            .await?;
-            show_changed(json, &o, || format!("offender {id} is {}", o.status))?;
-        }
-        SubjectCommand::Ls { series, json } => {
-            let filter = vid::series_filter(store, series.as_deref()).await?;
-            for o in store.offenders(filter).await? {
-                if json {
-                    print_json(&o)?;
-                } else {
-                    println!(
-                        "{}",
-                        subject_line(o.id, o.series, o.status.name(), &o.step, &o.notes)
-                    );
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-/// A new record: its id, or itself as JSON.
-fn show_added(json: bool, id: i64, record: &impl serde::Serialize) -> anyhow::Result<()> {
-    if json {
-        print_json(record)
-    } else {
-        println!("{id}");
-        Ok(())
-    }
-}
-
-/// A changed record: a sentence, or itself as JSON.
-fn show_changed(
-    json: bool,
-    record: &impl serde::Serialize,
-    text: impl FnOnce() -> String,
-) -> anyhow::Result<()> {
-    if json {
-        print_json(record)
-    } else {
-        println!("{}", text());
-        Ok(())
-    }
 }
 
 async fn search(

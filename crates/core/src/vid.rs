@@ -263,56 +263,102 @@ fn subject_change<S: Status>(
     })
 }
 
-/// Records a victim with a series (`unidentified` unless a status is given).
-pub async fn add_victim<S: VidStore>(
-    store: &S,
+/// Victims and offenders alike, by their status type: the row the store
+/// answers with, and the store's methods for it.
+pub trait Subject: Status + Send + Sync {
+    /// [`Victim`] or [`Offender`].
+    type Row: serde::Serialize + Send;
+    fn add<St: VidStore>(
+        store: &St,
+        new: &NewSubject<Self>,
+        actor: &str,
+        now: &Timestamp,
+    ) -> impl Future<Output = Result<Self::Row, StoreError>> + Send;
+    fn set<St: VidStore>(
+        store: &St,
+        id: i64,
+        change: &SubjectChange<Self>,
+        actor: &str,
+        now: &Timestamp,
+    ) -> impl Future<Output = Result<Self::Row, StoreError>> + Send;
+    /// Those of a series, or all, by id.
+    fn list<St: VidStore>(
+        store: &St,
+        series_id: Option<i64>,
+    ) -> impl Future<Output = Result<Vec<Self::Row>, StoreError>> + Send;
+    /// A row's id, series, status, step and notes.
+    fn summary(row: &Self::Row) -> (i64, i64, Self, &StatusStep, &str);
+}
+
+macro_rules! subject {
+    ($S:ty, $Row:ty, $add:ident, $set:ident, $list:ident) => {
+        impl Subject for $S {
+            type Row = $Row;
+            fn add<St: VidStore>(
+                store: &St,
+                new: &NewSubject<Self>,
+                actor: &str,
+                now: &Timestamp,
+            ) -> impl Future<Output = Result<$Row, StoreError>> + Send {
+                store.$add(new, actor, now)
+            }
+            fn set<St: VidStore>(
+                store: &St,
+                id: i64,
+                change: &SubjectChange<Self>,
+                actor: &str,
+                now: &Timestamp,
+            ) -> impl Future<Output = Result<$Row, StoreError>> + Send {
+                store.$set(id, change, actor, now)
+            }
+            fn list<St: VidStore>(
+                store: &St,
+                series_id: Option<i64>,
+            ) -> impl Future<Output = Result<Vec<$Row>, StoreError>> + Send {
+                store.$list(series_id)
+            }
+            fn summary(r: &$Row) -> (i64, i64, Self, &StatusStep, &str) {
+                (r.id, r.series, r.status, &r.step, &r.notes)
+            }
+        }
+    };
+}
+
+subject!(VictimStatus, Victim, add_victim, set_victim, victims);
+subject!(
+    OffenderStatus,
+    Offender,
+    add_offender,
+    set_offender,
+    offenders
+);
+
+/// Records a victim or an offender with a series (by id or name), in the
+/// first status unless another is given.
+pub async fn add_subject<St: VidStore, K: Subject>(
+    store: &St,
     series_key: &str,
-    input: &SubjectInput<VictimStatus>,
+    input: &SubjectInput<K>,
     agency: &str,
     actor: &str,
     now: &Timestamp,
-) -> Result<Victim, VidError> {
+) -> Result<K::Row, VidError> {
     let s = series(store, series_key).await?;
     let new = new_subject(s.id, input, agency, now)?;
-    Ok(store.add_victim(&new, actor, now).await?)
+    Ok(K::add(store, &new, actor, now).await?)
 }
 
-/// Moves a victim on (one status forward) and/or replaces its notes.
-pub async fn set_victim<S: VidStore>(
-    store: &S,
+/// Moves a victim or an offender on (one status forward) and/or replaces
+/// its notes.
+pub async fn set_subject<St: VidStore, K: Subject>(
+    store: &St,
     id: i64,
-    input: &SubjectInput<VictimStatus>,
+    input: &SubjectInput<K>,
     actor: &str,
     now: &Timestamp,
-) -> Result<Victim, VidError> {
+) -> Result<K::Row, VidError> {
     let change = subject_change(id, input, now)?;
-    Ok(store.set_victim(id, &change, actor, now).await?)
-}
-
-/// Records an offender with a series (`unidentified` unless a status is given).
-pub async fn add_offender<S: VidStore>(
-    store: &S,
-    series_key: &str,
-    input: &SubjectInput<OffenderStatus>,
-    agency: &str,
-    actor: &str,
-    now: &Timestamp,
-) -> Result<Offender, VidError> {
-    let s = series(store, series_key).await?;
-    let new = new_subject(s.id, input, agency, now)?;
-    Ok(store.add_offender(&new, actor, now).await?)
-}
-
-/// Moves an offender on (one status forward) and/or replaces its notes.
-pub async fn set_offender<S: VidStore>(
-    store: &S,
-    id: i64,
-    input: &SubjectInput<OffenderStatus>,
-    actor: &str,
-    now: &Timestamp,
-) -> Result<Offender, VidError> {
-    let change = subject_change(id, input, now)?;
-    Ok(store.set_offender(id, &change, actor, now).await?)
+    Ok(K::set(store, id, &change, actor, now).await?)
 }
 
 /// The series id of an optional series key.

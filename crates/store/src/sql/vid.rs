@@ -189,19 +189,29 @@ fn event_from_row(r: &DbRow) -> Result<VidEvent, StoreError> {
     })
 }
 
+/// The series with this id or this name, through any executor (the
+/// pool, or a transaction's connection).
+async fn series_row<'c, E: sqlx::Executor<'c, Database = Db>>(
+    e: E,
+    id: Option<i64>,
+    name: Option<&str>,
+) -> Result<Option<Series>, StoreError> {
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {SERIES_COLUMNS} FROM vid_series s WHERE s.id = $1 OR s.name = $2"
+    )))
+    .bind(id)
+    .bind(name)
+    .fetch_optional(e)
+    .await?;
+    row.as_ref().map(series_from_row).transpose()
+}
+
 /// A series by id inside a transaction: unknown is
 /// [`StoreError::NoSuchSeries`].
 async fn series_in(conn: &mut DbConn, id: i64) -> Result<Series, StoreError> {
-    let row = sqlx::query(AssertSqlSafe(format!(
-        "SELECT {SERIES_COLUMNS} FROM vid_series s WHERE s.id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    match row {
-        Some(r) => series_from_row(&r),
-        None => Err(StoreError::NoSuchSeries(id.to_string())),
-    }
+    series_row(&mut *conn, Some(id), None)
+        .await?
+        .ok_or_else(|| StoreError::NoSuchSeries(id.to_string()))
 }
 
 /// A series records may be added to: it exists and was not merged away.
@@ -430,23 +440,11 @@ impl VidStore for Backend {
     }
 
     async fn series_by_id(&self, id: i64) -> Result<Option<Series>, StoreError> {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {SERIES_COLUMNS} FROM vid_series s WHERE s.id = $1"
-        )))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(series_from_row).transpose()
+        series_row(&self.pool, Some(id), None).await
     }
 
     async fn series_by_name(&self, name: &str) -> Result<Option<Series>, StoreError> {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {SERIES_COLUMNS} FROM vid_series s WHERE s.name = $1"
-        )))
-        .bind(name)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(series_from_row).transpose()
+        series_row(&self.pool, None, Some(name)).await
     }
 
     async fn merge_series(
