@@ -250,7 +250,7 @@ async fn add_subject<T: SubjectRow>(
     actor: &str,
     now: &Timestamp,
 ) -> Result<T, StoreError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = begin_write(pool).await?;
     open_series_in(&mut tx, new.series_id).await?;
     let row = sqlx::query(AssertSqlSafe(format!(
         "INSERT INTO {} (series_id, status, step_country, step_agency, step_date, agency, notes, \
@@ -297,7 +297,7 @@ async fn set_subject<T: SubjectRow>(
     now: &Timestamp,
 ) -> Result<T, StoreError> {
     let record = T::S::RECORD;
-    let mut tx = pool.begin().await?;
+    let mut tx = begin_write(pool).await?;
     let current: T = subject_in(&mut tx, record, id).await?;
     let series_id = current.series_of();
     if let Some((to, step)) = &change.status {
@@ -401,7 +401,7 @@ impl VidStore for Backend {
         actor: &str,
         now: &Timestamp,
     ) -> Result<Series, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin_write(&self.pool).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO vid_series (name, agency, notes, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $4) RETURNING id",
@@ -454,7 +454,7 @@ impl VidStore for Backend {
         actor: &str,
         now: &Timestamp,
     ) -> Result<Series, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin_write(&self.pool).await?;
         let source = open_series_in(&mut tx, from).await?;
         let target = open_series_in(&mut tx, into).await?;
         if from == into {
@@ -561,7 +561,7 @@ impl VidStore for Backend {
         actor: &str,
         now: &Timestamp,
     ) -> Result<Vec<VidMedia>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin_write(&self.pool).await?;
         let mut out = Vec::with_capacity(new.len());
         for m in new {
             open_series_in(&mut tx, m.series_id).await?;

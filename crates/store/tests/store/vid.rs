@@ -297,11 +297,35 @@ async fn check(store: &Store) {
     assert!(store.intake_media_hashes(1, "m1").await.unwrap().is_none());
 }
 
+/// The history refuses to be rewritten, whoever connects.
+async fn history_is_append_only<DB: sqlx::Database>(pool: &sqlx::Pool<DB>)
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+{
+    for sql in [
+        "UPDATE vid_events SET actor = 'someone else'",
+        "DELETE FROM vid_events",
+    ] {
+        let mut conn = pool.acquire().await.unwrap();
+        let Err(e) = sqlx::query(sql).execute(&mut *conn).await else {
+            panic!("{sql}: allowed")
+        };
+        assert!(
+            e.to_string().contains("vid_events is append-only"),
+            "{sql}: {e}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn vid_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), None).await.unwrap();
     check(&store).await;
+    let url = format!("sqlite://{}", dir.path().join("tiaki.db").display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    history_is_append_only(&pool).await;
 }
 
 #[tokio::test]
@@ -314,6 +338,9 @@ async fn vid_on_postgres() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), Some(&url)).await.unwrap();
         check(&store).await;
+        let pool = sqlx::PgPool::connect(&url).await.unwrap();
+        history_is_append_only(&pool).await;
+        pool.close().await;
     }
     drop(pg);
 }
