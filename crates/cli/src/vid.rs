@@ -11,6 +11,7 @@ use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use rayon::prelude::*;
 use serde_json::json;
+use tiaki_core::blobs::BlobStore;
 use tiaki_core::media::{FileRecord, HashOptions, walk};
 use tiaki_core::store::{Store, Timestamp, VidStore};
 use tiaki_core::types::audit::AuditAction as Audit;
@@ -121,6 +122,10 @@ enum MediaCommand {
         /// The provider's media id within --intake.
         #[arg(long, requires = "intake")]
         media: Option<String>,
+        /// Link files by their hashes only: do not keep them (encrypted)
+        /// in the blob store.
+        #[arg(long)]
+        hash_only: bool,
         #[command(flatten)]
         contributor: Contributor,
         #[arg(long)]
@@ -222,7 +227,7 @@ pub fn run(ctx: &Ctx, args: VidArgs) -> anyhow::Result<ExitCode> {
         let now = ctx.now();
         match args.command {
             VidCommand::Series { command } => series(&store, &now, command).await?,
-            VidCommand::Media { command } => media(&store, &now, command).await?,
+            VidCommand::Media { command } => media(&store, ctx.data(), &now, command).await?,
             VidCommand::Victim { command } => {
                 let audit = (Audit::VidVictimAdded, Audit::VidVictimChanged);
                 subjects::<VictimStatus>(&store, &now, command, audit).await?
@@ -343,7 +348,12 @@ fn hash_files(paths: &[PathBuf], dihedral: bool) -> Vec<FileRecord> {
         .collect()
 }
 
-async fn media(store: &Store, now: &Timestamp, command: MediaCommand) -> anyhow::Result<()> {
+async fn media(
+    store: &Store,
+    data: &std::path::Path,
+    now: &Timestamp,
+    command: MediaCommand,
+) -> anyhow::Result<()> {
     match command {
         MediaCommand::Add {
             series,
@@ -351,6 +361,7 @@ async fn media(store: &Store, now: &Timestamp, command: MediaCommand) -> anyhow:
             hashes,
             intake,
             media,
+            hash_only,
             contributor,
             note,
             json,
@@ -369,6 +380,11 @@ async fn media(store: &Store, now: &Timestamp, command: MediaCommand) -> anyhow:
                 anyhow::bail!("nothing to link: give files, --hash HEX, or --intake N --media ID");
             }
             let note = note.unwrap_or_default();
+            if !hash_only && !paths.is_empty() {
+                // An unknown series is said before anything is kept.
+                vid::series(store, &series).await?;
+                vid::keep_files(&BlobStore::open(data)?, &mut items)?;
+            }
             let added = vid::add_media(
                 store,
                 &series,

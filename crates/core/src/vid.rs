@@ -33,6 +33,7 @@ use tiaki_types::vid::{
     VidMatch, VidMedia, VidMediaKind, VidRecord, VidSearch,
 };
 
+use crate::blobs::BlobStore;
 use crate::hashing::hashes_of_record;
 use crate::matching::{self, MatchKind, Query};
 
@@ -67,6 +68,8 @@ pub enum VidError {
     BadHash { value: String, why: String },
     #[error("intake {intake} has no media item {media:?}")]
     NoSuchIntakeMedia { intake: i64, media: String },
+    #[error(transparent)]
+    Blob(#[from] crate::blobs::BlobError),
 }
 
 impl ErrorCode for VidError {
@@ -81,6 +84,7 @@ impl ErrorCode for VidError {
             | VidError::BadHash { .. } => Code::InvalidArgument,
             VidError::NoHashes { .. } | VidError::File { .. } => Code::InvalidInput,
             VidError::NoSuchIntakeMedia { .. } => Code::NotFound,
+            VidError::Blob(e) => e.error_code(),
         }
     }
 }
@@ -381,6 +385,10 @@ pub struct MediaInput {
     pub kind: VidMediaKind,
     pub hashes: MediaHashes,
     pub source: String,
+    /// The file hashed, which may be kept in the blob store.
+    pub file: Option<std::path::PathBuf>,
+    /// Kept in the blob store ([`keep_files`]).
+    pub stored: bool,
 }
 
 fn searchable(h: &MediaHashes) -> bool {
@@ -414,6 +422,8 @@ pub fn media_of_record(r: &FileRecord) -> Result<MediaInput, VidError> {
         kind,
         hashes,
         source: format!("file:{name}"),
+        file: Some(std::path::PathBuf::from(&r.path)),
+        stored: false,
     })
 }
 
@@ -439,6 +449,8 @@ pub fn media_of_hash(value: &str) -> Result<MediaInput, VidError> {
         kind: VidMediaKind::Other,
         hashes,
         source: "hash".to_owned(),
+        file: None,
+        stored: false,
     })
 }
 
@@ -471,7 +483,22 @@ pub async fn media_of_intake<S: VidStore>(
         kind,
         hashes: row.hashes,
         source,
+        file: None,
+        stored: false,
     })
+}
+
+/// Keeps each file of `media` (with its SHA-256), encrypted, in the blob
+/// store, before its row exists: content-addressed, so a run stopped before
+/// the rows are stored leaves only blobs that the next run finds there.
+pub fn keep_files(blobs: &BlobStore, media: &mut [MediaInput]) -> Result<(), VidError> {
+    for m in media {
+        if let (Some(file), Some(sha256)) = (&m.file, &m.hashes.sha256) {
+            blobs.put_file(file, sha256)?;
+            m.stored = true;
+        }
+    }
+    Ok(())
 }
 
 /// Links media to a series (by id or name), all or none.
@@ -492,6 +519,7 @@ pub async fn add_media<S: VidStore>(
             series_id: s.id,
             kind: m.kind,
             hashes: m.hashes,
+            stored: m.stored,
             source: m.source,
             agency: agency.clone(),
             notes: notes.to_owned(),

@@ -54,6 +54,8 @@ pub struct NewVidMedia {
     pub series_id: i64,
     pub kind: VidMediaKind,
     pub hashes: MediaHashes,
+    /// The file is in the blob store (under `hashes.sha256`).
+    pub stored: bool,
     /// `file:NAME`, `hash` or `intake:N/ID`.
     pub source: String,
     /// The contributing agency's country (ISO alpha-2).

@@ -337,6 +337,8 @@ pub struct VidMedia {
     pub pdq_quality: Option<u8>,
     /// vPDQ frames kept (0 for an image).
     pub vpdq_frames: u64,
+    /// The file is kept, encrypted, in the blob store (named by its SHA-256).
+    pub stored: bool,
     /// Where it came from: `file:NAME`, `hash`, or `intake:N/ID`.
     pub source: String,
     /// The contributing agency (its country).

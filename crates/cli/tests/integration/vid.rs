@@ -318,6 +318,19 @@ fn search_finds_variants_of_a_series_image_and_not_an_unrelated_one() {
         // By hash: the series medium's own PDQ, and an MD5 linked by hash.
         let media = &json_lines(&s, &["vid", "media", "ls", "Bridge", "--json"])[0];
         let pdq = media["pdq"].as_str().unwrap().to_owned();
+        // The file is kept, encrypted, named by its SHA-256.
+        assert_eq!(media["stored"], true);
+        let sha = media["sha256"].as_str().unwrap();
+        let blob = s
+            .data()
+            .join("blobs")
+            .join(&sha[..2])
+            .join(format!("{sha}.age"));
+        assert!(blob.is_file(), "{}", blob.display());
+        assert_ne!(
+            std::fs::read(&blob).unwrap(),
+            std::fs::read(&bridge).unwrap()
+        );
         let found = &json_lines(&s, &["vid", "search", "--hash", &pdq])[0];
         assert_eq!(found["query"], pdq.as_str());
         assert_eq!(found["matches"][0]["distance"], 0);
@@ -327,6 +340,8 @@ fn search_finds_variants_of_a_series_image_and_not_an_unrelated_one() {
         ]);
         let found = &json_lines(&s, &["vid", "search", "--hash", md5])[0];
         assert_eq!(found["matches"][0]["series_name"], "Other");
+        let by_hash = &json_lines(&s, &["vid", "media", "ls", "Other", "--json"])[0];
+        assert_eq!(by_hash["stored"], false);
         assert_eq!(found["matches"][0]["kind"], "exact");
         assert_eq!(found["matches"][0]["victim_status"], Value::Null);
 

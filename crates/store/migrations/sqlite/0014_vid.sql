@@ -51,7 +51,8 @@ CREATE TABLE vid_offenders (
 CREATE INDEX vid_offenders_series ON vid_offenders (series_id);
 
 -- Media linked to a series by hash (the same columns as `media`); the file
--- itself is not required.
+-- itself is not required: `stored` says whether it is kept, encrypted, in the
+-- blob store (tiaki_core::blobs, named by `sha256`).
 CREATE TABLE vid_media (
     id          INTEGER PRIMARY KEY,
     series_id   INTEGER NOT NULL REFERENCES vid_series (id),
@@ -62,6 +63,7 @@ CREATE TABLE vid_media (
     pdq         BLOB,
     pdq_quality INTEGER,
     vpdq        TEXT,             -- [{"frame","timestamp","quality","pdq"}]
+    stored      BOOLEAN NOT NULL DEFAULT FALSE,
     source      TEXT NOT NULL,    -- file:NAME | hash | intake:N/ID
     agency      TEXT NOT NULL,
     notes       TEXT NOT NULL DEFAULT '',

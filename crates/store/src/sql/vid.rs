@@ -367,7 +367,7 @@ async fn subjects<T: SubjectRow>(
 }
 
 const VID_MEDIA_COLUMNS: &str = "id, series_id, kind, md5, sha1, sha256, pdq, pdq_quality, vpdq, \
-     source, agency, notes, created_at";
+     source, agency, notes, created_at, stored";
 // (The hashes are `HASH_COLUMNS` from index 3: `media_hashes_at`.)
 
 /// A `vid_media` row read with [`VID_MEDIA_COLUMNS`], and its hashes.
@@ -386,6 +386,7 @@ fn vid_media_from_row(r: &DbRow) -> Result<(VidMedia, MediaHashes), StoreError> 
         pdq: hashes.pdq.map(|p| p.to_hex()),
         pdq_quality: hashes.pdq_quality,
         vpdq_frames: hashes.vpdq.as_ref().map_or(0, |v| v.len() as u64),
+        stored: r.try_get("stored")?,
         source: r.try_get("source")?,
         agency: r.try_get("agency")?,
         notes: r.try_get("notes")?,
@@ -568,8 +569,8 @@ impl VidStore for Backend {
             let h = &m.hashes;
             let row = sqlx::query(AssertSqlSafe(format!(
                 "INSERT INTO vid_media (series_id, kind, md5, sha1, sha256, pdq, pdq_quality, \
-                 vpdq, source, agency, notes, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                 vpdq, source, agency, notes, created_at, stored) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
                  RETURNING {VID_MEDIA_COLUMNS}"
             )))
             .bind(m.series_id)
@@ -584,6 +585,7 @@ impl VidStore for Backend {
             .bind(&m.agency)
             .bind(&m.notes)
             .bind(now.as_str())
+            .bind(m.stored)
             .fetch_one(&mut *tx)
             .await?;
             let (media, _) = vid_media_from_row(&row)?;

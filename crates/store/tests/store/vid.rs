@@ -243,6 +243,7 @@ async fn check(store: &Store) {
                     pdq_quality: Some(90),
                     ..MediaHashes::default()
                 },
+                stored: false,
                 source: "hash".into(),
                 agency: "AU".into(),
                 notes: String::new(),
