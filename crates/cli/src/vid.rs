@@ -240,7 +240,7 @@ pub fn run(ctx: &Ctx, args: VidArgs) -> anyhow::Result<ExitCode> {
                 paths,
                 hashes,
                 radius,
-            } => search(&store, paths, hashes, radius).await?,
+            } => search(&store, ctx.data(), paths, hashes, radius).await?,
         }
         Ok(ExitCode::SUCCESS)
     })
@@ -495,6 +495,7 @@ where
 
 async fn search(
     store: &Store,
+    data: &std::path::Path,
     paths: Vec<PathBuf>,
     hashes: Vec<String>,
     radius: u32,
@@ -511,9 +512,10 @@ async fn search(
         let probe = vid::probe_of_file(&r)?;
         queries.push((r.path, probe));
     }
-    let index = vid::VidIndex::build(store)
+    let path = vid::index_path(data, store).await?;
+    let index = vid::VidIndex::open(store, &path)
         .await
-        .context("cannot read the series media")?;
+        .with_context(|| format!("cannot open the index of series media {}", path.display()))?;
     for answer in vid::search(store, &index, &queries, radius).await? {
         print_json(&answer)?;
     }

@@ -19,12 +19,13 @@
 //! users.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use tiaki_index::{Digest, KnownIndex, PdqEntry};
 use tiaki_media::{FileRecord, Kind};
 use tiaki_store::intake::MediaHashes;
 use tiaki_store::vid::{NewSeries, NewSubject, NewVidMedia, SubjectChange};
-use tiaki_store::{StoreError, Timestamp, VidStore};
+use tiaki_store::{Store, StoreError, Timestamp, VidStore};
 use tiaki_types::codes::{Code, ErrorCode};
 use tiaki_types::country::Country;
 use tiaki_types::hashes::Probe;
@@ -534,29 +535,62 @@ pub async fn add_media<S: VidStore>(
 /// Series media read per store page while the index is built.
 const PAGE: u32 = 10_000;
 
-/// Every series medium's hashes, indexed: ids are `vid_media.id`.
+/// Every series medium's hashes, indexed (digests, PDQ, vPDQ frames): ids
+/// are `vid_media.id`, and a hit's series is read from the store, so a
+/// merge (which moves media, not hashes) leaves the index as it is.
+///
+/// Series media are only ever added, so an index is current once it holds
+/// every id up to the store's highest: [`VidIndex::open`] loads the file
+/// beside the store and adds the media stored since; one holding an id the
+/// store does not reach (a store restored from an older backup) is rebuilt.
 #[derive(Debug, Default)]
 pub struct VidIndex {
     index: KnownIndex,
-    /// `vid_media.id` → its series.
-    series_of: HashMap<u64, i64>,
+    /// The highest `vid_media.id` held.
+    max_id: i64,
 }
 
 impl VidIndex {
     /// Reads every series medium from the store into a new index.
     pub async fn build<S: VidStore>(store: &S) -> Result<VidIndex, StoreError> {
         let mut out = VidIndex::default();
-        let mut after = 0;
+        out.catch_up(store).await?;
+        Ok(out)
+    }
+
+    /// The index file at `path`, caught up with the store (and written
+    /// again when anything was added); missing, unreadable or ahead of the
+    /// store, it is rebuilt.
+    pub async fn open<S: VidStore>(store: &S, path: &Path) -> Result<VidIndex, StoreError> {
+        let top = store.vid_media_max_id().await?;
+        let mut out = match crate::known::read_index(path) {
+            Ok((_, max_id, index)) if i64::try_from(max_id).is_ok_and(|m| m <= top) => VidIndex {
+                index,
+                max_id: i64::try_from(max_id).unwrap_or(0),
+            },
+            _ => VidIndex::default(),
+        };
+        if out.catch_up(store).await? > 0 || !path.exists() {
+            out.index.pdq.build_tables()?;
+            let max_id = u64::try_from(out.max_id).unwrap_or(0);
+            crate::known::write_index(path, 0, max_id, &out.index)?;
+        }
+        Ok(out)
+    }
+
+    /// Adds the media stored above the highest id held; returns how many.
+    async fn catch_up<S: VidStore>(&mut self, store: &S) -> Result<u64, StoreError> {
+        let mut added = 0;
         loop {
-            let page = store.vid_media_hashes_page(after, PAGE).await?;
+            let page = store.vid_media_hashes_page(self.max_id, PAGE).await?;
             let Some(last) = page.last() else { break };
-            after = last.id;
+            self.max_id = last.id;
+            added += page.len() as u64;
             let mut pdq = Vec::new();
             for m in &page {
                 let Ok(id) = u64::try_from(m.id) else {
                     continue;
                 };
-                out.series_of.insert(id, m.series_id);
                 let h = &m.hashes;
                 let digests = [
                     h.md5.map(Digest::Md5),
@@ -564,7 +598,7 @@ impl VidIndex {
                     h.sha256.map(Digest::Sha256),
                 ];
                 for d in digests.iter().flatten() {
-                    out.index.digests.insert(d, id);
+                    self.index.digests.insert(d, id);
                 }
                 if let Some(hash) = h.pdq {
                     // A hash given without its quality counts as usable.
@@ -580,19 +614,20 @@ impl VidIndex {
                 }
             }
             // Low-quality hashes stay out of the index (and out of queries).
-            out.index.pdq.extend_bulk(pdq)?;
+            self.index.pdq.extend_bulk(pdq)?;
         }
-        Ok(out)
+        Ok(added)
     }
+}
 
-    /// Series media indexed.
-    pub fn len(&self) -> usize {
-        self.series_of.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.series_of.is_empty()
-    }
+/// Where the data directory keeps the index of series media: `vid.idx`
+/// beside the SQLite store, `vid-<store id>.idx` for a PostgreSQL store
+/// (one database serves many data directories), as for `known.idx`.
+pub async fn index_path(dir: &Path, store: &Store) -> Result<PathBuf, StoreError> {
+    Ok(match store {
+        Store::Sqlite(_) => dir.join("vid.idx"),
+        Store::Postgres(_) => dir.join(format!("vid-{}.idx", store.store_id().await?)),
+    })
 }
 
 /// What to search for a file (its digests, the eight dihedral variants of
@@ -640,18 +675,23 @@ pub async fn search<S: VidStore>(
 ) -> Result<Vec<VidSearch>, VidError> {
     let probes: Vec<Probe> = queries.iter().map(|(_, p)| p.clone()).collect();
     let found = matching::index_candidates(&index.index, radius, &probes);
-    let names: HashMap<i64, String> = if found.iter().all(HashMap::is_empty) {
-        HashMap::new()
-    } else {
-        store
-            .series_list()
-            .await?
-            .into_iter()
-            .map(|s| (s.id, s.name))
-            .collect()
-    };
+    let mut ids: Vec<i64> = found
+        .iter()
+        .flat_map(|hits| hits.keys())
+        .filter_map(|&id| i64::try_from(id).ok())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut series_of: HashMap<i64, i64> = HashMap::new();
+    let mut names: HashMap<i64, String> = HashMap::new();
     let mut status_of: HashMap<i64, VictimStatus> = HashMap::new();
-    if !names.is_empty() {
+    if !ids.is_empty() {
+        for m in store.vid_media_by_ids(&ids).await? {
+            series_of.insert(m.id, m.series);
+        }
+        for s in store.series_list().await? {
+            names.insert(s.id, s.name);
+        }
         for v in store.victims(None).await? {
             let slot = status_of.entry(v.series).or_insert(v.status);
             *slot = (*slot).min(v.status);
@@ -663,11 +703,12 @@ pub async fn search<S: VidStore>(
             .into_iter()
             .filter(|(_, (kind, distance, _))| *kind == MatchKind::Exact || *distance <= radius)
             .filter_map(|(id, (kind, distance, variant))| {
-                let series = *index.series_of.get(&id)?;
+                let media = i64::try_from(id).ok()?;
+                let series = *series_of.get(&media)?;
                 Some(VidMatch {
                     series,
                     series_name: names.get(&series).cloned().unwrap_or_default(),
-                    media: i64::try_from(id).ok()?,
+                    media,
                     kind,
                     distance,
                     variant: variant.map(|v| v.name().to_owned()),

@@ -114,6 +114,11 @@ crate::surface::store_trait! {
         async fn add_vid_media(&self, new: &[NewVidMedia], actor: &str, now: &Timestamp) -> Result<Vec<VidMedia>, StoreError>;
         /// The media of a series, or all, by id.
         async fn vid_media(&self, series_id: Option<i64>) -> Result<Vec<VidMedia>, StoreError>;
+        /// The media with these ids (missing ids are left out), by id.
+        async fn vid_media_by_ids(&self, ids: &[i64]) -> Result<Vec<VidMedia>, StoreError>;
+        /// The highest `vid_media.id` stored (0: none): an index holding a
+        /// higher one was made from a store that went back.
+        async fn vid_media_max_id(&self) -> Result<i64, StoreError>;
         /// Up to `limit` media's hashes with id > `after`, in id order.
         async fn vid_media_hashes_page(&self, after: i64, limit: u32) -> Result<Vec<VidMediaHashes>, StoreError>;
         /// The history of a series (its own events and its records'), or of

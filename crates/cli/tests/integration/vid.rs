@@ -345,6 +345,21 @@ fn search_finds_variants_of_a_series_image_and_not_an_unrelated_one() {
         assert_eq!(found["matches"][0]["kind"], "exact");
         assert_eq!(found["matches"][0]["victim_status"], Value::Null);
 
+        // The index is kept beside the store and caught up with media
+        // added since (the MD5 above); a damaged one is rebuilt.
+        let idx: Vec<PathBuf> = std::fs::read_dir(s.data())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                let name = p.file_name().unwrap().to_string_lossy();
+                name.starts_with("vid") && name.ends_with(".idx")
+            })
+            .collect();
+        assert_eq!(idx.len(), 1, "[{}] {idx:?}", s.name());
+        std::fs::write(&idx[0], b"not an index").unwrap();
+        let found = &json_lines(&s, &["vid", "search", "--hash", &pdq])[0];
+        assert_eq!(found["matches"][0]["media"], 1);
+
         // A file that cannot be hashed is named; nothing is linked.
         let bad = dir.path().join("broken.jpg");
         std::fs::write(&bad, b"\xff\xd8\xff not a jpeg").unwrap();

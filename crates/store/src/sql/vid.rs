@@ -621,6 +621,32 @@ impl VidStore for Backend {
             .collect()
     }
 
+    async fn vid_media_by_ids(&self, ids: &[i64]) -> Result<Vec<VidMedia>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!(
+                "SELECT {VID_MEDIA_COLUMNS} FROM vid_media WHERE id IN ("
+            ));
+            let mut sep = qb.separated(", ");
+            for &id in chunk {
+                sep.push_bind(id);
+            }
+            qb.push(")");
+            for r in qb.build().fetch_all(&self.pool).await? {
+                out.push(vid_media_from_row(&r)?.0);
+            }
+        }
+        out.sort_unstable_by_key(|m| m.id);
+        Ok(out)
+    }
+
+    async fn vid_media_max_id(&self) -> Result<i64, StoreError> {
+        let max: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM vid_media")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(max.unwrap_or(0))
+    }
+
     async fn vid_media_hashes_page(
         &self,
         after: i64,

@@ -255,6 +255,9 @@ async fn check(store: &Store) {
         .unwrap();
     assert_eq!(media[0].pdq.as_deref(), Some(pdq.to_hex().as_str()));
     assert_eq!(media[0].md5.as_deref(), Some("07".repeat(16).as_str()));
+    assert_eq!(store.vid_media_max_id().await.unwrap(), media[0].id);
+    let by_ids = store.vid_media_by_ids(&[999, media[0].id]).await.unwrap();
+    assert_eq!(by_ids, media);
     let page = store.vid_media_hashes_page(0, 10).await.unwrap();
     assert_eq!(page.len(), 1);
     assert_eq!((page[0].series_id, page[0].hashes.pdq), (b.id, Some(pdq)));
