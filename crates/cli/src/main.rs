@@ -29,6 +29,7 @@ mod referrals;
 mod serve;
 mod triage;
 mod users;
+mod vid;
 mod vpdq;
 
 #[derive(Debug, Parser)]
@@ -100,6 +101,9 @@ enum Command {
     Users(users::UsersArgs),
     /// The audit log: `verify` (exit 0 only when intact), `ls`, `checkpoint`.
     Audit(audit::AuditArgs),
+    /// The victim-identification database: series, media, victims,
+    /// offenders, search by image, video or hash.
+    Vid(vid::VidArgs),
 }
 
 fn main() -> ExitCode {
@@ -129,6 +133,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(&ctx, args),
         Command::Users(args) => users::run(&ctx, args),
         Command::Audit(args) => audit::run(&ctx, args),
+        Command::Vid(args) => vid::run(&ctx, args),
     };
     match result {
         Ok(code) => code,

@@ -7,40 +7,12 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use serde_json::json;
-use tiaki_core::store::{Store, Timestamp, UserStore};
-use tiaki_core::types::audit::{AuditAction as Audit, AuditEvent};
+use tiaki_core::store::UserStore;
+use tiaki_core::types::audit::AuditAction as Audit;
 use tiaki_core::types::access::Role;
 use tiaki_core::users;
 
-use crate::ctx::{self, Ctx};
-
-/// Records a change made on the command line in the audit log, as the
-/// service records its own: the actor is `cli:` and the operating-system
-/// user who ran the command (whoever can run it can open the store).
-async fn audit(
-    store: &Store,
-    now: &Timestamp,
-    action: Audit,
-    target: &str,
-    detail: serde_json::Value,
-) -> anyhow::Result<()> {
-    let os_user = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".to_owned());
-    let event = AuditEvent {
-        actor: format!("cli:{os_user}"),
-        actor_role: "system".to_owned(),
-        country: None,
-        action,
-        target: target.to_owned(),
-        detail,
-        remote_addr: None,
-    };
-    tiaki_core::audit::record(store, &event, now)
-        .await
-        .context("the change was made but could not be recorded in the audit log")?;
-    Ok(())
-}
+use crate::ctx::{self, Ctx, audit};
 
 #[derive(Debug, Args)]
 pub struct UsersArgs {

@@ -110,6 +110,7 @@ pub fn code_of<'a>(chain: impl IntoIterator<Item = &'a (dyn std::error::Error + 
         }
         coded!(
             crate::audit::AuditError,
+            crate::vid::VidError,
             tiaki_types::time::TimeError,
             tiaki_types::hashes::DigestError,
             tiaki_formats::ImportError,

@@ -145,7 +145,7 @@ fn io_err(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
 /// Reads `known.idx`: its generation, highest entry id and index.
 /// The file is memory-mapped ([`KnownIndex::load_path_after_header`]):
 /// opening costs its checksum and validation, not a copy.
-fn read_index(path: &Path) -> Result<(u64, EntryId, KnownIndex), String> {
+pub(crate) fn read_index(path: &Path) -> Result<(u64, EntryId, KnownIndex), String> {
     let mut head = [0u8; HEADER];
     let index = match KnownIndex::load_path_after_header(path, &mut head) {
         Ok(index) if head.get(..8) == Some(MAGIC.as_slice()) => index,
@@ -162,7 +162,7 @@ fn read_index(path: &Path) -> Result<(u64, EntryId, KnownIndex), String> {
 
 /// Writes `known.idx` atomically (temporary file, sync, rename), as
 /// [`KnownIndex::save_path`] does, with the generation header in front.
-fn write_index(
+pub(crate) fn write_index(
     path: &Path,
     generation: u64,
     max_id: EntryId,

@@ -38,6 +38,7 @@ pub mod stats;
 pub mod threads;
 pub mod triage;
 pub mod users;
+pub mod vid;
 pub mod worker;
 
 // The crates below the facade, for the binaries: a binary depends on

@@ -22,7 +22,7 @@ use std::collections::{HashMap, HashSet};
 use tiaki_formats::ListEntry;
 use tiaki_hash::pdq::{Dihedral, PdqHash, QUALITY_THRESHOLD, dihedral_of_hash};
 use tiaki_hash::vpdq::VpdqFeature;
-use tiaki_index::{Digest, EntryId};
+use tiaki_index::{Digest, EntryId, KnownIndex};
 use tiaki_media::FileRecord;
 use tiaki_store::intake::{MatchRow, MediaHashes, Triage};
 use tiaki_store::{ListInfo, ListStore, StoreError};
@@ -153,89 +153,7 @@ impl<S: ListStore> Known<S> {
     /// hit. All the probes' PDQ needles go to the index in one call per kind
     /// (dihedral sets, single hashes, vPDQ frames).
     fn candidates(&self, m: &Matcher, probes: &[Probe]) -> Vec<HashMap<EntryId, Candidate>> {
-        let pdq = &self.index().pdq;
-        let dihedral: Vec<[PdqHash; 8]> = probes
-            .iter()
-            .filter(|p| p.all_variants)
-            .filter_map(|p| p.pdq)
-            .collect();
-        let mut dihedral_hits = pdq.query_dihedral_batch(&dihedral, m.radius).into_iter();
-        let singles: Vec<PdqHash> = probes
-            .iter()
-            .filter(|p| !p.all_variants)
-            .filter_map(|p| p.pdq.map(|v| v[0]))
-            .collect();
-        let mut single_hits = pdq.query_batch(&singles, m.radius).into_iter();
-        // vPDQ: each probe's unique frames (`query_batch` also searches a
-        // frame shared by several probes once).
-        let frames: Vec<Vec<PdqHash>> = probes
-            .iter()
-            .map(|p| {
-                let mut f = p.vpdq.clone();
-                f.sort();
-                f.dedup();
-                f
-            })
-            .collect();
-        let all_frames: Vec<PdqHash> = frames.iter().flatten().copied().collect();
-        let mut frame_hits = pdq.query_batch(&all_frames, m.radius).into_iter();
-
-        let mut out = Vec::with_capacity(probes.len());
-        for (probe, frames) in probes.iter().zip(&frames) {
-            let mut best: HashMap<EntryId, Candidate> = HashMap::new();
-            let mut offer = |id: EntryId, cand: Candidate| {
-                let slot = best.entry(id).or_insert(cand);
-                if (cand.0 == MatchKind::Exact, std::cmp::Reverse(cand.1))
-                    > (slot.0 == MatchKind::Exact, std::cmp::Reverse(slot.1))
-                {
-                    *slot = cand;
-                }
-            };
-            for d in &probe.digests {
-                for id in self.index().digests.get(d) {
-                    offer(id, (MatchKind::Exact, 0, None));
-                }
-            }
-            if probe.pdq.is_some() {
-                if probe.all_variants {
-                    for hit in dihedral_hits.next().unwrap_or_default() {
-                        offer(hit.id, (MatchKind::Pdq, hit.distance, Some(hit.variant)));
-                    }
-                } else {
-                    for hit in single_hits.next().unwrap_or_default() {
-                        offer(
-                            hit.id,
-                            (MatchKind::Pdq, hit.distance, Some(Dihedral::ALL[0])),
-                        );
-                    }
-                }
-            }
-            // vPDQ, as python-threatexchange's index does it: unique query
-            // frames, each looked up on its own; a known video counts as
-            // matched when at least `VPDQ_QUERY_MATCH_PERCENT` of the query's
-            // frames are within the radius of one of its frames (the
-            // compared-side threshold of py-tx's index is 0 %).
-            let mut per_entry: HashMap<EntryId, (usize, u32)> = HashMap::new();
-            for _ in frames {
-                let mut seen: HashMap<EntryId, u32> = HashMap::new();
-                for hit in frame_hits.next().unwrap_or_default() {
-                    let d = seen.entry(hit.id).or_insert(hit.distance);
-                    *d = (*d).min(hit.distance);
-                }
-                for (id, d) in seen {
-                    let slot = per_entry.entry(id).or_insert((0, u32::MAX));
-                    slot.0 += 1;
-                    slot.1 = slot.1.min(d);
-                }
-            }
-            for (id, (matched, distance)) in per_entry {
-                if matched as f64 * 100.0 >= VPDQ_QUERY_MATCH_PERCENT * frames.len() as f64 {
-                    offer(id, (MatchKind::Vpdq, distance, None));
-                }
-            }
-            out.push(best);
-        }
-        out
+        index_candidates(self.index(), m.radius, probes)
     }
 
     /// The negative-list rule of the module docs (for `crate::banks`).
@@ -279,6 +197,101 @@ impl<S: ListStore> Known<S> {
     }
 }
 
+/// The index's answer for each probe: per entry, the best way it was hit
+/// within `radius`. All the probes' PDQ needles go to the index in one call
+/// per kind (dihedral sets, single hashes, vPDQ frames). Known lists
+/// ([`Known::find_many`]) and the victim-identification search
+/// (`crate::vid`) both search through it.
+pub(crate) fn index_candidates(
+    index: &KnownIndex,
+    radius: u32,
+    probes: &[Probe],
+) -> Vec<HashMap<EntryId, Candidate>> {
+    let pdq = &index.pdq;
+    let dihedral: Vec<[PdqHash; 8]> = probes
+        .iter()
+        .filter(|p| p.all_variants)
+        .filter_map(|p| p.pdq)
+        .collect();
+    let mut dihedral_hits = pdq.query_dihedral_batch(&dihedral, radius).into_iter();
+    let singles: Vec<PdqHash> = probes
+        .iter()
+        .filter(|p| !p.all_variants)
+        .filter_map(|p| p.pdq.map(|v| v[0]))
+        .collect();
+    let mut single_hits = pdq.query_batch(&singles, radius).into_iter();
+    // vPDQ: each probe's unique frames (`query_batch` also searches a
+    // frame shared by several probes once).
+    let frames: Vec<Vec<PdqHash>> = probes
+        .iter()
+        .map(|p| {
+            let mut f = p.vpdq.clone();
+            f.sort();
+            f.dedup();
+            f
+        })
+        .collect();
+    let all_frames: Vec<PdqHash> = frames.iter().flatten().copied().collect();
+    let mut frame_hits = pdq.query_batch(&all_frames, radius).into_iter();
+
+    let mut out = Vec::with_capacity(probes.len());
+    for (probe, frames) in probes.iter().zip(&frames) {
+        let mut best: HashMap<EntryId, Candidate> = HashMap::new();
+        let mut offer = |id: EntryId, cand: Candidate| {
+            let slot = best.entry(id).or_insert(cand);
+            if (cand.0 == MatchKind::Exact, std::cmp::Reverse(cand.1))
+                > (slot.0 == MatchKind::Exact, std::cmp::Reverse(slot.1))
+            {
+                *slot = cand;
+            }
+        };
+        for d in &probe.digests {
+            for id in index.digests.get(d) {
+                offer(id, (MatchKind::Exact, 0, None));
+            }
+        }
+        if probe.pdq.is_some() {
+            if probe.all_variants {
+                for hit in dihedral_hits.next().unwrap_or_default() {
+                    offer(hit.id, (MatchKind::Pdq, hit.distance, Some(hit.variant)));
+                }
+            } else {
+                for hit in single_hits.next().unwrap_or_default() {
+                    offer(
+                        hit.id,
+                        (MatchKind::Pdq, hit.distance, Some(Dihedral::ALL[0])),
+                    );
+                }
+            }
+        }
+        // vPDQ, as python-threatexchange's index does it: unique query
+        // frames, each looked up on its own; a known video counts as
+        // matched when at least `VPDQ_QUERY_MATCH_PERCENT` of the query's
+        // frames are within the radius of one of its frames (the
+        // compared-side threshold of py-tx's index is 0 %).
+        let mut per_entry: HashMap<EntryId, (usize, u32)> = HashMap::new();
+        for _ in frames {
+            let mut seen: HashMap<EntryId, u32> = HashMap::new();
+            for hit in frame_hits.next().unwrap_or_default() {
+                let d = seen.entry(hit.id).or_insert(hit.distance);
+                *d = (*d).min(hit.distance);
+            }
+            for (id, d) in seen {
+                let slot = per_entry.entry(id).or_insert((0, u32::MAX));
+                slot.0 += 1;
+                slot.1 = slot.1.min(d);
+            }
+        }
+        for (id, (matched, distance)) in per_entry {
+            if matched as f64 * 100.0 >= VPDQ_QUERY_MATCH_PERCENT * frames.len() as f64 {
+                offer(id, (MatchKind::Vpdq, distance, None));
+            }
+        }
+        out.push(best);
+    }
+    out
+}
+
 /// Which lists a lookup counts.
 #[derive(Debug, Clone, Default)]
 pub struct MatchOptions {
@@ -306,7 +319,7 @@ pub struct Matcher {
 pub const VPDQ_QUERY_MATCH_PERCENT: f64 = 80.0;
 
 /// How an entry was hit: kind, distance, dihedral variant.
-type Candidate = (MatchKind, u32, Option<Dihedral>);
+pub(crate) type Candidate = (MatchKind, u32, Option<Dihedral>);
 
 /// A parsed `tiaki lookup` line.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! The operation's figures (`tiaki stats --json`), named as interfaces.md
 //! fixes them.
 
-use tiaki_store::{IntakeStore, LinkStore, ReferralStore, StoreError, ThreadStore};
+use tiaki_store::{IntakeStore, LinkStore, ReferralStore, StoreError, ThreadStore, VidStore};
 
 /// Every figure `tiaki stats --json` prints.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -28,21 +28,26 @@ pub struct Stats {
     /// the countries the unit worked closely with
     /// (`ThreadStore::engaged_countries`).
     pub countries_engaged: u64,
-    // The victim-identification figures stay 0 until the victim-ID database
-    // (its own issue) exists: there is nothing yet to count.
+    /// Victim-identification series (not merged into another).
     pub series: u64,
+    /// Media linked to a series.
+    pub vid_media: u64,
+    /// Victims identified (safeguarded ones included).
     pub victims_identified: u64,
     pub victims_unidentified: u64,
+    pub victims_safeguarded: u64,
+    /// Offenders identified (arrested ones included).
     pub offenders_identified: u64,
     /// Intake media matching a series whose victim is not yet identified.
     pub alerts: u64,
 }
 
 /// Reads every figure from the store.
-pub async fn stats<S: IntakeStore + ReferralStore + ThreadStore>(
+pub async fn stats<S: IntakeStore + ReferralStore + ThreadStore + VidStore>(
     store: &S,
 ) -> Result<Stats, StoreError> {
     let intake = store.intake_counts(None).await?;
+    let vid = store.vid_counts().await?;
     let ledger = store.ledger_counts().await?;
     let engaged = store.engaged_countries().await?;
     Ok(Stats {
@@ -59,7 +64,14 @@ pub async fn stats<S: IntakeStore + ReferralStore + ThreadStore>(
         arrests: ledger.arrests,
         children_safeguarded: ledger.children_safeguarded,
         countries_engaged: engaged.len() as u64,
-        ..Stats::default()
+        series: vid.series,
+        vid_media: vid.media,
+        victims_identified: vid.victims_identified,
+        victims_unidentified: vid.victims_unidentified,
+        victims_safeguarded: vid.victims_safeguarded,
+        offenders_identified: vid.offenders_identified,
+        // Alerts come with the intake check (issue 20, part 4).
+        alerts: 0,
     })
 }
 

@@ -43,6 +43,30 @@ pub enum StoreError {
     UserExists(String),
     #[error("no referral with id {0:?}")]
     NoSuchReferral(String),
+    #[error("no series {0:?}")]
+    NoSuchSeries(String),
+    #[error("a series named {0:?} already exists")]
+    SeriesExists(String),
+    /// A merged series takes no new records and is merged no further; a
+    /// series is not merged into itself (`into: None`).
+    #[error("{}", match into {
+        Some(into) => format!("series {name:?} was merged into series {into}: use that one"),
+        None => format!("series {name:?} cannot be merged into itself"),
+    })]
+    SeriesMerged { name: String, into: Option<i64> },
+    #[error("no {record} with id {id}")]
+    NoSuchVidRecord {
+        record: tiaki_types::vid::VidRecord,
+        id: i64,
+    },
+    #[error(transparent)]
+    Transition(#[from] tiaki_types::vid::TransitionError),
+    /// Another change came between reading a record and changing it.
+    #[error("{record} {id} was changed by someone else meanwhile; nothing was changed: read it again")]
+    Changed {
+        record: tiaki_types::vid::VidRecord,
+        id: i64,
+    },
     #[error("not a hash: {0}")]
     BadQuery(String),
     /// The store's disk (or PostgreSQL's) has no space left; the write in
@@ -93,10 +117,17 @@ impl tiaki_types::codes::ErrorCode for StoreError {
                 Code::StoreCorrupt
             }
             StoreError::Io { source, .. } | StoreError::Export(source) => source.error_code(),
-            StoreError::NoSuchList(_) | StoreError::NoSuchReferral(_) | StoreError::NoSuchUser(_) => {
-                Code::NotFound
-            }
-            StoreError::ListExists(_) | StoreError::UserExists(_) => Code::Conflict,
+            StoreError::NoSuchList(_)
+            | StoreError::NoSuchReferral(_)
+            | StoreError::NoSuchUser(_)
+            | StoreError::NoSuchSeries(_)
+            | StoreError::NoSuchVidRecord { .. } => Code::NotFound,
+            StoreError::ListExists(_)
+            | StoreError::UserExists(_)
+            | StoreError::SeriesExists(_)
+            | StoreError::SeriesMerged { .. }
+            | StoreError::Transition(_)
+            | StoreError::Changed { .. } => Code::Conflict,
             StoreError::Import(_) => Code::InvalidInput,
             StoreError::ImportAborted => Code::Internal,
             StoreError::BadDatabase(_) | StoreError::BadQuery(_) | StoreError::BadListName(_) => {

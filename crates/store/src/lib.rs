@@ -46,6 +46,7 @@ mod store;
 mod surface;
 pub mod threads;
 pub mod users;
+pub mod vid;
 
 pub use banks::BankStore;
 pub use audit::AuditStore;
@@ -58,6 +59,7 @@ pub use sqlite::SqliteStore;
 pub use store::Store;
 pub use threads::ThreadStore;
 pub use users::UserStore;
+pub use vid::VidStore;
 pub use tiaki_types::time::Timestamp;
 
 /// A known list as stored.

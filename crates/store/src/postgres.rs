@@ -354,5 +354,12 @@ async fn begin_audit(pool: &PgPool) -> Result<sqlx::Transaction<'static, Db>, St
     Ok(tx)
 }
 
+/// A transaction that reads, then writes what it read decides: plain on
+/// PostgreSQL (a status change re-checks the status it read in its UPDATE).
+async fn begin_write(pool: &PgPool) -> Result<sqlx::Transaction<'static, Db>, StoreError> {
+    Ok(pool.begin().await?)
+}
+
 include!("sql/audit.rs");
 include!("sql/threads.rs");
+include!("sql/vid.rs");

@@ -152,8 +152,19 @@ include!("sql/users.rs");
 /// transaction would take it only at the INSERT, and fail there with
 /// SQLITE_BUSY when another writer came between.)
 async fn begin_audit(pool: &SqlitePool) -> Result<sqlx::Transaction<'static, Db>, StoreError> {
+    begin_write(pool).await
+}
+
+/// A transaction that reads, then writes what it read decides (the
+/// victim-identification changes): `BEGIN IMMEDIATE` takes the writer lock
+/// first. A deferred transaction would hold a read snapshot that SQLite
+/// refuses to upgrade (SQLITE_BUSY at once, no busy wait) when another
+/// connection wrote in between, or still holds the lock of a transaction
+/// being rolled back.
+async fn begin_write(pool: &SqlitePool) -> Result<sqlx::Transaction<'static, Db>, StoreError> {
     Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
 }
 
 include!("sql/audit.rs");
 include!("sql/threads.rs");
+include!("sql/vid.rs");

@@ -50,11 +50,25 @@ pub enum AuditAction {
     AuditViewed,
     /// A signed checkpoint of the chain head was written.
     CheckpointWritten,
+    /// A victim-identification series was created.
+    VidSeriesAdded,
+    /// A victim-identification series was merged into another.
+    VidSeriesMerged,
+    /// Media were linked to a victim-identification series.
+    VidMediaAdded,
+    /// A victim was recorded with a series.
+    VidVictimAdded,
+    /// A victim's status or notes changed.
+    VidVictimChanged,
+    /// An offender was recorded with a series.
+    VidOffenderAdded,
+    /// An offender's status or notes changed.
+    VidOffenderChanged,
 }
 
 impl AuditAction {
     /// Every action, in this order.
-    pub const ALL: [AuditAction; 19] = [
+    pub const ALL: [AuditAction; 26] = [
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
         AuditAction::Logout,
@@ -74,6 +88,13 @@ impl AuditAction {
         AuditAction::TokenRevoked,
         AuditAction::AuditViewed,
         AuditAction::CheckpointWritten,
+        AuditAction::VidSeriesAdded,
+        AuditAction::VidSeriesMerged,
+        AuditAction::VidMediaAdded,
+        AuditAction::VidVictimAdded,
+        AuditAction::VidVictimChanged,
+        AuditAction::VidOffenderAdded,
+        AuditAction::VidOffenderChanged,
     ];
 
     /// The stable name (`login.succeeded`).
@@ -98,6 +119,13 @@ impl AuditAction {
             AuditAction::TokenRevoked => "token.revoked",
             AuditAction::AuditViewed => "audit.viewed",
             AuditAction::CheckpointWritten => "audit.checkpoint",
+            AuditAction::VidSeriesAdded => "vid.series_added",
+            AuditAction::VidSeriesMerged => "vid.series_merged",
+            AuditAction::VidMediaAdded => "vid.media_added",
+            AuditAction::VidVictimAdded => "vid.victim_added",
+            AuditAction::VidVictimChanged => "vid.victim_changed",
+            AuditAction::VidOffenderAdded => "vid.offender_added",
+            AuditAction::VidOffenderChanged => "vid.offender_changed",
         }
     }
 

@@ -26,3 +26,4 @@ pub mod model;
 pub mod persons;
 pub mod rng;
 pub mod time;
+pub mod vid;

@@ -17,4 +17,5 @@ mod persons;
 mod referrals;
 mod serve;
 mod tidy;
+mod vid;
 mod video;

@@ -651,8 +651,8 @@ fn referrals_end_to_end_on_both_backends() {
             "accounts": 8, "media": 16, "media_known": 1, "media_new": 15,
             "persons": 7, "countries_attributed": 3, "referrals": 2, "countries_referred": 2,
             "accounts_referred": 6, "investigations": inv, "arrests": arrests,
-            "children_safeguarded": children, "countries_engaged": 2, "series": 0, "victims_identified": 0,
-            "victims_unidentified": 0, "offenders_identified": 0, "alerts": 0});
+            "children_safeguarded": children, "countries_engaged": 2, "series": 0, "vid_media": 0, "victims_identified": 0,
+            "victims_unidentified": 0, "victims_safeguarded": 0, "offenders_identified": 0, "alerts": 0});
         assert_eq!(stats, expect, "[{}]", s.name());
         let by_id: BTreeMap<String, String> =
             ndjson(ok(&s, &["referrals", "ls", "--json"]).as_bytes())

@@ -187,28 +187,35 @@ async fn media_hash_rows(
     .bind(intake_id)
     .fetch_all(pool)
     .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let pdq_quality: Option<i64> = r.try_get(9)?;
-        let triage: Option<&str> = r.try_get(4)?;
-        let vpdq: Option<&str> = r.try_get(10)?;
-        out.push(MediaHashRow {
-            id: r.try_get(0)?,
-            intake_id: r.try_get(1)?,
-            provider_id: r.try_get(2)?,
-            account: r.try_get(3)?,
-            hashes: MediaHashes {
-                md5: digest_of::<16>(r, 5, "MD5")?,
-                sha1: digest_of::<20>(r, 6, "SHA-1")?,
-                sha256: digest_of::<32>(r, 7, "SHA-256")?,
-                pdq: digest_of::<32>(r, 8, "PDQ")?.map(|b| PdqHash::from_bytes(&b)),
-                pdq_quality: pdq_quality.and_then(|q| u8::try_from(q).ok()),
-                vpdq: vpdq_of(vpdq)?,
-            },
-            triage: triage_of(triage)?,
-        });
-    }
-    Ok(out)
+    rows.iter().map(media_hash_row_of).collect()
+}
+
+/// A row of `id, intake_id, provider_id, account, triage` and
+/// [`HASH_COLUMNS`], in this order.
+fn media_hash_row_of(r: &DbRow) -> Result<MediaHashRow, StoreError> {
+    let triage: Option<&str> = r.try_get(4)?;
+    Ok(MediaHashRow {
+        id: r.try_get(0)?,
+        intake_id: r.try_get(1)?,
+        provider_id: r.try_get(2)?,
+        account: r.try_get(3)?,
+        hashes: media_hashes_at(r, 5)?,
+        triage: triage_of(triage)?,
+    })
+}
+
+/// The [`HASH_COLUMNS`] of a row, the first at index `at`.
+fn media_hashes_at(r: &DbRow, at: usize) -> Result<MediaHashes, StoreError> {
+    let pdq_quality: Option<i64> = r.try_get(at + 4)?;
+    let vpdq: Option<&str> = r.try_get(at + 5)?;
+    Ok(MediaHashes {
+        md5: digest_of::<16>(r, at, "MD5")?,
+        sha1: digest_of::<20>(r, at + 1, "SHA-1")?,
+        sha256: digest_of::<32>(r, at + 2, "SHA-256")?,
+        pdq: digest_of::<32>(r, at + 3, "PDQ")?.map(|b| PdqHash::from_bytes(&b)),
+        pdq_quality: pdq_quality.and_then(|q| u8::try_from(q).ok()),
+        vpdq: vpdq_of(vpdq)?,
+    })
 }
 
 /// A digest column (`None`: NULL or empty).

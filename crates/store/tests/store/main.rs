@@ -11,4 +11,5 @@ mod bulk;
 mod common;
 mod pages;
 mod threads;
+mod vid;
 mod views;
