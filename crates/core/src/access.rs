@@ -46,11 +46,17 @@ pub enum Action {
     ReadAudit,
     /// The service's metrics (`/metrics`: request counts, index size).
     ReadMetrics,
+    /// The victim-identification database: series, victims, offenders,
+    /// their media and history, search (a liaison officer: the records
+    /// their country contributed).
+    ReadVid,
+    /// Recording and changing victim-identification records.
+    ChangeVid,
 }
 
 impl Action {
     /// Every action (tests enumerate them).
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 15] = [
         Action::ReadIntakes,
         Action::ReadPersons,
         Action::ReadReferrals,
@@ -64,6 +70,8 @@ impl Action {
         Action::ManageUsers,
         Action::ReadAudit,
         Action::ReadMetrics,
+        Action::ReadVid,
+        Action::ChangeVid,
     ];
 }
 
@@ -105,13 +113,21 @@ pub fn allows(role: Role, action: Action) -> bool {
         Role::Admin => matches!(action, A::ManageUsers | A::ReadAudit | A::ReadMetrics),
         Role::Analyst => matches!(
             action,
-            A::ReadIntakes | A::ReadPersons | A::ReadStats | A::ReadLists | A::Match
+            A::ReadIntakes | A::ReadPersons | A::ReadStats | A::ReadLists | A::Match | A::ReadVid
         ),
         Role::Liaison => matches!(
             action,
-            A::ReadReferrals | A::ChangeReferrals | A::ReportOutcomes | A::PostThreads | A::ReadStats
+            A::ReadReferrals
+                | A::ChangeReferrals
+                | A::ReportOutcomes
+                | A::PostThreads
+                | A::ReadStats
+                | A::ReadVid
         ),
-        Role::VictimId => matches!(action, A::ReadStats | A::ReadLists | A::Match),
+        Role::VictimId => matches!(
+            action,
+            A::ReadStats | A::ReadLists | A::Match | A::ReadVid | A::ChangeVid
+        ),
         Role::Matcher => action == A::Match,
         Role::Curator => matches!(action, A::ReadLists | A::ChangeLists | A::Match),
     }

@@ -227,11 +227,22 @@ pub async fn series_detail<S: VidStore>(store: &S, key: &str) -> Result<SeriesDe
 // Victims and offenders
 
 /// What a victim or an offender is recorded or changed with (as given).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct SubjectInput<S> {
     pub status: Option<S>,
     pub step: StatusStep,
     pub notes: Option<String>,
+}
+
+// By hand: a derive would ask `S: Default` of the status types.
+impl<S> Default for SubjectInput<S> {
+    fn default() -> Self {
+        SubjectInput {
+            status: None,
+            step: StatusStep::default(),
+            notes: None,
+        }
+    }
 }
 
 fn new_subject<S: Status>(
@@ -578,8 +589,9 @@ impl VidIndex {
         Ok(out)
     }
 
-    /// Adds the media stored above the highest id held; returns how many.
-    async fn catch_up<S: VidStore>(&mut self, store: &S) -> Result<u64, StoreError> {
+    /// Adds the media stored above the highest id held; returns how many
+    /// (a long-lived index, the service's, calls it before each search).
+    pub async fn catch_up<S: VidStore>(&mut self, store: &S) -> Result<u64, StoreError> {
         let mut added = 0;
         loop {
             let page = store.vid_media_hashes_page(self.max_id, PAGE).await?;

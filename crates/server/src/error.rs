@@ -94,6 +94,7 @@ from_coded!(
     tiaki_core::refer::ReferError,
     tiaki_core::users::UserError,
     tiaki_core::audit::AuditError,
+    tiaki_core::vid::VidError,
 );
 
 // Rejections of axum's extractors (malformed JSON, a wrong type, an unknown

@@ -170,12 +170,12 @@ pub async fn lookup_get(
 }
 
 /// An upload read from a multipart body: the file, its note.
-struct Upload {
-    bytes: Vec<u8>,
-    note: Option<String>,
+pub(crate) struct Upload {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) note: Option<String>,
 }
 
-async fn read_upload(mut m: Multipart) -> ApiResult<Upload> {
+pub(crate) async fn read_upload(mut m: Multipart) -> ApiResult<Upload> {
     let mut bytes = None;
     let mut note = None;
     loop {
@@ -212,13 +212,19 @@ async fn read_upload(mut m: Multipart) -> ApiResult<Upload> {
 }
 
 async fn hash(bytes: Vec<u8>) -> ApiResult<FileRecord> {
-    tokio::task::spawn_blocking(move || banks::hash_upload(&bytes, &HashOptions::default()))
+    hash_with(bytes, HashOptions::default()).await
+}
+
+/// Hashes an upload as `tiaki hash` hashes a file (media limits; video in a
+/// subprocess with its timeout), off the async workers.
+pub(crate) async fn hash_with(bytes: Vec<u8>, opts: HashOptions) -> ApiResult<FileRecord> {
+    tokio::task::spawn_blocking(move || banks::hash_upload(&bytes, &opts))
         .await
         .map_err(|_| ApiError::new(Code::Internal, "the hashing task stopped"))?
         .map_err(ApiError::from)
 }
 
-fn multipart(
+pub(crate) fn multipart(
     m: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> ApiResult<Multipart> {
     m.map_err(|r| ApiError::bad_request(r.body_text()))

@@ -23,6 +23,9 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Bearer tokens lately found good.
     pub tokens: Arc<crate::auth::TokenCache>,
+    /// The index of victim-identification media, opened at the first
+    /// search and caught up with the store before each.
+    pub vid: Arc<tokio::sync::Mutex<Option<tiaki_core::vid::VidIndex>>>,
     /// The issuer key pair, which signs the audit log's checkpoints; `None`:
     /// no checkpoints (a service without the issuer passphrase).
     pub issuer: crate::audit::Issuer,
@@ -65,6 +68,7 @@ impl AppState {
             sessions: tiaki_core::users::SessionPolicy::default(),
             metrics: Arc::default(),
             tokens: Arc::default(),
+            vid: Arc::default(),
             issuer: None,
             checkpoint_seconds: 600,
             index_clock,

@@ -28,6 +28,7 @@ pub mod stats;
 pub mod threads;
 pub mod triage;
 pub mod users;
+pub mod vid;
 
 /// An action's name in the document's `x-tiaki-access`.
 pub fn action_name(a: Action) -> &'static str {
@@ -45,6 +46,8 @@ pub fn action_name(a: Action) -> &'static str {
         Action::ManageUsers => "manage_users",
         Action::ReadAudit => "read_audit",
         Action::ReadMetrics => "read_metrics",
+        Action::ReadVid => "read_vid",
+        Action::ChangeVid => "change_vid",
     }
 }
 
@@ -112,6 +115,18 @@ pub fn api(state: AppState) -> Api {
         .add(Access::Action(A::ManageUsers), routes!(users::list))
         .audited(Access::Action(A::ManageUsers), Audit::UserAdded, routes!(users::create))
         .audited(Access::Action(A::ManageUsers), Audit::UserChanged, routes!(users::change))
+        .add(Access::Action(A::ReadVid), routes!(vid::series_list))
+        .add(Access::Action(A::ReadVid), routes!(vid::series_show))
+        .audited(Access::Action(A::ChangeVid), Audit::VidSeriesAdded, routes!(vid::series_add))
+        .add(Access::Action(A::ReadVid), routes!(vid::victims))
+        .audited(Access::Action(A::ChangeVid), Audit::VidVictimAdded, routes!(vid::victim_add))
+        .audited(Access::Action(A::ChangeVid), Audit::VidVictimChanged, routes!(vid::victim_set))
+        .add(Access::Action(A::ReadVid), routes!(vid::offenders))
+        .audited(Access::Action(A::ChangeVid), Audit::VidOffenderAdded, routes!(vid::offender_add))
+        .audited(Access::Action(A::ChangeVid), Audit::VidOffenderChanged, routes!(vid::offender_set))
+        .audited(Access::Action(A::ChangeVid), Audit::VidMediaAdded, routes!(vid::media_add))
+        .add(Access::Action(A::ReadVid), routes!(vid::search_hash))
+        .add(Access::Action(A::ReadVid), routes!(vid::search_upload))
         .add(Access::Action(A::Match), routes!(hma::lookup_get))
         .add(Access::Action(A::Match), routes!(hma::lookup_post))
         .add(Access::Action(A::Match), routes!(hma::raw_lookup))

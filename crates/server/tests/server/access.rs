@@ -21,16 +21,20 @@ fn action_of(name: &str) -> Option<Action> {
 /// A concrete request for a templated path: the referral of `country`,
 /// the intake, a list, a person, a user that exist.
 fn fill(path: &str, country: &str) -> String {
+    let per_country = if country == "NZ" { "1" } else { "2" };
     path.replace("{id}", if path.starts_with("/api/v1/referrals") {
         if country == "NZ" { "R-NZ-0001" } else { "R-AU-0001" }
+    } else if path.starts_with("/api/v1/vid/") {
+        // Victim 1, offender 1 of NZ's series 1; 2 of AU's series 2.
+        per_country
     } else {
         "1"
     })
+    .replace("{key}", if path.starts_with("/api/v1/vid/") { per_country } else { "1" })
     .replace(
         "{name}",
         if path.starts_with("/api/v1/lists") { "KNOWN_A" } else { "analyst-gb" },
     )
-    .replace("{key}", "1")
     // The attachments `thread_attachments` posts first: 1 on NZ's thread, 2 on AU's.
     .replace("{attachment}", if country == "NZ" { "1" } else { "2" })
 }
@@ -133,8 +137,11 @@ fn every_route_for_every_role_and_country() {
                         None => true,
                         Some(act) => access::allows(role, act),
                     };
-                    let about_referral = path.starts_with("/api/v1/referrals/");
-                    let in_scope = !about_referral || access::scope(&p).covers(target);
+                    // A referral, or a victim-ID record (contributed by
+                    // `target`), belongs to a country.
+                    let about_country = path.starts_with("/api/v1/referrals/")
+                        || (path.starts_with("/api/v1/vid/") && path.contains('{'));
+                    let in_scope = !about_country || access::scope(&p).covers(target);
                     let what = format!("{backend}: {m} {url} as {name}");
                     // HMA's routes answer a bank or content that does not
                     // exist with their own 404 codes: the rule let the call in.
@@ -159,11 +166,14 @@ fn every_route_for_every_role_and_country() {
                     }
                     // Nothing of another country in any answer of a liaison officer.
                     if role == Role::Liaison && a.status < 400 {
-                        let other = if country == "NZ" { "R-AU-0001" } else { "R-NZ-0001" };
-                        assert!(
-                            !String::from_utf8_lossy(&a.body).contains(other),
-                            "{what}: leaks {other}"
-                        );
+                        let (other, series) = if country == "NZ" {
+                            ("R-AU-0001", "SERIES AU")
+                        } else {
+                            ("R-NZ-0001", "SERIES NZ")
+                        };
+                        let body = String::from_utf8_lossy(&a.body);
+                        assert!(!body.contains(other), "{what}: leaks {other}");
+                        assert!(!body.contains(series), "{what}: leaks {series}");
                     }
                 }
             }

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{NOW, Server, request_with};
+use crate::common::{NOW, Server, multipart, request_with};
 
 const H: &str = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
 
@@ -23,42 +23,6 @@ fn err(a: &crate::common::Answer, status: u16, code: &str) {
     assert_eq!(j["code"], code, "{j}");
 }
 
-fn multipart(
-    server: &Server,
-    path: &str,
-    token: &str,
-    field: &str,
-    file: &[u8],
-    note: Option<&str>,
-) -> crate::common::Answer {
-    let boundary = "tiaki-test-boundary-7f3a";
-    let mut body = Vec::new();
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"upload\"\r\n\
-             Content-Type: application/octet-stream\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(file);
-    body.extend_from_slice(b"\r\n");
-    if let Some(n) = note {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\n{n}\r\n")
-                .as_bytes(),
-        );
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    let auth = format!("Bearer {token}");
-    let ct = format!("multipart/form-data; boundary={boundary}");
-    request_with(
-        server.addr,
-        "POST",
-        path,
-        &[("Authorization", &auth), ("Content-Type", &ct)],
-        Some(&body),
-    )
-}
 
 #[test]
 fn hma_routes_have_hmas_shapes() {

@@ -15,3 +15,4 @@ mod records;
 mod schemathesis;
 mod session;
 mod threads;
+mod vid;

@@ -161,6 +161,23 @@ impl Server {
                 )
                 .await
                 .unwrap();
+            // Victim-ID series 1 contributed by NZ, 2 by AU, each with a
+            // victim and an offender of the same id.
+            for c in ["NZ", "AU"] {
+                let s = tiaki_core::vid::add_series(
+                    &state.store,
+                    &format!("SERIES {c}"),
+                    c,
+                    "",
+                    "fixture",
+                    &now,
+                )
+                .await
+                .unwrap();
+                let key = s.id.to_string();
+                fixture_subject::<tiaki_core::types::vid::VictimStatus>(&state, &key, c, &now).await;
+                fixture_subject::<tiaki_core::types::vid::OffenderStatus>(&state, &key, c, &now).await;
+            }
             let (tx, rx) = tokio::sync::oneshot::channel();
             tokio::spawn(async move {
                 tiaki_server::serve(state, "127.0.0.1:0", std::future::pending(), |a| {
@@ -344,4 +361,55 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
         out.extend_from_slice(&b[..size]);
         b = &b[size + 2..];
     }
+}
+
+/// A multipart upload of one file as `field` (and a note), with a bearer token.
+pub fn multipart(
+    server: &Server,
+    path: &str,
+    token: &str,
+    field: &str,
+    file: &[u8],
+    note: Option<&str>,
+) -> Answer {
+    let boundary = "tiaki-test-boundary-7f3a";
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"upload\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(b"\r\n");
+    if let Some(n) = note {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\n{n}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    let auth = format!("Bearer {token}");
+    let ct = format!("multipart/form-data; boundary={boundary}");
+    request_with(
+        server.addr,
+        "POST",
+        path,
+        &[("Authorization", &auth), ("Content-Type", &ct)],
+        Some(&body),
+    )
+}
+
+/// A victim or offender of series `key`, contributed by `country`.
+async fn fixture_subject<K: tiaki_core::vid::Subject>(
+    state: &AppState,
+    key: &str,
+    country: &str,
+    now: &tiaki_core::store::Timestamp,
+) {
+    let input = tiaki_core::vid::SubjectInput::<K>::default();
+    tiaki_core::vid::add_subject(&state.store, key, &input, country, "fixture", now)
+        .await
+        .unwrap();
 }
