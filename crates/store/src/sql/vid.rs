@@ -226,6 +226,24 @@ async fn open_series_in(conn: &mut DbConn, id: i64) -> Result<Series, StoreError
     }
 }
 
+/// [`open_series_in`] without reading the series' counts (which grow with
+/// its media): what a write that only adds to the series needs.
+async fn check_open_series_in(conn: &mut DbConn, id: i64) -> Result<(), StoreError> {
+    let row: Option<(String, Option<i64>)> =
+        sqlx::query_as("SELECT name, merged_into FROM vid_series WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    match row {
+        None => Err(StoreError::NoSuchSeries(id.to_string())),
+        Some((name, Some(into))) => Err(StoreError::SeriesMerged {
+            name,
+            into: Some(into),
+        }),
+        Some((_, None)) => Ok(()),
+    }
+}
+
 async fn subject_in<T: SubjectRow>(
     conn: &mut DbConn,
     record: VidRecord,
@@ -251,7 +269,7 @@ async fn add_subject<T: SubjectRow>(
     now: &Timestamp,
 ) -> Result<T, StoreError> {
     let mut tx = begin_write(pool).await?;
-    open_series_in(&mut tx, new.series_id).await?;
+    check_open_series_in(&mut tx, new.series_id).await?;
     let row = sqlx::query(AssertSqlSafe(format!(
         "INSERT INTO {} (series_id, status, step_country, step_agency, step_date, agency, notes, \
          created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
@@ -564,8 +582,12 @@ impl VidStore for Backend {
     ) -> Result<Vec<VidMedia>, StoreError> {
         let mut tx = begin_write(&self.pool).await?;
         let mut out = Vec::with_capacity(new.len());
+        let mut checked = std::collections::HashSet::new();
         for m in new {
-            open_series_in(&mut tx, m.series_id).await?;
+            // Once per series and batch: a batch is usually one series.
+            if checked.insert(m.series_id) {
+                check_open_series_in(&mut tx, m.series_id).await?;
+            }
             let h = &m.hashes;
             let row = sqlx::query(AssertSqlSafe(format!(
                 "INSERT INTO vid_media (series_id, kind, md5, sha1, sha256, pdq, pdq_quality, \
