@@ -589,6 +589,12 @@ impl VidIndex {
         Ok(out)
     }
 
+    /// The highest `vid_media.id` held: the index is current while the
+    /// store's highest is no more.
+    pub fn max_id(&self) -> i64 {
+        self.max_id
+    }
+
     /// Adds the media stored above the highest id held; returns how many
     /// (a long-lived index, the service's, calls it before each search).
     pub async fn catch_up<S: VidStore>(&mut self, store: &S) -> Result<u64, StoreError> {

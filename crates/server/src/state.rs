@@ -24,8 +24,9 @@ pub struct AppState {
     /// Bearer tokens lately found good.
     pub tokens: Arc<crate::auth::TokenCache>,
     /// The index of victim-identification media, opened at the first
-    /// search and caught up with the store before each.
-    pub vid: Arc<tokio::sync::Mutex<Option<tiaki_core::vid::VidIndex>>>,
+    /// search and caught up with the store before each (searches share the
+    /// read lock; catching up takes the write lock for the moment it adds).
+    pub vid: Arc<RwLock<Option<tiaki_core::vid::VidIndex>>>,
     /// The issuer key pair, which signs the audit log's checkpoints; `None`:
     /// no checkpoints (a service without the issuer passphrase).
     pub issuer: crate::audit::Issuer,

@@ -412,20 +412,36 @@ async fn search(
     if radius > 64 {
         return Err(ApiError::bad_request("radius is at most 64"));
     }
-    let mut found = {
-        let mut slot = state.vid.lock().await;
-        let index = match slot.as_mut() {
+    // Current when it holds every medium the store has (ids only grow).
+    let top = state.store.vid_media_max_id().await?;
+    let stale = state
+        .vid
+        .read()
+        .await
+        .as_ref()
+        .is_none_or(|i| i.max_id() < top);
+    if stale {
+        let mut slot = state.vid.write().await;
+        match slot.as_mut() {
             Some(index) => {
                 index.catch_up(&state.store).await?;
-                index
             }
             None => {
                 let path = vid::index_path(state.ctx.data(), &state.store).await?;
-                slot.insert(vid::VidIndex::open(&state.store, &path).await?)
+                *slot = Some(vid::VidIndex::open(&state.store, &path).await?);
             }
-        };
-        vid::search(&state.store, index, &[(query, probe)], radius).await?
-    };
+        }
+    }
+    let slot = state.vid.read().await;
+    // Set just above, never unset.
+    let index = slot.as_ref().ok_or_else(|| {
+        ApiError::new(
+            tiaki_core::types::codes::Code::Internal,
+            "the victim-ID index is not open",
+        )
+    })?;
+    let mut found = vid::search(&state.store, index, &[(query, probe)], radius).await?;
+    drop(slot);
     let mut answer = found.pop().ok_or_else(ApiError::not_found)?;
     if let Some(ids) = visible_ids(state, caller).await? {
         answer.matches.retain(|m| ids.contains(&m.series));
