@@ -178,7 +178,9 @@ fn random_bytes<const N: usize>() -> Result<[u8; N], UserError> {
     Ok(b)
 }
 
-fn token_digest(token: &str) -> [u8; 32] {
+/// The SHA-256 of a token or session: how the store knows it (the token
+/// itself is never stored), and how a cache may key it.
+pub fn token_digest(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
@@ -243,12 +245,6 @@ impl TokenGrant {
     pub fn live_at(&self, now: &Timestamp) -> bool {
         self.expires_at.as_deref().is_none_or(|e| e > now.as_str())
     }
-}
-
-/// The SHA-256 of a token: how the store knows it (the token itself is
-/// never stored), and how a cache may key it.
-pub fn token_key(token: &str) -> [u8; 32] {
-    token_digest(token)
 }
 
 /// The grant of a well-formed token whose user is enabled and which is not

@@ -175,7 +175,7 @@ impl TokenCache {
         token: &str,
         now: &Timestamp,
     ) -> Result<Option<Principal>, UserError> {
-        let key = users::token_key(token);
+        let key = users::token_digest(token);
         let cached = self.lock().get(&key).and_then(|(g, at)| {
             (at.elapsed() < TOKEN_CACHE_TTL).then(|| g.clone())
         });
